@@ -1,0 +1,208 @@
+#include <boost/json.hpp>
+
+#include "api/params.hpp"
+#include "api/services.hpp"
+#include "common/json.hpp"
+
+// Each handler: read parameters (collecting 422 issues), call one service, serialise.
+namespace agentd::api {
+
+namespace bj = boost::json;
+using http::Response;
+using http::Route;
+using http::RouteContext;
+
+namespace {
+
+Response health(Services& s, RouteContext& ctx) {
+    ctx.issues.throw_if_any();
+    bool storage_ok = s.storage.healthy();
+    bool bus_ok = s.bus.healthy();
+    bj::object components;
+    components["storage"] = storage_ok ? "ok" : "not_ready";
+    components["message_bus"] = bus_ok ? "ok" : "not_ready";
+    for (const char* c : {"workspace_manager", "background_task_manager", "chat_run_registry", "scheduler_manager",
+                          "resource_access_service", "chat_service", "session_service"})
+        components[c] = "ok";
+    components["mcp_hubs"] = "disabled";
+    components["skill_hubs"] = "disabled";
+    components["knowledge_base"] = "disabled";
+    bool ready = storage_ok && bus_ok;
+    bj::object body;
+    body["status"] = ready ? "ok" : "not_ready";
+    body["version"] = s.version;
+    body["components"] = std::move(components);
+    return json_response(ready ? 200 : 503, body);
+}
+
+Response catalog(Services& s, service::CatalogKind kind, RouteContext& ctx) {
+    auto provider = required_query(ctx, "provider");
+    ctx.issues.throw_if_any();
+    const std::string* body = s.catalog.models(kind, *provider);
+    if (!body) throw Error::not_found("Provider " + py_repr(*provider) + " not found.");
+    return Response::json_text(200, *body);
+}
+
+}  // namespace
+
+void register_routes(http::Router& router, Services& s) {
+    using http::ParamDoc;
+    using http::RouteDoc;
+    const ParamDoc agent_q{"agent_id", "query", true};
+    const ParamDoc session_p{"session_id", "path", true};
+
+    router.add(Route{"GET", "/health", [&s](RouteContext& c) { return health(s, c); },
+                     RouteDoc{"Service health", "health"}, true, /*blocking=*/false});
+
+    // ---- agents
+    router.add(Route{"GET", "/agent/schema",
+                     [&s](RouteContext&) { return Response::json_text(200, s.catalog.agent_schema()); },
+                     RouteDoc{"Agent form schema (deprecated)", "agent"}, false, false});
+    router.add(Route{"GET", "/agent/schema/v2",
+                     [&s](RouteContext&) { return Response::json_text(200, s.catalog.agent_schema_v2()); },
+                     RouteDoc{"AgentData JSON schema", "agent"}, false, false});
+    router.add(Route{"GET", "/agent/", [&s](RouteContext& c) {
+                         c.issues.throw_if_any();
+                         return json_response(200, s.agents.list(c.user_id));
+                     },
+                     RouteDoc{"List agents", "agent"}});
+    router.add(Route{"POST", "/agent/", [&s](RouteContext& c) {
+                         auto body = read_body(c);
+                         c.issues.throw_if_any();
+                         auto id = s.agents.create(c.user_id, *body);
+                         return json_response(201, bj::object{{"agent_id", id}});
+                     },
+                     RouteDoc{"Create an agent", "agent", {}, true, 201}});
+    router.add(Route{"PATCH", "/agent/{agent_id}", [&s](RouteContext& c) {
+                         auto body = read_body(c);
+                         c.issues.throw_if_any();
+                         return json_response(200, s.agents.update(c.user_id, c.path_param("agent_id"), *body));
+                     },
+                     RouteDoc{"Update an agent", "agent", {{"agent_id", "path", true}}, true}});
+    router.add(Route{"DELETE", "/agent/{agent_id}", [&s](RouteContext& c) {
+                         c.issues.throw_if_any();
+                         s.agents.remove(c.user_id, c.path_param("agent_id"));
+                         return Response::empty(204);
+                     },
+                     RouteDoc{"Delete an agent and its sessions", "agent", {{"agent_id", "path", true}}, false, 204}});
+
+    // ---- credentials
+    router.add(Route{"GET", "/credential/schemas",
+                     [&s](RouteContext&) { return Response::json_text(200, s.catalog.credential_schemas()); },
+                     RouteDoc{"Credential type schemas", "credential"}, false, false});
+    router.add(Route{"GET", "/credential/", [&s](RouteContext& c) {
+                         c.issues.throw_if_any();
+                         return json_response(200, s.credentials.list(c.user_id));
+                     },
+                     RouteDoc{"List credentials (secrets masked)", "credential"}});
+    router.add(Route{"POST", "/credential/", [&s](RouteContext& c) {
+                         auto body = read_body(c);
+                         c.issues.throw_if_any();
+                         auto id = s.credentials.create(c.user_id, *body);
+                         return json_response(201, bj::object{{"credential_id", id}});
+                     },
+                     RouteDoc{"Create a credential", "credential", {}, true, 201}});
+    router.add(Route{"PATCH", "/credential/{credential_id}", [&s](RouteContext& c) {
+                         auto body = read_body(c);
+                         c.issues.throw_if_any();
+                         return json_response(200,
+                                              s.credentials.update(c.user_id, c.path_param("credential_id"), *body));
+                     },
+                     RouteDoc{"Replace a credential", "credential", {{"credential_id", "path", true}}, true}});
+    router.add(Route{"DELETE", "/credential/{credential_id}", [&s](RouteContext& c) {
+                         c.issues.throw_if_any();
+                         s.credentials.remove(c.user_id, c.path_param("credential_id"));
+                         return Response::empty(204);
+                     },
+                     RouteDoc{"Delete a credential", "credential", {{"credential_id", "path", true}}, false, 204}});
+
+    // ---- model catalogues (no identity needed)
+    const ParamDoc provider_q{"provider", "query", true};
+    router.add(Route{"GET", "/model/", [&s](RouteContext& c) { return catalog(s, service::CatalogKind::kChat, c); },
+                     RouteDoc{"Chat model catalogue", "model", {provider_q}}, false, false});
+    router.add(Route{"GET", "/embedding-model/",
+                     [&s](RouteContext& c) { return catalog(s, service::CatalogKind::kEmbedding, c); },
+                     RouteDoc{"Embedding model catalogue", "model", {provider_q}}, false, false});
+    router.add(Route{"GET", "/tts-model/", [&s](RouteContext& c) { return catalog(s, service::CatalogKind::kTts, c); },
+                     RouteDoc{"TTS model catalogue", "model", {provider_q}}, false, false});
+
+    // ---- sessions
+    router.add(Route{"GET", "/sessions/", [&s](RouteContext& c) {
+                         auto agent_id = required_query(c, "agent_id");
+                         c.issues.throw_if_any();
+                         return Response::json_text(200, *s.sessions.list_body(c.user_id, *agent_id));
+                     },
+                     RouteDoc{"List the caller's sessions of an agent", "sessions", {agent_q}}});
+    router.add(Route{"POST", "/sessions/", [&s](RouteContext& c) {
+                         auto body = read_body(c);
+                         c.issues.throw_if_any();
+                         auto id = s.sessions.create(c.user_id, *body);
+                         return json_response(201, bj::object{{"session_id", id}});
+                     },
+                     RouteDoc{"Create a session", "sessions", {}, true, 201}});
+    router.add(Route{"PATCH", "/sessions/{session_id}", [&s](RouteContext& c) {
+                         required_query(c, "agent_id");
+                         auto body = read_body(c);
+                         c.issues.throw_if_any();
+                         return json_response(200, s.sessions.patch(c.user_id, c.path_param("session_id"), *body));
+                     },
+                     RouteDoc{"Update a session's configuration", "sessions", {session_p, agent_q}, true}});
+    router.add(Route{"DELETE", "/sessions/{session_id}", [&s](RouteContext& c) {
+                         required_query(c, "agent_id");
+                         c.issues.throw_if_any();
+                         s.sessions.remove(c.user_id, c.path_param("session_id"));
+                         return Response::empty(204);
+                     },
+                     RouteDoc{"Delete a session", "sessions", {session_p, agent_q}, false, 204}});
+    router.add(Route{"GET", "/sessions/{session_id}/messages", [&s](RouteContext& c) {
+                         required_query(c, "agent_id");
+                         auto before = optional_query(c, "before");
+                         int_query(c, "offset", std::nullopt, std::nullopt);  // deprecated: checked, ignored
+                         auto limit = int_query(c, "limit", 1, 200);
+                         c.issues.throw_if_any();
+                         return json_response(200, s.sessions.messages(c.user_id, c.path_param("session_id"), before,
+                                                                       static_cast<int>(limit.value_or(50))));
+                     },
+                     RouteDoc{"A page of the session's message log",
+                              "sessions",
+                              {session_p, agent_q, {"before", "query"}, {"offset", "query", false, "integer"},
+                               {"limit", "query", false, "integer"}}}});
+    router.add(Route{"GET", "/sessions/{session_id}/status", [&s](RouteContext& c) {
+                         required_query(c, "agent_id");
+                         c.issues.throw_if_any();
+                         return json_response(200, s.sessions.status(c.user_id, c.path_param("session_id")));
+                     },
+                     RouteDoc{"Derived session status", "sessions", {session_p, agent_q}}});
+
+    // ---- documentation (built from this very table)
+    auto spec = std::make_shared<std::string>();
+    router.add(Route{"GET", "/openapi.json", [&router, &s, spec](RouteContext&) {
+                         if (spec->empty()) *spec = json::write(router.openapi("Agentd", s.version));
+                         return Response::json_text(200, *spec);
+                     },
+                     RouteDoc{"OpenAPI document", "docs"}, false, false});
+    router.add(Route{"GET", "/docs", [](RouteContext&) {
+                         Response r;
+                         r.content_type = "text/html; charset=utf-8";
+                         r.body = R"(<!doctype html>
+<html><head><meta charset="utf-8"><title>Agentd API</title>
+<style>body{font-family:sans-serif;margin:2em;max-width:60em}code{background:#eee;padding:0 .2em}
+.op{margin:.6em 0;padding:.4em;border-left:4px solid #48c}.m{font-weight:bold;display:inline-block;width:5em}</style>
+</head><body><h1>Agentd API</h1><p>Generated from <a href="/openapi.json">/openapi.json</a>.</p><div id="ops">Loading…</div>
+<script>
+fetch('/openapi.json').then(r=>r.json()).then(doc=>{
+  const out=[];
+  for (const [path,item] of Object.entries(doc.paths)) for (const [m,op] of Object.entries(item)) {
+    const ps=(op.parameters||[]).map(p=>`<code>${p.name}</code> (${p.in}${p.required?', required':''})`).join(', ');
+    out.push(`<div class="op"><span class="m">${m.toUpperCase()}</span><code>${path}</code> — ${op.summary||''}`+
+      (ps?`<br><small>parameters: ${ps}</small>`:'')+(op.requestBody?'<br><small>JSON body</small>':'')+`</div>`);
+  }
+  document.getElementById('ops').innerHTML=out.join('');
+});
+</script></body></html>)";
+                         return r;
+                     },
+                     RouteDoc{"API documentation page", "docs"}, false, false});
+}
+
+}  // namespace agentd::api

@@ -1,0 +1,56 @@
+#include "common/json.hpp"
+
+#include <gtest/gtest.h>
+
+namespace agentd::json {
+
+TEST(Json, DoublesPrintLikePythonRepr) {
+    EXPECT_EQ(format_double(25000.0), "25000.0");
+    EXPECT_EQ(format_double(0.8), "0.8");
+    EXPECT_EQ(format_double(0.1), "0.1");
+    EXPECT_EQ(format_double(1.0), "1.0");
+    EXPECT_EQ(format_double(-2.5), "-2.5");
+    EXPECT_EQ(format_double(1e16), "1e+16");
+    EXPECT_EQ(format_double(1e15), "1000000000000000.0");
+    EXPECT_EQ(format_double(0.0001), "0.0001");
+    EXPECT_EQ(format_double(0.00001), "1e-05");
+    EXPECT_EQ(format_double(1.5e-7), "1.5e-07");
+    EXPECT_EQ(format_double(123456.789), "123456.789");
+    EXPECT_EQ(format_double(0.0), "0.0");
+}
+
+TEST(Json, CompactAndPythonStyles) {
+    boost::json::object o{{"a", 1}, {"b", boost::json::array{true, nullptr, 0.5}}};
+    EXPECT_EQ(write(o), R"({"a":1,"b":[true,null,0.5]})");
+    EXPECT_EQ(write(o, Style::kPython), R"({"a": 1, "b": [true, null, 0.5]})");
+}
+
+TEST(Json, StringsKeepUnicodeAndEscapeControls) {
+    std::string out;
+    write_string(out, std::string("h\xC3\xA9\"\\\n\x01", 7));
+    EXPECT_EQ(out, "\"h\xC3\xA9\\\"\\\\\\n\\u0001\"");
+    out.clear();
+    write_string(out, std::string("a\0b", 3));
+    EXPECT_EQ(out, "\"a\\u0000b\"");
+}
+
+TEST(Json, ParseReportsOffsets) {
+    auto ok = parse(R"({"a": [1, 2]} )");
+    ASSERT_TRUE(ok.value);
+    auto bad = parse(R"({"a": )");
+    EXPECT_FALSE(bad.value);
+    EXPECT_EQ(bad.error_message, "Expecting value");
+    auto extra = parse("{} x");
+    EXPECT_FALSE(extra.value);
+    EXPECT_EQ(extra.error_offset, 3u);
+    auto invalid_utf8 = parse("\"\xff\"");
+    EXPECT_FALSE(invalid_utf8.value);
+}
+
+TEST(Json, DeepNestingIsRejectedNotOverflowed) {
+    std::string deep(100000, '[');
+    auto r = parse(deep);
+    EXPECT_FALSE(r.value);
+}
+
+}  // namespace agentd::json

@@ -1,0 +1,77 @@
+#include "http/request.hpp"
+
+#include "common/json.hpp"
+
+namespace agentd::http {
+
+Response Response::json(int status, const boost::json::value& v) {
+    return json_text(status, agentd::json::write(v));
+}
+
+Response Response::json_text(int status, std::string body) {
+    Response r;
+    r.status = status;
+    r.body = std::move(body);
+    return r;
+}
+
+Response Response::empty(int status) {
+    Response r;
+    r.status = status;
+    r.content_type.clear();
+    return r;
+}
+
+namespace {
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+std::optional<std::string> decode(std::string_view s, bool plus_is_space) {
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        char c = s[i];
+        if (c == '%') {
+            if (i + 2 >= s.size()) return std::nullopt;
+            int hi = hex_value(s[i + 1]);
+            int lo = hex_value(s[i + 2]);
+            if (hi < 0 || lo < 0) return std::nullopt;
+            out.push_back(static_cast<char>(hi * 16 + lo));
+            i += 2;
+        } else if (c == '+' && plus_is_space) {
+            out.push_back(' ');
+        } else {
+            out.push_back(c);
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> parse_query(std::string_view raw) {
+    std::vector<std::pair<std::string, std::string>> out;
+    while (!raw.empty()) {
+        auto amp = raw.find('&');
+        std::string_view part = raw.substr(0, amp);
+        raw = amp == std::string_view::npos ? std::string_view() : raw.substr(amp + 1);
+        if (part.empty()) continue;
+        auto eq = part.find('=');
+        std::string_view k = part.substr(0, eq);
+        std::string_view v = eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1);
+        // Like Starlette: a malformed escape is kept literally rather than rejected.
+        auto dk = decode(k, true);
+        auto dv = decode(v, true);
+        out.emplace_back(dk ? *dk : std::string(k), dv ? *dv : std::string(v));
+    }
+    return out;
+}
+
+std::optional<std::string> decode_path(std::string_view raw) { return decode(raw, false); }
+
+}  // namespace agentd::http

@@ -1,0 +1,52 @@
+#pragma once
+// Transport-neutral request and response: the router and every handler work on
+// these, so all behaviour is testable without a socket. Only http/server.cpp
+// knows Boost.Beast.
+#include <boost/json/value.hpp>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace agentd::http {
+
+struct Request {
+    std::string method;  ///< upper case, e.g. "GET"
+    std::string target;  ///< raw request target: path and query
+    std::string path;    ///< percent-decoded path
+    std::string raw_query;
+    std::vector<std::pair<std::string, std::string>> query;  ///< decoded, in order
+    std::map<std::string, std::string> headers;              ///< lower-case names
+    std::string body;
+    std::string request_id;
+
+    const std::string* header(const std::string& lower_name) const {
+        auto it = headers.find(lower_name);
+        return it == headers.end() ? nullptr : &it->second;
+    }
+    /// First value of a query parameter.
+    const std::string* query_param(std::string_view name) const {
+        for (const auto& [k, v] : query)
+            if (k == name) return &v;
+        return nullptr;
+    }
+};
+
+struct Response {
+    int status = 200;
+    std::string content_type = "application/json";
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+
+    static Response json(int status, const boost::json::value& v);
+    static Response json_text(int status, std::string body);
+    static Response empty(int status);
+};
+
+/// Splits "a=1&b=%20x" into decoded pairs ('+' is a space, as in forms).
+std::vector<std::pair<std::string, std::string>> parse_query(std::string_view raw);
+/// Percent-decodes a path; nullopt on a malformed escape.
+std::optional<std::string> decode_path(std::string_view raw);
+
+}  // namespace agentd::http

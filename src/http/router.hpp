@@ -1,0 +1,102 @@
+#pragma once
+// The route table: matching (with the reference's trailing-slash redirects, 404
+// and 405), identity, CORS and error mapping. It dispatches requests and is also
+// the source of /openapi.json, so the two cannot drift apart.
+#include <boost/json/object.hpp>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/validation.hpp"
+#include "http/request.hpp"
+
+namespace agentd::http {
+
+/// What one handler invocation sees.
+struct RouteContext {
+    const Request& request;
+    std::map<std::string, std::string> path_params;
+    std::string user_id;  ///< the X-User-ID value, when the route requires it
+    /// Issues collected while reading parameters; a missing X-User-ID is already here.
+    validation::Issues issues;
+
+    const std::string& path_param(const std::string& name) const { return path_params.at(name); }
+};
+
+using Handler = std::function<Response(RouteContext&)>;
+
+struct ParamDoc {
+    std::string name;
+    std::string in;  ///< "query" or "path"
+    bool required = false;
+    std::string type = "string";
+};
+
+struct RouteDoc {
+    std::string summary;
+    std::string tag;
+    std::vector<ParamDoc> params;
+    bool has_body = false;
+    int success_status = 200;
+};
+
+struct Route {
+    std::string method;
+    std::string pattern;  ///< "/sessions/{session_id}/messages"
+    Handler handler;
+    RouteDoc doc;
+    bool requires_user = true;
+    /// Runs on the blocking pool (storage, filesystem). Pure in-memory handlers
+    /// (health, catalogues, schemas) run inline on the io thread.
+    bool blocking = true;
+};
+
+struct CorsPolicy {
+    bool enabled = true;
+    std::vector<std::string> allowed_origins = {"*"};
+};
+
+class Router {
+public:
+    void add(Route route);
+    void set_cors(CorsPolicy cors) { cors_ = std::move(cors); }
+
+    /// Outcome of matching, before any handler runs.
+    struct Resolution {
+        const Route* route = nullptr;  ///< set when a handler must run
+        std::map<std::string, std::string> params;
+        Response immediate;  ///< otherwise the complete answer (404, 405, 307, preflight)
+    };
+    Resolution resolve(const Request& req) const;
+
+    /// Runs the resolved route: identity, handler, error mapping, CORS headers.
+    Response invoke(const Resolution& r, const Request& req) const;
+
+    /// resolve + invoke, for tests and inline routes.
+    Response handle(const Request& req) const;
+
+    /// Adds CORS response headers for this request's Origin.
+    void apply_cors(const Request& req, Response& resp) const;
+
+    const std::vector<Route>& routes() const { return routes_; }
+
+    /// OpenAPI 3.1 document of every route.
+    boost::json::object openapi(const std::string& title, const std::string& version) const;
+
+private:
+    struct Compiled {
+        std::vector<std::string> segments;  ///< "{name}" marks a parameter
+    };
+    bool match(const Compiled& c, const std::vector<std::string>& parts,
+               std::map<std::string, std::string>* params) const;
+    std::optional<Response> preflight(const Request& req) const;
+
+    std::vector<Route> routes_;
+    std::vector<Compiled> compiled_;
+    CorsPolicy cors_;
+};
+
+std::vector<std::string> split_path(std::string_view path);
+
+}  // namespace agentd::http

@@ -1,0 +1,288 @@
+#include "http/server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "common/clock.hpp"
+
+namespace agentd::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+using asio::use_awaitable;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+// One open connection, as seen by shutdown. Touched only on the connection's strand.
+struct Connection {
+    beast::tcp_stream* stream = nullptr;
+    bool idle = true;  ///< waiting for the next request
+};
+
+std::string reason_json(int status) {
+    switch (status) {
+        case 413: return R"({"detail":"Request body too large"})";
+        case 431: return R"({"detail":"Request header fields too large"})";
+        case 408: return R"({"detail":"Request timeout"})";
+        default: return R"({"detail":"Bad Request"})";
+    }
+}
+
+}  // namespace
+
+struct Server::Impl {
+    ServerOptions opts;
+    const Router& router;
+    asio::io_context ioc;
+    asio::thread_pool blocking;
+    tcp::acceptor acceptor{ioc};
+    asio::signal_set signals{ioc, SIGINT, SIGTERM};
+    std::atomic<bool> stopping{false};
+    std::atomic<std::uint64_t> next_request{0};
+    std::atomic<std::uint64_t> next_conn{0};
+    std::mutex conns_mutex;  // guards conns
+    std::unordered_map<std::uint64_t, std::pair<asio::any_io_executor, std::shared_ptr<Connection>>> conns;
+    unsigned short port = 0;
+
+    Impl(ServerOptions o, const Router& r) : opts(std::move(o)), router(r), blocking(opts.blocking_threads) {}
+
+    Request to_request(const bhttp::request<bhttp::string_body>& req) {
+        Request out;
+        out.method = std::string(req.method_string());
+        out.target = std::string(req.target());
+        auto q = out.target.find('?');
+        std::string raw_path = out.target.substr(0, q);
+        if (q != std::string::npos) out.raw_query = out.target.substr(q + 1);
+        auto decoded = decode_path(raw_path);
+        out.path = decoded ? *decoded : raw_path;
+        out.query = parse_query(out.raw_query);
+        for (const auto& f : req) {
+            std::string name(f.name_string());
+            for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            auto [it, inserted] = out.headers.emplace(name, std::string(f.value()));
+            if (!inserted) it->second += ", " + std::string(f.value());
+        }
+        out.body = req.body();
+        char rid[17];
+        std::snprintf(rid, sizeof rid, "%016llx", static_cast<unsigned long long>(++next_request));
+        out.request_id = rid;
+        return out;
+    }
+
+    static bhttp::response<bhttp::string_body> to_beast(const Response& r, unsigned version, bool head) {
+        bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), version};
+        res.set(bhttp::field::server, "agentd");
+        if (!r.content_type.empty()) res.set(bhttp::field::content_type, r.content_type);
+        for (const auto& [k, v] : r.headers) res.set(k, v);
+        res.body() = r.body;
+        res.prepare_payload();
+        if (head) res.body().clear();
+        return res;
+    }
+
+    awaitable<void> write_error(beast::tcp_stream& stream, int status) {
+        Response r = Response::json_text(status, reason_json(status));
+        auto res = to_beast(r, 11, false);
+        res.keep_alive(false);
+        stream.expires_after(std::chrono::seconds(5));
+        co_await bhttp::async_write(stream, res, kTuple);
+    }
+
+    awaitable<Response> dispatch(const Request& req) {
+        auto resolution = router.resolve(req);
+        if (!resolution.route || !resolution.route->blocking) co_return router.invoke(resolution, req);
+        // Storage and other blocking work runs on the pool, never on an io thread.
+        co_return co_await asio::co_spawn(
+            blocking, [this, &resolution, &req]() -> awaitable<Response> { co_return router.invoke(resolution, req); },
+            use_awaitable);
+    }
+
+    awaitable<void> serve(tcp::socket socket) {
+        auto conn = std::make_shared<Connection>();
+        beast::tcp_stream stream(std::move(socket));
+        conn->stream = &stream;
+        auto id = ++next_conn;
+        {
+            std::lock_guard lock(conns_mutex);
+            conns.emplace(id, std::make_pair(stream.get_executor(), conn));
+        }
+        beast::flat_buffer buffer;
+        bool first = true;
+        while (!stopping) {
+            conn->idle = true;
+            bhttp::request_parser<bhttp::string_body> parser;
+            parser.header_limit(static_cast<std::uint32_t>(opts.header_limit));
+            parser.body_limit(opts.body_limit);
+            stream.expires_after(first ? opts.request_timeout : opts.idle_timeout);
+            first = false;
+            auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
+            conn->idle = false;
+            if (ec == bhttp::error::header_limit) {
+                co_await write_error(stream, 431);
+                break;
+            }
+            if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted ||
+                ec == beast::error::timeout || ec == asio::error::connection_reset || ec == asio::error::eof)
+                break;
+            if (ec) {
+                co_await write_error(stream, 400);
+                break;
+            }
+            auto& header = parser.get();
+            if (auto len = parser.content_length(); len && *len > opts.body_limit) {
+                co_await write_error(stream, 413);
+                break;
+            }
+            if (beast::iequals(header[bhttp::field::expect], "100-continue")) {
+                bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, header.version()};
+                co_await bhttp::async_write(stream, cont, kTuple);
+            }
+            stream.expires_after(opts.request_timeout);
+            auto [ec2, n2] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+            if (ec2 == bhttp::error::body_limit) {
+                co_await write_error(stream, 413);
+                break;
+            }
+            if (ec2 == beast::error::timeout) {
+                co_await write_error(stream, 408);
+                break;
+            }
+            if (ec2) break;
+
+            auto started = std::chrono::steady_clock::now();
+            auto beast_req = parser.release();
+            Request req = to_request(beast_req);
+            Response resp = co_await dispatch(req);
+            resp.headers.emplace_back("x-request-id", req.request_id);
+            auto res = to_beast(resp, beast_req.version(), req.method == "HEAD");
+            bool keep = beast_req.keep_alive() && !stopping;
+            res.keep_alive(keep);
+            stream.expires_after(opts.request_timeout);
+            auto [wec, wn] = co_await bhttp::async_write(stream, res, kTuple);
+            if (opts.access_log) {
+                auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+                spdlog::info("{} {} {} {} {}B {:.3f}ms", req.request_id, req.method, req.target, resp.status,
+                             resp.body.size(), static_cast<double>(us) / 1000.0);
+            }
+            if (wec || !keep) break;
+        }
+        beast::error_code ignored;
+        stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        stream.socket().close(ignored);
+        std::lock_guard lock(conns_mutex);
+        conns.erase(id);
+    }
+
+    awaitable<void> accept_loop() {
+        for (;;) {
+            auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), kTuple);
+            if (ec) {
+                if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+                spdlog::warn("accept failed: {}", ec.message());
+                continue;
+            }
+            socket.set_option(tcp::no_delay(true), ec);
+            auto ex = socket.get_executor();
+            asio::co_spawn(ex, serve(std::move(socket)), [](std::exception_ptr e) {
+                if (!e) return;
+                try {
+                    std::rethrow_exception(e);
+                } catch (const std::exception& ex) {
+                    spdlog::error("connection failed: {}", ex.what());
+                }
+            });
+        }
+    }
+
+    void begin_shutdown() {
+        if (stopping.exchange(true)) return;
+        spdlog::info("shutting down: no new connections, finishing in-flight requests");
+        beast::error_code ec;
+        acceptor.close(ec);
+        std::lock_guard lock(conns_mutex);
+        for (auto& [id, entry] : conns) {
+            auto conn = entry.second;
+            asio::post(entry.first, [conn] {
+                if (conn->idle && conn->stream) conn->stream->cancel();
+            });
+        }
+        // Whatever is still busy after the grace period is cut off.
+        auto timer = std::make_shared<asio::steady_timer>(ioc, opts.shutdown_grace);
+        timer->async_wait([this, timer](const boost::system::error_code&) { ioc.stop(); });
+        asio::post(ioc, [this] { maybe_finish(); });
+    }
+
+    void maybe_finish() {
+        bool empty;
+        {
+            std::lock_guard lock(conns_mutex);
+            empty = conns.empty();
+        }
+        if (empty) {
+            ioc.stop();
+            return;
+        }
+        auto t = std::make_shared<asio::steady_timer>(ioc, std::chrono::milliseconds(20));
+        t->async_wait([this, t](const boost::system::error_code&) { maybe_finish(); });
+    }
+
+    void write_port_file() {
+        if (opts.port_file.empty()) return;
+        std::string tmp = opts.port_file + ".tmp";
+        {
+            std::ofstream f(tmp);
+            f << port;
+        }
+        std::filesystem::rename(tmp, opts.port_file);
+    }
+};
+
+Server::Server(ServerOptions options, const Router& router)
+    : impl_(std::make_unique<Impl>(std::move(options), router)) {}
+
+Server::~Server() = default;
+
+unsigned short Server::bound_port() const { return impl_->port; }
+
+void Server::stop() {
+    asio::post(impl_->ioc, [this] { impl_->begin_shutdown(); });
+}
+
+void Server::run() {
+    auto& d = *impl_;
+    tcp::endpoint ep(asio::ip::make_address(d.opts.host), d.opts.port);
+    d.acceptor.open(ep.protocol());
+    d.acceptor.set_option(asio::socket_base::reuse_address(true));
+    d.acceptor.bind(ep);
+    d.acceptor.listen(asio::socket_base::max_listen_connections);
+    d.port = d.acceptor.local_endpoint().port();
+    d.signals.async_wait([&d](const boost::system::error_code& ec, int) {
+        if (!ec) d.begin_shutdown();
+    });
+    asio::co_spawn(d.ioc, d.accept_loop(), asio::detached);
+    spdlog::info("agentd listening on http://{}:{}", d.opts.host, d.port);
+    d.write_port_file();
+
+    std::vector<std::thread> threads;
+    for (std::size_t i = 1; i < d.opts.io_threads; ++i) threads.emplace_back([&d] { d.ioc.run(); });
+    d.ioc.run();
+    for (auto& t : threads) t.join();
+    d.blocking.join();
+    spdlog::info("agentd stopped");
+}
+
+}  // namespace agentd::http

@@ -1,0 +1,169 @@
+// agentd: wires the components together and runs the chosen command.
+#include <fcntl.h>
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "api/services.hpp"
+#include "bus/memory/memory_bus.hpp"
+#include "http/server.hpp"
+#include "storage/sqlite/sqlite_storage.hpp"
+#include "workspace/isolation_policy.hpp"
+
+namespace {
+
+struct Settings {
+    std::string host = "127.0.0.1";
+    unsigned short port = 8000;
+    std::string data_dir = "./data";
+    std::size_t threads = 0;  // 0: one per core
+    std::string port_file;
+    std::string isolation = "per_agent";
+    std::string cors_origins = "*";
+    std::size_t max_body_bytes = 10 * 1024 * 1024;
+    std::size_t max_header_bytes = 16 * 1024;
+    int request_timeout_s = 30;
+    std::string log_level = "info";
+    bool access_log = true;
+};
+
+void add_common_options(CLI::App& cmd, Settings& s) {
+    cmd.add_option("--data-dir", s.data_dir, "Folder for the database, keys and workspaces")
+        ->envname("AGENTD_DATA_DIR")->capture_default_str();
+    cmd.add_option("--log-level", s.log_level, "trace, debug, info, warn, error")
+        ->envname("AGENTD_LOG_LEVEL")->capture_default_str();
+}
+
+/// One server per data dir: the SQLite file and in-process caches assume it.
+int lock_data_dir(const std::filesystem::path& dir) {
+    int fd = ::open((dir / "agentd.lock").c_str(), O_RDWR | O_CREAT, 0600);
+    if (fd < 0 || ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        throw std::runtime_error("data dir " + dir.string() + " is in use by another agentd");
+    }
+    return fd;
+}
+
+std::unique_ptr<agentd::storage::sqlite::SqliteStorage> open_storage(const Settings& s, std::size_t pool) {
+    std::filesystem::path dir(s.data_dir);
+    std::filesystem::create_directories(dir);
+    auto secrets = agentd::SecretBox::from_environment_or_file(dir);
+    auto storage = std::make_unique<agentd::storage::sqlite::SqliteStorage>(dir / "agentd.db", secrets, pool);
+    storage->migrate();
+    return storage;
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        auto comma = text.find(',', start);
+        std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        item.erase(0, item.find_first_not_of(' '));
+        item.erase(item.find_last_not_of(' ') + 1);
+        if (!item.empty()) out.push_back(item);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
+    return out;
+}
+
+int serve(const Settings& s) {
+    auto policy = agentd::workspace::parse_isolation_policy(s.isolation);
+    if (!policy) throw std::runtime_error("unknown workspace isolation policy: " + s.isolation);
+    std::size_t threads = s.threads ? s.threads : std::max(1u, std::thread::hardware_concurrency());
+    std::size_t blocking = std::max<std::size_t>(4, threads * 2);
+
+    std::filesystem::create_directories(s.data_dir);
+    int lock_fd = lock_data_dir(s.data_dir);
+    auto storage = open_storage(s, blocking);
+    agentd::bus::MemoryBus bus;
+    agentd::service::AgentService agents(*storage, bus);
+    agentd::service::CredentialService credentials(*storage);
+    agentd::service::SessionService sessions(*storage, bus, agents, credentials, *policy);
+    agentd::service::CatalogService catalog;
+    agentd::api::Services services{agents, credentials, sessions, catalog, *storage, bus, AGENTD_VERSION};
+
+    agentd::http::Router router;
+    agentd::api::register_routes(router, services);
+    agentd::http::CorsPolicy cors;
+    cors.allowed_origins = split_list(s.cors_origins);
+    cors.enabled = !cors.allowed_origins.empty();
+    router.set_cors(cors);
+
+    agentd::http::ServerOptions opts;
+    opts.host = s.host;
+    opts.port = s.port;
+    opts.io_threads = threads;
+    opts.blocking_threads = blocking;
+    opts.body_limit = s.max_body_bytes;
+    opts.header_limit = s.max_header_bytes;
+    opts.request_timeout = std::chrono::seconds(s.request_timeout_s);
+    opts.port_file = s.port_file;
+    opts.access_log = s.access_log;
+    agentd::http::Server server(opts, router);
+    server.run();
+    ::close(lock_fd);
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (sodium_init() < 0) {
+        std::cerr << "libsodium failed to initialise\n";
+        return 1;
+    }
+    Settings s;
+    CLI::App app{"agentd: a multi-tenant agent service speaking the AgentScope HTTP API"};
+    app.require_subcommand(1);
+
+    auto* serve_cmd = app.add_subcommand("serve", "Run the HTTP server");
+    serve_cmd->set_config("--config", "", "TOML file with the same keys as the long flags (host = \"0.0.0.0\")");
+    serve_cmd->add_option("--host", s.host, "Address to listen on")->envname("AGENTD_HOST")->capture_default_str();
+    serve_cmd->add_option("--port", s.port, "Port (0 picks a free one)")->envname("AGENTD_PORT")->capture_default_str();
+    serve_cmd->add_option("--threads", s.threads, "I/O threads (0: one per core)")->envname("AGENTD_THREADS");
+    serve_cmd->add_option("--port-file", s.port_file, "Write the bound port to this file once listening")
+        ->envname("AGENTD_PORT_FILE");
+    serve_cmd->add_option("--workspace-isolation", s.isolation, "per_agent, per_user or per_session")
+        ->envname("AGENTD_WORKSPACE_ISOLATION")->capture_default_str();
+    serve_cmd->add_option("--cors-origins", s.cors_origins, "Comma-separated allowed origins, * for any, empty for none")
+        ->envname("AGENTD_CORS_ORIGINS")->capture_default_str();
+    serve_cmd->add_option("--max-body-bytes", s.max_body_bytes, "Larger request bodies get 413")
+        ->envname("AGENTD_MAX_BODY_BYTES")->capture_default_str();
+    serve_cmd->add_option("--max-header-bytes", s.max_header_bytes, "Larger header blocks get 431")
+        ->envname("AGENTD_MAX_HEADER_BYTES")->capture_default_str();
+    serve_cmd->add_option("--request-timeout", s.request_timeout_s, "Seconds a client has to send a whole request")
+        ->envname("AGENTD_REQUEST_TIMEOUT")->capture_default_str();
+    serve_cmd->add_option("--access-log", s.access_log, "One log line per request (true/false)")
+        ->envname("AGENTD_ACCESS_LOG")->capture_default_str();
+    add_common_options(*serve_cmd, s);
+
+    auto* migrate_cmd = app.add_subcommand("migrate", "Apply database migrations and exit");
+    add_common_options(*migrate_cmd, s);
+    app.add_subcommand("version", "Print the version");
+
+    CLI11_PARSE(app, argc, argv);
+    spdlog::set_level(spdlog::level::from_str(s.log_level));
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+    try {
+        if (app.got_subcommand("version")) {
+            std::cout << "agentd " << AGENTD_VERSION << "\n";
+            return 0;
+        }
+        if (app.got_subcommand("migrate")) {
+            open_storage(s, 1);
+            std::cout << "migrations applied\n";
+            return 0;
+        }
+        return serve(s);
+    } catch (const std::exception& e) {
+        spdlog::critical("{}", e.what());
+        return 1;
+    }
+}

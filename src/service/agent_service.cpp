@@ -1,0 +1,70 @@
+#include "service/agent_service.hpp"
+
+#include <thread>
+
+#include "common/clock.hpp"
+#include "common/error.hpp"
+#include "common/ids.hpp"
+
+namespace agentd::service {
+
+std::string not_found_detail(std::string_view kind, std::string_view id) {
+    return std::string(kind) + " " + py_repr(id) + " not found.";
+}
+
+void wait_for_session_locks(bus::MessageBus& bus, const std::vector<std::string>& session_ids,
+                            std::chrono::milliseconds timeout) {
+    for (const auto& id : session_ids) {
+        auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (bus.is_locked(bus::session_lock_key(id)) && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+}
+
+domain::AgentRecord AgentService::require(const std::string& user_id, const std::string& agent_id) {
+    auto rec = storage_.get_agent(user_id, agent_id);
+    if (!rec) throw Error::not_found(not_found_detail("Agent", agent_id));
+    return *rec;
+}
+
+bj::object AgentService::list(const std::string& user_id) {
+    bj::array agents;
+    for (const auto& a : storage_.list_agents(user_id)) agents.push_back(domain::agent_view_json(a, true));
+    auto total = static_cast<std::int64_t>(agents.size());
+    bj::object out;
+    out["agents"] = std::move(agents);
+    out["total"] = total;
+    return out;
+}
+
+std::string AgentService::create(const std::string& user_id, const bj::value& body) {
+    validation::Issues issues;
+    auto data = domain::agent_data_from_create(body, issues);
+    issues.throw_if_any();
+    domain::AgentRecord rec;
+    rec.id = new_id();
+    rec.user_id = user_id;
+    rec.source = "user";
+    rec.created_us = rec.updated_us = clock::now_us();
+    rec.data = std::move(data);
+    storage_.insert_agent(rec);
+    return rec.id;
+}
+
+bj::object AgentService::update(const std::string& user_id, const std::string& agent_id, const bj::value& body) {
+    auto rec = require(user_id, agent_id);
+    validation::Issues issues;
+    rec.data = domain::agent_data_apply_update(rec.data, body, issues);
+    issues.throw_if_any();
+    rec.updated_us = clock::now_us();
+    if (!storage_.update_agent(rec)) throw Error::not_found(not_found_detail("Agent", agent_id));
+    return domain::agent_view_json(rec, true);
+}
+
+void AgentService::remove(const std::string& user_id, const std::string& agent_id) {
+    require(user_id, agent_id);
+    wait_for_session_locks(bus_, storage_.list_session_ids(user_id, agent_id), std::chrono::seconds(10));
+    if (!storage_.delete_agent(user_id, agent_id)) throw Error::not_found(not_found_detail("Agent", agent_id));
+}
+
+}  // namespace agentd::service

@@ -1,0 +1,41 @@
+#pragma once
+#include <boost/json.hpp>
+#include <string>
+
+#include "bus/message_bus.hpp"
+#include "storage/storage.hpp"
+
+namespace agentd::service {
+
+namespace bj = boost::json;
+
+/// Agents of one owner: list, create, update, delete with its cascade.
+class AgentService {
+public:
+    AgentService(storage::Storage& storage, bus::MessageBus& bus) : storage_(storage), bus_(bus) {}
+
+    /// {agents: [AgentView], total}
+    bj::object list(const std::string& user_id);
+    /// Validates a CreateAgentRequest body; returns the new agent id.
+    std::string create(const std::string& user_id, const bj::value& body);
+    /// Applies an UpdateAgentRequest body; returns the AgentView.
+    bj::object update(const std::string& user_id, const std::string& agent_id, const bj::value& body);
+    /// Deletes the agent and its sessions; throws 404 when absent.
+    void remove(const std::string& user_id, const std::string& agent_id);
+
+    /// The agent, or a 404 Error in the reference's words.
+    domain::AgentRecord require(const std::string& user_id, const std::string& agent_id);
+
+private:
+    storage::Storage& storage_;
+    bus::MessageBus& bus_;
+};
+
+/// Waits (up to `timeout`) for running sessions to release their run locks
+/// before their records are deleted, as the reference does.
+void wait_for_session_locks(bus::MessageBus& bus, const std::vector<std::string>& session_ids,
+                            std::chrono::milliseconds timeout);
+
+std::string not_found_detail(std::string_view kind, std::string_view id);
+
+}  // namespace agentd::service

@@ -1,0 +1,34 @@
+#pragma once
+#include <boost/json.hpp>
+#include <string>
+
+#include "storage/storage.hpp"
+
+namespace agentd::service {
+
+namespace bj = boost::json;
+
+/// Credentials of one owner. Secrets never leave in clear: every response masks them,
+/// and a masked, blank or missing secret on write keeps the stored one.
+class CredentialService {
+public:
+    explicit CredentialService(storage::Storage& storage) : storage_(storage) {}
+
+    bj::object list(const std::string& user_id);
+    /// POST body {data}; returns the credential id.
+    std::string create(const std::string& user_id, const bj::value& body);
+    /// PATCH body {data}: a full replacement; returns the CredentialView.
+    bj::object update(const std::string& user_id, const std::string& id, const bj::value& body);
+    void remove(const std::string& user_id, const std::string& id);
+
+    /// 404 unless the caller can see the credential.
+    void require_visible(const std::string& user_id, const std::string& id);
+
+private:
+    /// Reads {data} from a body, restoring kept secrets from `stored`.
+    bj::object read_payload(const bj::value& body, const domain::CredentialRecord* stored);
+
+    storage::Storage& storage_;
+};
+
+}  // namespace agentd::service

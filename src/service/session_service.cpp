@@ -1,0 +1,214 @@
+#include "service/session_service.hpp"
+
+#include "common/clock.hpp"
+#include "common/error.hpp"
+#include "common/ids.hpp"
+#include "common/json.hpp"
+#include "domain/model_schema.hpp"
+
+namespace agentd::service {
+
+using validation::Issues;
+using validation::loc_join;
+
+namespace {
+
+constexpr std::string_view kModelConfigKeys[] = {"chat_model_config", "fallback_chat_model_config",
+                                                 "tts_model_config"};
+constexpr std::size_t kMaxCachedLists = 4096;
+
+/// Reads the optional config fields shared by create and patch bodies into `out`
+/// (only those present in `obj`).
+void read_config_fields(const bj::object& obj, const bj::value& body, Issues& issues, bj::object& out) {
+    bj::array loc{"body"};
+    for (auto key : kModelConfigKeys) {
+        auto it = obj.find(key);
+        if (it == obj.end()) continue;
+        if (auto v = domain::parse_model_config(it->value(), loc_join(loc, key), issues)) out[key] = std::move(*v);
+    }
+    if (auto it = obj.find("knowledge_config"); it != obj.end()) {
+        if (auto v = domain::parse_knowledge_config(it->value(), loc_join(loc, "knowledge_config"), issues))
+            out["knowledge_config"] = std::move(*v);
+    }
+}
+
+std::optional<std::string> opt_string_field(const bj::object& obj, std::string_view key, Issues& issues,
+                                            bool* present = nullptr, bool* is_null = nullptr) {
+    auto it = obj.find(key);
+    if (present) *present = it != obj.end();
+    if (it == obj.end()) return std::nullopt;
+    if (it->value().is_null()) {
+        if (is_null) *is_null = true;
+        return std::nullopt;
+    }
+    return validation::as_string(it->value(), bj::array{"body", key}, issues);
+}
+
+}  // namespace
+
+void SessionService::check_references(const std::string& user_id, const bj::object& fields) {
+    for (auto key : kModelConfigKeys) {
+        auto it = fields.find(key);
+        if (it == fields.end() || !it->value().is_object()) continue;
+        credentials_.require_visible(user_id, std::string(it->value().at("credential_id").as_string()));
+    }
+    auto kc = fields.find("knowledge_config");
+    if (kc != fields.end() && kc->value().is_object()) {
+        // No knowledge base is visible until the knowledge-base service exists.
+        for (const auto& id : kc->value().at("knowledge_base_ids").as_array())
+            throw Error::not_found(not_found_detail("Knowledge Base", id.as_string()));
+    }
+}
+
+std::string SessionService::create(const std::string& user_id, const bj::value& body) {
+    Issues issues;
+    const bj::object* obj = validation::as_model(body, bj::array{"body"}, issues);
+    issues.throw_if_any();
+    std::optional<std::string> agent_id;
+    if (auto it = obj->find("agent_id"); it == obj->end()) issues.missing(bj::array{"body", "agent_id"}, body);
+    else agent_id = validation::as_string(it->value(), bj::array{"body", "agent_id"}, issues);
+    auto workspace_id = opt_string_field(*obj, "workspace_id", issues);
+    auto name = opt_string_field(*obj, "name", issues);
+    bj::object fields;
+    read_config_fields(*obj, body, issues, fields);
+    issues.throw_if_any();
+
+    agents_.require(user_id, *agent_id);
+    check_references(user_id, fields);
+
+    domain::SessionRecord rec;
+    rec.id = new_id();
+    rec.user_id = user_id;
+    rec.agent_id = *agent_id;
+    rec.created_us = rec.updated_us = clock::now_us();
+    bj::object& config = rec.config;
+    config["workspace_id"] = (workspace_id && !workspace_id->empty())
+                                 ? *workspace_id
+                                 : workspace::assign_workspace_id(policy_, user_id, *agent_id);
+    config["name"] = name ? *name : clock::local_name_stamp(rec.created_us);
+    config["cwd"] = nullptr;
+    for (auto key : kModelConfigKeys) config[key] = fields.contains(key) ? fields.at(key) : bj::value(nullptr);
+    config["knowledge_config"] = fields.contains("knowledge_config") ? fields.at("knowledge_config") : bj::value(nullptr);
+    rec.state = domain::SessionState::fresh();
+    storage_.insert_session(rec);
+    return rec.id;
+}
+
+bj::object SessionService::patch(const std::string& user_id, const std::string& session_id, const bj::value& body) {
+    Issues issues;
+    const bj::object* obj = validation::as_model(body, bj::array{"body"}, issues);
+    issues.throw_if_any();
+    bool name_present = false, name_null = false, cwd_present = false, cwd_null = false;
+    auto name = opt_string_field(*obj, "name", issues, &name_present, &name_null);
+    if (name_null)  // the reference fails inside the handler (500); a name cannot be cleared
+        issues.add("string_type", bj::array{"body", "name"}, "Input should be a valid string", nullptr);
+    auto cwd = opt_string_field(*obj, "cwd", issues, &cwd_present, &cwd_null);
+    std::optional<std::string> mode;
+    if (auto it = obj->find("permission_mode"); it != obj->end() && !it->value().is_null()) {
+        static const domain::FieldSpec kMode{.name = "permission_mode",
+                                             .kind = domain::FieldKind::kStr,
+                                             .choices = {"default", "accept_edits", "explore", "bypass", "dont_ask"},
+                                             .enum_type = true};
+        if (auto v = domain::parse_field(it->value(), kMode, bj::array{"body", "permission_mode"}, issues))
+            mode = std::string(v->as_string());
+    }
+    bj::object fields;
+    read_config_fields(*obj, body, issues, fields);
+    issues.throw_if_any();
+
+    auto rec = storage_.get_session(user_id, session_id, false);
+    if (!rec) throw Error::not_found(not_found_detail("Session", session_id));
+    if (is_running(session_id))
+        throw Error::conflict("Cannot modify session configuration while the session is running.");
+    check_references(user_id, fields);
+
+    bj::object config = rec->config;
+    if (name) config["name"] = *name;
+    if (cwd_present) config["cwd"] = cwd ? bj::value(*cwd) : bj::value(nullptr);
+    for (auto& kv : fields) config[kv.key()] = kv.value();
+    std::optional<domain::SessionState> state;
+    if (mode) {
+        state = rec->state;
+        state->permission_context["mode"] = *mode;
+    }
+    auto updated = storage_.update_session(user_id, session_id, config, state ? &*state : nullptr);
+    if (!updated) throw Error::not_found(not_found_detail("Session", session_id));
+    auto full = storage_.get_session(user_id, session_id, true);
+    return domain::to_json(full ? *full : *updated);
+}
+
+void SessionService::remove(const std::string& user_id, const std::string& session_id) {
+    wait_for_session_locks(bus_, {session_id}, std::chrono::seconds(10));
+    if (!storage_.delete_session(user_id, session_id))
+        throw Error::not_found(not_found_detail("Session", session_id));
+}
+
+bj::object SessionService::messages(const std::string& user_id, const std::string& session_id,
+                                    const std::optional<std::string>& before, int limit) {
+    if (!storage_.get_session(user_id, session_id, false))
+        throw Error::not_found(not_found_detail("Session", session_id));
+    auto page = storage_.list_messages(user_id, session_id, limit, before);
+    bj::array msgs;
+    for (auto& m : page.messages) msgs.emplace_back(std::move(m));
+    bj::object out;
+    out["messages"] = std::move(msgs);
+    out["is_running"] = is_running(session_id);
+    out["has_more"] = page.has_more;
+    return out;
+}
+
+bj::object SessionService::status(const std::string& user_id, const std::string& session_id) {
+    // Ownership first: another tenant's id is a 404 even while it runs.
+    auto rec = storage_.get_session(user_id, session_id, false);
+    if (!rec) throw Error::not_found(not_found_detail("Session", session_id));
+    bj::object out;
+    out["session_id"] = session_id;
+    out["status"] = is_running(session_id) ? "running" : rec->tail_status;
+    return out;
+}
+
+std::string SessionService::render_list(const std::string& user_id, const std::string& agent_id) {
+    auto sessions = storage_.list_sessions(user_id, agent_id);
+    std::string out = "{\"sessions\":[";
+    bool first = true;
+    for (const auto& s : sessions) {
+        if (!first) out += ',';
+        first = false;
+        bool running = is_running(s.id);
+        out += "{\"session\":";
+        json::write_to(out, domain::trimmed_json(s));
+        out += ",\"is_running\":";
+        out += running ? "true" : "false";
+        out += ",\"status\":";
+        json::write_string(out, running ? std::string("running") : s.tail_status);
+        out += ",\"team\":null}";
+    }
+    out += "],\"total\":" + std::to_string(sessions.size()) + "}";
+    return out;
+}
+
+std::shared_ptr<const std::string> SessionService::list_body(const std::string& user_id, const std::string& agent_id) {
+    agents_.require(user_id, agent_id);
+    auto storage_gen = storage_.write_generation();
+    auto lock_gen = bus_.lock_generation();
+    if (!storage_gen || !lock_gen) return std::make_shared<const std::string>(render_list(user_id, agent_id));
+    std::string key = user_id;
+    key.push_back('\0');
+    key += agent_id;
+    {
+        std::lock_guard lock(cache_mutex_);
+        auto it = list_cache_.find(key);
+        if (it != list_cache_.end() && it->second.storage_generation == *storage_gen &&
+            it->second.lock_generation == *lock_gen)
+            return it->second.body;
+    }
+    // Generations are read before rendering, so a write racing with it only makes
+    // the entry stale, never wrong for longer than that write.
+    auto body = std::make_shared<const std::string>(render_list(user_id, agent_id));
+    std::lock_guard lock(cache_mutex_);
+    if (list_cache_.size() >= kMaxCachedLists) list_cache_.clear();
+    list_cache_[key] = CachedList{*storage_gen, *lock_gen, body};
+    return body;
+}
+
+}  // namespace agentd::service

@@ -1,0 +1,58 @@
+#pragma once
+#include <boost/json.hpp>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "bus/message_bus.hpp"
+#include "service/agent_service.hpp"
+#include "service/credential_service.hpp"
+#include "storage/storage.hpp"
+#include "workspace/isolation_policy.hpp"
+
+namespace agentd::service {
+
+namespace bj = boost::json;
+
+/// Sessions of one owner: create, list, patch, delete, message pages, status.
+class SessionService {
+public:
+    SessionService(storage::Storage& storage, bus::MessageBus& bus, AgentService& agents,
+                   CredentialService& credentials, workspace::IsolationPolicy policy)
+        : storage_(storage), bus_(bus), agents_(agents), credentials_(credentials), policy_(policy) {}
+
+    /// The GET /sessions/ body, already serialised. Served from a cache that any
+    /// write or lock change in this process invalidates.
+    std::shared_ptr<const std::string> list_body(const std::string& user_id, const std::string& agent_id);
+    std::string create(const std::string& user_id, const bj::value& body);
+    bj::object patch(const std::string& user_id, const std::string& session_id, const bj::value& body);
+    void remove(const std::string& user_id, const std::string& session_id);
+    bj::object messages(const std::string& user_id, const std::string& session_id,
+                        const std::optional<std::string>& before, int limit);
+    bj::object status(const std::string& user_id, const std::string& session_id);
+
+    bool is_running(const std::string& session_id) { return bus_.is_locked(bus::session_lock_key(session_id)); }
+
+private:
+    std::string render_list(const std::string& user_id, const std::string& agent_id);
+    /// 404 for any model config credential or knowledge base the caller cannot see.
+    void check_references(const std::string& user_id, const bj::object& fields);
+
+    storage::Storage& storage_;
+    bus::MessageBus& bus_;
+    AgentService& agents_;
+    CredentialService& credentials_;
+    workspace::IsolationPolicy policy_;
+
+    struct CachedList {
+        std::uint64_t storage_generation;
+        std::uint64_t lock_generation;
+        std::shared_ptr<const std::string> body;
+    };
+    std::mutex cache_mutex_;  // guards list_cache_
+    std::unordered_map<std::string, CachedList> list_cache_;
+};
+
+}  // namespace agentd::service

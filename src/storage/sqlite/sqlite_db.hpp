@@ -1,0 +1,106 @@
+#pragma once
+// A thin RAII layer over the SQLite C API: connections, cached prepared
+// statements, transactions, and a pool of connections shared by the blocking threads.
+#include <sqlite3.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace agentd::storage::sqlite {
+
+class Statement {
+public:
+    explicit Statement(sqlite3_stmt* s) : stmt_(s) {}
+    ~Statement() { if (stmt_) { sqlite3_reset(stmt_); sqlite3_clear_bindings(stmt_); } }
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+
+    Statement& bind(int i, std::string_view v);
+    Statement& bind(int i, const std::string& v) { return bind(i, std::string_view(v)); }
+    Statement& bind(int i, const char* v) { return bind(i, std::string_view(v)); }
+    Statement& bind(int i, std::int64_t v);
+    Statement& bind_blob(int i, std::string_view v);
+    Statement& bind(int i, const std::optional<std::string>& v);
+    Statement& bind_null(int i);
+
+    /// True while a row is available.
+    bool step();
+    /// Runs to completion; returns the number of changed rows.
+    int exec();
+
+    std::string text(int col) const;
+    std::optional<std::string> opt_text(int col) const;
+    std::int64_t int64(int col) const { return sqlite3_column_int64(stmt_, col); }
+    bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+
+private:
+    sqlite3_stmt* stmt_;
+};
+
+class Connection {
+public:
+    explicit Connection(const std::string& path);
+    ~Connection();
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    /// A prepared statement from this connection's cache, reset on destruction.
+    Statement prepare(const std::string& sql);
+    void exec_script(const std::string& sql);
+    sqlite3* raw() { return db_; }
+
+private:
+    sqlite3* db_ = nullptr;
+    std::unordered_map<std::string, sqlite3_stmt*> cache_;
+};
+
+/// BEGIN IMMEDIATE ... COMMIT, rolled back unless commit() is reached.
+class Transaction {
+public:
+    explicit Transaction(Connection& c);
+    ~Transaction();
+    void commit();
+
+private:
+    Connection& conn_;
+    bool done_ = false;
+};
+
+class ConnectionPool {
+public:
+    ConnectionPool(std::string path, std::size_t size);
+
+    class Lease {
+    public:
+        Lease(ConnectionPool& pool, std::unique_ptr<Connection> c) : pool_(&pool), conn_(std::move(c)) {}
+        Lease(Lease&&) = default;
+        ~Lease() { if (conn_) pool_->give_back(std::move(conn_)); }
+        Connection& operator*() { return *conn_; }
+        Connection* operator->() { return conn_.get(); }
+
+    private:
+        ConnectionPool* pool_;
+        std::unique_ptr<Connection> conn_;
+    };
+
+    Lease acquire();
+
+private:
+    void give_back(std::unique_ptr<Connection> c);
+
+    std::string path_;
+    std::mutex mutex_;  // guards idle_ and created_
+    std::condition_variable available_;
+    std::vector<std::unique_ptr<Connection>> idle_;
+    std::size_t created_ = 0;
+    std::size_t size_;
+};
+
+}  // namespace agentd::storage::sqlite

@@ -1,0 +1,388 @@
+#include "storage/sqlite/sqlite_storage.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "common/clock.hpp"
+#include "common/embedded_assets.hpp"
+#include "common/json.hpp"
+
+namespace agentd::storage::sqlite {
+
+using domain::AgentRecord;
+using domain::CredentialRecord;
+using domain::SessionRecord;
+using domain::SessionState;
+
+namespace {
+
+std::string to_text(const bj::value& v) { return json::write(v); }
+bj::object parse_object(const std::string& text) { return json::parse_trusted(text).as_object(); }
+
+constexpr const char* kSessionColumns =
+    "id, user_id, agent_id, source, source_schedule_id, source_chat_id, source_channel_id, team_id, "
+    "created_us, updated_us, config, state_session_id, summary, reply_context, permission_context, "
+    "tool_context, tasks_context, middle_context, tail_status";
+
+SessionRecord read_session_row(Statement& st) {
+    SessionRecord r;
+    r.id = st.text(0);
+    r.user_id = st.text(1);
+    r.agent_id = st.text(2);
+    r.source = st.text(3);
+    r.source_schedule_id = st.opt_text(4);
+    r.source_chat_id = st.opt_text(5);
+    r.source_channel_id = st.opt_text(6);
+    r.team_id = st.opt_text(7);
+    r.created_us = st.int64(8);
+    r.updated_us = st.int64(9);
+    r.config = parse_object(st.text(10));
+    r.state.session_id = st.text(11);
+    r.state.summary = json::parse_trusted(st.text(12));
+    r.state.reply_context = parse_object(st.text(13));
+    r.state.permission_context = parse_object(st.text(14));
+    r.state.tool_context = parse_object(st.text(15));
+    r.state.tasks_context = parse_object(st.text(16));
+    r.state.middle_context = parse_object(st.text(17));
+    r.tail_status = st.text(18);
+    return r;
+}
+
+AgentRecord read_agent_row(Statement& st) {
+    AgentRecord r;
+    r.id = st.text(0);
+    r.user_id = st.text(1);
+    r.source = st.text(2);
+    r.created_us = st.int64(3);
+    r.updated_us = st.int64(4);
+    r.data = parse_object(st.text(5));
+    return r;
+}
+
+}  // namespace
+
+SqliteStorage::SqliteStorage(const std::filesystem::path& db_file, SecretBox secrets, std::size_t pool_size)
+    : pool_(db_file.string(), pool_size), secrets_(std::move(secrets)) {}
+
+int SqliteStorage::migrate() {
+    auto c = pool_.acquire();
+    c->exec_script("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_us BIGINT NOT NULL)");
+    int applied = 0;
+    for (const auto& asset : assets::all()) {
+        if (asset.path.rfind("migrations/", 0) != 0) continue;
+        std::string name(asset.path.substr(std::string_view("migrations/").size()));
+        int version = std::stoi(name.substr(0, name.find('_')));
+        Transaction tx(*c);
+        auto check = c->prepare("SELECT 1 FROM schema_migrations WHERE version = ?");
+        check.bind(1, static_cast<std::int64_t>(version));
+        bool done = check.step();
+        if (done) continue;
+        c->exec_script(std::string(asset.data));
+        c->prepare("INSERT INTO schema_migrations (version, name, applied_us) VALUES (?, ?, ?)")
+            .bind(1, static_cast<std::int64_t>(version)).bind(2, name).bind(3, clock::now_us()).exec();
+        tx.commit();
+        spdlog::info("applied migration {}", name);
+        ++applied;
+    }
+    return applied;
+}
+
+bool SqliteStorage::healthy() {
+    try {
+        auto c = pool_.acquire();
+        auto st = c->prepare("SELECT 1");
+        return st.step();
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+// ---- credentials ---------------------------------------------------------------
+
+CredentialRecord SqliteStorage::read_credential(Statement& st) {
+    CredentialRecord r;
+    r.user_id = st.text(0);
+    r.id = st.text(1);
+    r.created_us = st.int64(2);
+    r.updated_us = st.int64(3);
+    r.data = parse_object(st.text(4));
+    auto secrets = parse_object(secrets_.open(st.text(5)));
+    for (auto& kv : secrets) r.data[kv.key()] = kv.value();
+    return r;
+}
+
+CredentialRecord SqliteStorage::upsert_credential(CredentialRecord rec) {
+    auto c = pool_.acquire();
+    Transaction tx(*c);
+    std::string type(rec.data.at("type").as_string());
+    std::string name = rec.data.at("name").is_string() ? std::string(rec.data.at("name").as_string()) : "";
+    if (name.empty()) {
+        // First free "Base", "Base (2)", ... among this user's other credentials of the type.
+        std::string base = domain::credential_base_name(type);
+        auto st = c->prepare("SELECT name FROM credentials WHERE user_id = ? AND type = ? AND id <> ?");
+        st.bind(1, rec.user_id).bind(2, type).bind(3, rec.id);
+        std::vector<std::string> taken;
+        while (st.step()) taken.push_back(st.text(0));
+        auto is_taken = [&](const std::string& n) { return std::find(taken.begin(), taken.end(), n) != taken.end(); };
+        name = base;
+        for (int i = 2; is_taken(name); ++i) name = base + " (" + std::to_string(i) + ")";
+        rec.data["name"] = name;
+    }
+    bj::object public_data = rec.data;
+    bj::object secrets;
+    for (const auto& f : domain::secret_fields(rec.data)) {
+        auto it = public_data.find(f);
+        if (it == public_data.end()) continue;
+        secrets[f] = it->value();
+        it->value() = "";
+    }
+    std::int64_t now = clock::now_us();
+    {
+        auto existing = c->prepare("SELECT created_us FROM credentials WHERE user_id = ? AND id = ?");
+        existing.bind(1, rec.user_id).bind(2, rec.id);
+        rec.created_us = existing.step() ? existing.int64(0) : (rec.created_us ? rec.created_us : now);
+    }
+    rec.updated_us = now;
+    c->prepare(
+         "INSERT INTO credentials (user_id, id, type, name, created_us, updated_us, data, secrets) "
+         "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, id) DO UPDATE SET type = excluded.type, "
+         "name = excluded.name, updated_us = excluded.updated_us, data = excluded.data, secrets = excluded.secrets")
+        .bind(1, rec.user_id).bind(2, rec.id).bind(3, type).bind(4, name).bind(5, rec.created_us)
+        .bind(6, rec.updated_us).bind(7, to_text(public_data)).bind_blob(8, secrets_.seal(to_text(secrets)))
+        .exec();
+    tx.commit();
+    bump();
+    return rec;
+}
+
+std::vector<CredentialRecord> SqliteStorage::list_credentials(const std::string& user_id) {
+    auto c = pool_.acquire();
+    auto st = c->prepare(
+        "SELECT user_id, id, created_us, updated_us, data, secrets FROM credentials WHERE user_id = ? "
+        "ORDER BY created_us, id");
+    st.bind(1, user_id);
+    std::vector<CredentialRecord> out;
+    while (st.step()) out.push_back(read_credential(st));
+    return out;
+}
+
+std::optional<CredentialRecord> SqliteStorage::get_credential(const std::string& user_id, const std::string& id) {
+    auto c = pool_.acquire();
+    auto st = c->prepare(
+        "SELECT user_id, id, created_us, updated_us, data, secrets FROM credentials WHERE user_id = ? AND id = ?");
+    st.bind(1, user_id).bind(2, id);
+    if (!st.step()) return std::nullopt;
+    return read_credential(st);
+}
+
+bool SqliteStorage::delete_credential(const std::string& user_id, const std::string& id) {
+    auto c = pool_.acquire();
+    int n = c->prepare("DELETE FROM credentials WHERE user_id = ? AND id = ?").bind(1, user_id).bind(2, id).exec();
+    bump();
+    return n > 0;
+}
+
+// ---- agents ---------------------------------------------------------------------
+
+void SqliteStorage::insert_agent(const AgentRecord& rec) {
+    auto c = pool_.acquire();
+    c->prepare("INSERT INTO agents (id, user_id, source, created_us, updated_us, data) VALUES (?, ?, ?, ?, ?, ?)")
+        .bind(1, rec.id).bind(2, rec.user_id).bind(3, rec.source).bind(4, rec.created_us)
+        .bind(5, rec.updated_us).bind(6, to_text(rec.data)).exec();
+    bump();
+}
+
+bool SqliteStorage::update_agent(const AgentRecord& rec) {
+    auto c = pool_.acquire();
+    int n = c->prepare("UPDATE agents SET data = ?, updated_us = ? WHERE user_id = ? AND id = ?")
+                .bind(1, to_text(rec.data)).bind(2, rec.updated_us).bind(3, rec.user_id).bind(4, rec.id).exec();
+    bump();
+    return n > 0;
+}
+
+std::vector<AgentRecord> SqliteStorage::list_agents(const std::string& user_id) {
+    auto c = pool_.acquire();
+    auto st = c->prepare(
+        "SELECT id, user_id, source, created_us, updated_us, data FROM agents WHERE user_id = ? AND source = 'user' "
+        "ORDER BY created_us, id");
+    st.bind(1, user_id);
+    std::vector<AgentRecord> out;
+    while (st.step()) out.push_back(read_agent_row(st));
+    return out;
+}
+
+std::optional<AgentRecord> SqliteStorage::get_agent(const std::string& user_id, const std::string& id) {
+    auto c = pool_.acquire();
+    auto st = c->prepare(
+        "SELECT id, user_id, source, created_us, updated_us, data FROM agents WHERE user_id = ? AND id = ?");
+    st.bind(1, user_id).bind(2, id);
+    if (!st.step()) return std::nullopt;
+    return read_agent_row(st);
+}
+
+bool SqliteStorage::delete_agent(const std::string& user_id, const std::string& id) {
+    auto c = pool_.acquire();
+    Transaction tx(*c);
+    std::vector<std::string> sessions;
+    {
+        auto st = c->prepare("SELECT id FROM sessions WHERE user_id = ? AND agent_id = ?");
+        st.bind(1, user_id).bind(2, id);
+        while (st.step()) sessions.push_back(st.text(0));
+    }
+    for (const auto& s : sessions) delete_session_rows(*c, s);
+    int n = c->prepare("DELETE FROM agents WHERE user_id = ? AND id = ?").bind(1, user_id).bind(2, id).exec();
+    tx.commit();
+    bump();
+    return n > 0;
+}
+
+// ---- sessions -------------------------------------------------------------------
+
+void SqliteStorage::insert_session(const SessionRecord& r) {
+    auto c = pool_.acquire();
+    c->prepare(std::string("INSERT INTO sessions (") + kSessionColumns +
+               ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        .bind(1, r.id).bind(2, r.user_id).bind(3, r.agent_id).bind(4, r.source).bind(5, r.source_schedule_id)
+        .bind(6, r.source_chat_id).bind(7, r.source_channel_id).bind(8, r.team_id).bind(9, r.created_us)
+        .bind(10, r.updated_us).bind(11, to_text(r.config)).bind(12, r.state.session_id)
+        .bind(13, to_text(r.state.summary)).bind(14, to_text(r.state.reply_context))
+        .bind(15, to_text(r.state.permission_context)).bind(16, to_text(r.state.tool_context))
+        .bind(17, to_text(r.state.tasks_context)).bind(18, to_text(r.state.middle_context))
+        .bind(19, r.tail_status).exec();
+    bump();
+}
+
+std::optional<SessionRecord> SqliteStorage::update_session(const std::string& user_id, const std::string& id,
+                                                           const bj::object& config, const SessionState* state) {
+    auto c = pool_.acquire();
+    Transaction tx(*c);
+    std::int64_t now = clock::now_us();
+    int n;
+    if (state) {
+        n = c->prepare(
+                 "UPDATE sessions SET config = ?, updated_us = ?, state_session_id = ?, summary = ?, "
+                 "reply_context = ?, permission_context = ?, tool_context = ?, tasks_context = ?, "
+                 "middle_context = ? WHERE user_id = ? AND id = ?")
+                .bind(1, to_text(config)).bind(2, now).bind(3, state->session_id).bind(4, to_text(state->summary))
+                .bind(5, to_text(state->reply_context)).bind(6, to_text(state->permission_context))
+                .bind(7, to_text(state->tool_context)).bind(8, to_text(state->tasks_context))
+                .bind(9, to_text(state->middle_context)).bind(10, user_id).bind(11, id).exec();
+    } else {
+        n = c->prepare("UPDATE sessions SET config = ?, updated_us = ? WHERE user_id = ? AND id = ?")
+                .bind(1, to_text(config)).bind(2, now).bind(3, user_id).bind(4, id).exec();
+    }
+    if (n == 0) return std::nullopt;
+    auto st = c->prepare(std::string("SELECT ") + kSessionColumns + " FROM sessions WHERE user_id = ? AND id = ?");
+    st.bind(1, user_id).bind(2, id);
+    st.step();
+    auto rec = read_session_row(st);
+    tx.commit();
+    bump();
+    return rec;
+}
+
+std::optional<SessionRecord> SqliteStorage::get_session(const std::string& user_id, const std::string& id,
+                                                        bool with_context) {
+    auto c = pool_.acquire();
+    std::optional<SessionRecord> rec;
+    {
+        auto st = c->prepare(std::string("SELECT ") + kSessionColumns + " FROM sessions WHERE user_id = ? AND id = ?");
+        st.bind(1, user_id).bind(2, id);
+        if (!st.step()) return std::nullopt;
+        rec = read_session_row(st);
+    }
+    if (with_context) {
+        bj::array ctx;
+        auto st = c->prepare("SELECT payload FROM session_context WHERE session_id = ? ORDER BY seq");
+        st.bind(1, id);
+        while (st.step()) ctx.push_back(json::parse_trusted(st.text(0)));
+        rec->context = std::move(ctx);
+    }
+    return rec;
+}
+
+std::vector<SessionRecord> SqliteStorage::list_sessions(const std::string& user_id, const std::string& agent_id) {
+    auto c = pool_.acquire();
+    auto st = c->prepare(std::string("SELECT ") + kSessionColumns +
+                         " FROM sessions WHERE user_id = ? AND agent_id = ? ORDER BY created_us DESC, id DESC");
+    st.bind(1, user_id).bind(2, agent_id);
+    std::vector<SessionRecord> out;
+    while (st.step()) out.push_back(read_session_row(st));
+    return out;
+}
+
+std::vector<std::string> SqliteStorage::list_session_ids(const std::string& user_id, const std::string& agent_id) {
+    auto c = pool_.acquire();
+    auto st = c->prepare("SELECT id FROM sessions WHERE user_id = ? AND agent_id = ?");
+    st.bind(1, user_id).bind(2, agent_id);
+    std::vector<std::string> out;
+    while (st.step()) out.push_back(st.text(0));
+    return out;
+}
+
+void SqliteStorage::delete_session_rows(Connection& c, const std::string& id) {
+    c.prepare("DELETE FROM session_context WHERE session_id = ?").bind(1, id).exec();
+    c.prepare("DELETE FROM messages WHERE session_id = ?").bind(1, id).exec();
+    c.prepare("DELETE FROM sessions WHERE id = ?").bind(1, id).exec();
+}
+
+bool SqliteStorage::delete_session(const std::string& user_id, const std::string& id) {
+    auto c = pool_.acquire();
+    Transaction tx(*c);
+    if (!session_owned(*c, user_id, id)) return false;
+    delete_session_rows(*c, id);
+    tx.commit();
+    bump();
+    return true;
+}
+
+bool SqliteStorage::session_owned(Connection& c, const std::string& user_id, const std::string& session_id) {
+    auto st = c.prepare("SELECT 1 FROM sessions WHERE user_id = ? AND id = ?");
+    st.bind(1, user_id).bind(2, session_id);
+    return st.step();
+}
+
+// ---- message log ----------------------------------------------------------------
+
+void SqliteStorage::upsert_message(const std::string& user_id, const std::string& session_id, const bj::object& msg) {
+    auto c = pool_.acquire();
+    Transaction tx(*c);
+    if (!session_owned(*c, user_id, session_id)) return;
+    std::string msg_id = msg.contains("id") && msg.at("id").is_string() ? std::string(msg.at("id").as_string()) : "";
+    std::string created =
+        msg.contains("created_at") && msg.at("created_at").is_string() ? std::string(msg.at("created_at").as_string()) : "";
+    int n = c->prepare("UPDATE messages SET payload = ? WHERE session_id = ? AND msg_id = ?")
+                .bind(1, to_text(msg)).bind(2, session_id).bind(3, msg_id).exec();
+    if (n == 0) {
+        c->prepare(
+             "INSERT INTO messages (session_id, seq, msg_id, created_at, payload) VALUES (?, "
+             "(SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE session_id = ?), ?, ?, ?)")
+            .bind(1, session_id).bind(2, session_id).bind(3, msg_id).bind(4, created).bind(5, to_text(msg)).exec();
+    }
+    tx.commit();
+    bump();
+}
+
+MessagePage SqliteStorage::list_messages(const std::string& user_id, const std::string& session_id, int limit,
+                                         const std::optional<std::string>& before) {
+    auto c = pool_.acquire();
+    MessagePage page;
+    if (!session_owned(*c, user_id, session_id)) return page;
+    std::int64_t upper = INT64_MAX;
+    if (before) {
+        auto st = c->prepare("SELECT seq FROM messages WHERE session_id = ? AND msg_id = ?");
+        st.bind(1, session_id).bind(2, *before);
+        if (!st.step()) return page;  // unknown cursor: empty page
+        upper = st.int64(0);
+    }
+    auto st = c->prepare("SELECT payload FROM messages WHERE session_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?");
+    st.bind(1, session_id).bind(2, upper).bind(3, static_cast<std::int64_t>(limit) + 1);
+    while (st.step()) page.messages.push_back(json::parse_trusted(st.text(0)).as_object());
+    if (static_cast<int>(page.messages.size()) > limit) {
+        page.has_more = true;
+        page.messages.pop_back();
+    }
+    std::reverse(page.messages.begin(), page.messages.end());
+    return page;
+}
+
+}  // namespace agentd::storage::sqlite

@@ -1,0 +1,63 @@
+#pragma once
+#include <atomic>
+#include <filesystem>
+#include <memory>
+
+#include "common/secret_box.hpp"
+#include "storage/sqlite/sqlite_db.hpp"
+#include "storage/storage.hpp"
+
+namespace agentd::storage::sqlite {
+
+/// The embedded backend: one SQLite file in WAL mode, a pool of connections (one
+/// per blocking thread), secrets sealed with SecretBox.
+class SqliteStorage final : public Storage {
+public:
+    SqliteStorage(const std::filesystem::path& db_file, SecretBox secrets, std::size_t pool_size);
+
+    /// Applies the embedded numbered migrations not yet recorded; returns how many ran.
+    int migrate();
+
+    domain::CredentialRecord upsert_credential(domain::CredentialRecord rec) override;
+    std::vector<domain::CredentialRecord> list_credentials(const std::string& user_id) override;
+    std::optional<domain::CredentialRecord> get_credential(const std::string& user_id,
+                                                           const std::string& id) override;
+    bool delete_credential(const std::string& user_id, const std::string& id) override;
+
+    void insert_agent(const domain::AgentRecord& rec) override;
+    bool update_agent(const domain::AgentRecord& rec) override;
+    std::vector<domain::AgentRecord> list_agents(const std::string& user_id) override;
+    std::optional<domain::AgentRecord> get_agent(const std::string& user_id, const std::string& id) override;
+    bool delete_agent(const std::string& user_id, const std::string& id) override;
+
+    void insert_session(const domain::SessionRecord& rec) override;
+    std::optional<domain::SessionRecord> update_session(const std::string& user_id, const std::string& id,
+                                                        const bj::object& config,
+                                                        const domain::SessionState* state) override;
+    std::optional<domain::SessionRecord> get_session(const std::string& user_id, const std::string& id,
+                                                     bool with_context) override;
+    std::vector<domain::SessionRecord> list_sessions(const std::string& user_id,
+                                                     const std::string& agent_id) override;
+    std::vector<std::string> list_session_ids(const std::string& user_id, const std::string& agent_id) override;
+    bool delete_session(const std::string& user_id, const std::string& id) override;
+
+    void upsert_message(const std::string& user_id, const std::string& session_id,
+                        const bj::object& msg) override;
+    MessagePage list_messages(const std::string& user_id, const std::string& session_id, int limit,
+                              const std::optional<std::string>& before) override;
+
+    std::optional<std::uint64_t> write_generation() const override { return generation_.load(); }
+    bool healthy() override;
+
+private:
+    domain::CredentialRecord read_credential(Statement& st);
+    void delete_session_rows(Connection& c, const std::string& id);
+    bool session_owned(Connection& c, const std::string& user_id, const std::string& session_id);
+    void bump() { generation_.fetch_add(1, std::memory_order_release); }
+
+    ConnectionPool pool_;
+    SecretBox secrets_;
+    std::atomic<std::uint64_t> generation_{0};
+};
+
+}  // namespace agentd::storage::sqlite

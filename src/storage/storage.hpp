@@ -1,0 +1,87 @@
+#pragma once
+// The persistence seam. Every method is blocking and must be called off the io
+// threads (the HTTP layer runs handlers on the blocking pool). Every read and
+// write is scoped by the owner's user id; a record of another user is "absent".
+//
+// Backends: sqlite/ (embedded default). A PostgreSQL backend implements the same
+// interface: every query here is a plain indexed statement with no SQLite-only SQL.
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/agent.hpp"
+#include "domain/credential.hpp"
+#include "domain/session.hpp"
+
+namespace agentd::storage {
+
+namespace bj = boost::json;
+
+struct MessagePage {
+    std::vector<bj::object> messages;  ///< oldest first
+    bool has_more = false;
+};
+
+class Storage {
+public:
+    virtual ~Storage() = default;
+
+    // Credentials. Ids are per user: two users may hold the same client-chosen id.
+    /// Creates or replaces (user, rec.id). An empty name is auto-named
+    /// ("Openai", "Openai (2)", ...) atomically with the write. Returns the stored record.
+    virtual domain::CredentialRecord upsert_credential(domain::CredentialRecord rec) = 0;
+    virtual std::vector<domain::CredentialRecord> list_credentials(const std::string& user_id) = 0;
+    virtual std::optional<domain::CredentialRecord> get_credential(const std::string& user_id,
+                                                                   const std::string& id) = 0;
+    virtual bool delete_credential(const std::string& user_id, const std::string& id) = 0;
+
+    // Agents.
+    virtual void insert_agent(const domain::AgentRecord& rec) = 0;
+    /// Replaces data and updated_at of (user, id); false when absent.
+    virtual bool update_agent(const domain::AgentRecord& rec) = 0;
+    /// Agents with source "user" (team workers are never listed), oldest first.
+    virtual std::vector<domain::AgentRecord> list_agents(const std::string& user_id) = 0;
+    virtual std::optional<domain::AgentRecord> get_agent(const std::string& user_id,
+                                                         const std::string& id) = 0;
+    /// Deletes the agent with its sessions (and their context and messages) in
+    /// one transaction. False when the agent was absent.
+    virtual bool delete_agent(const std::string& user_id, const std::string& id) = 0;
+
+    // Sessions.
+    virtual void insert_session(const domain::SessionRecord& rec) = 0;
+    /// Replaces config and, when given, the small state; refreshes updated_at.
+    /// Returns the updated record (without context), or nullopt when absent.
+    virtual std::optional<domain::SessionRecord> update_session(
+        const std::string& user_id, const std::string& id, const bj::object& config,
+        const domain::SessionState* state) = 0;
+    virtual std::optional<domain::SessionRecord> get_session(const std::string& user_id,
+                                                             const std::string& id,
+                                                             bool with_context) = 0;
+    /// Sessions of (user, agent), newest first, without context (reads no conversation bytes).
+    virtual std::vector<domain::SessionRecord> list_sessions(const std::string& user_id,
+                                                             const std::string& agent_id) = 0;
+    virtual std::vector<std::string> list_session_ids(const std::string& user_id,
+                                                      const std::string& agent_id) = 0;
+    /// Deletes the session, its context and its message log in one transaction.
+    virtual bool delete_session(const std::string& user_id, const std::string& id) = 0;
+
+    // The message log (UI transcript), scoped through the session's owner.
+    /// Appends `msg`, or replaces in place the message with the same id.
+    virtual void upsert_message(const std::string& user_id, const std::string& session_id,
+                                const bj::object& msg) = 0;
+    /// Up to `limit` messages before the cursor message (newest page when none).
+    /// An unknown cursor gives an empty page.
+    virtual MessagePage list_messages(const std::string& user_id, const std::string& session_id,
+                                      int limit, const std::optional<std::string>& before) = 0;
+
+    /// Increases after every committed write made through this object; lets
+    /// callers cache rendered reads. nullopt when other processes may write too.
+    virtual std::optional<std::uint64_t> write_generation() const = 0;
+
+    /// True when the backend answers queries.
+    virtual bool healthy() = 0;
+};
+
+}  // namespace agentd::storage
