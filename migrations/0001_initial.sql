@@ -13,6 +13,7 @@ CREATE TABLE credentials (
     PRIMARY KEY (user_id, id)
 );
 CREATE INDEX ix_credentials_user_type_name ON credentials (user_id, type, name);
+CREATE INDEX ix_credentials_id ON credentials (id);
 
 CREATE TABLE agents (
     id          TEXT    NOT NULL PRIMARY KEY,

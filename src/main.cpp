@@ -1,6 +1,8 @@
 // agentd: wires the components together and runs the chosen command.
 #include <fcntl.h>
 #include <sodium.h>
+#include <spdlog/async.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -149,6 +151,12 @@ int main(int argc, char** argv) {
     app.add_subcommand("version", "Print the version");
 
     CLI11_PARSE(app, argc, argv);
+    // Logging is asynchronous so that the per-request line costs the io thread a
+    // queue push, not a write(2); problems are flushed at once.
+    spdlog::init_thread_pool(16384, 1);
+    auto logger = spdlog::stderr_color_mt<spdlog::async_factory>("agentd");
+    spdlog::set_default_logger(logger);
+    spdlog::flush_on(spdlog::level::warn);
     spdlog::set_level(spdlog::level::from_str(s.log_level));
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
     try {
@@ -161,9 +169,12 @@ int main(int argc, char** argv) {
             std::cout << "migrations applied\n";
             return 0;
         }
-        return serve(s);
+        int rc = serve(s);
+        spdlog::shutdown();  // drains the async queue
+        return rc;
     } catch (const std::exception& e) {
         spdlog::critical("{}", e.what());
+        spdlog::shutdown();
         return 1;
     }
 }

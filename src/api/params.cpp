@@ -13,12 +13,18 @@ std::optional<bj::value> read_body(http::RouteContext& ctx) {
         ctx.issues.add("missing", bj::array{"body"}, "Field required", nullptr);
         return std::nullopt;
     }
+    if (!json::is_valid_utf8(body))  // FastAPI cannot decode it either: its generic 400
+        throw Error(ErrorCode::kBadRequest, "There was an error parsing the body");
     auto parsed = json::parse(body);
     if (!parsed.value) {
         bj::object ctx_obj;
         ctx_obj["error"] = parsed.error_message;
         ctx.issues.add("json_invalid", bj::array{"body", static_cast<std::int64_t>(parsed.error_offset)},
                        "JSON decode error", bj::object{}, std::move(ctx_obj));
+        return std::nullopt;
+    }
+    if (parsed.value->is_null()) {  // FastAPI treats a JSON null body as absent
+        ctx.issues.add("missing", bj::array{"body"}, "Field required", nullptr);
         return std::nullopt;
     }
     return std::move(*parsed.value);

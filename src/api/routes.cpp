@@ -1,8 +1,10 @@
 #include <boost/json.hpp>
+#include <mutex>
 
 #include "api/params.hpp"
 #include "api/services.hpp"
 #include "common/json.hpp"
+#include "domain/agent.hpp"
 
 // Each handler: read parameters (collecting 422 issues), call one service, serialise.
 namespace agentd::api {
@@ -35,12 +37,33 @@ Response health(Services& s, RouteContext& ctx) {
     return json_response(ready ? 200 : 503, body);
 }
 
+Response shared(std::shared_ptr<const std::string> body) {
+    Response r;
+    r.shared_body = std::move(body);
+    return r;
+}
+
+/// The `data` dict of a {data: dict} credential body.
+std::optional<bj::object> read_data_body(RouteContext& ctx) {
+    auto body = read_body(ctx);
+    if (!body) return std::nullopt;
+    const bj::object* obj = validation::as_model(*body, bj::array{"body"}, ctx.issues);
+    if (!obj) return std::nullopt;
+    auto it = obj->find("data");
+    if (it == obj->end()) {
+        ctx.issues.missing(bj::array{"body", "data"}, *body);
+        return std::nullopt;
+    }
+    if (!validation::as_dict(it->value(), bj::array{"body", "data"}, ctx.issues)) return std::nullopt;
+    return it->value().get_object();
+}
+
 Response catalog(Services& s, service::CatalogKind kind, RouteContext& ctx) {
     auto provider = required_query(ctx, "provider");
     ctx.issues.throw_if_any();
-    const std::string* body = s.catalog.models(kind, *provider);
-    if (!body) throw Error::not_found("Provider " + py_repr(*provider) + " not found.");
-    return Response::json_text(200, *body);
+    auto body = s.catalog.models(kind, *provider);
+    if (!body) throw Error::not_found("Provider '" + *provider + "' not found.");
+    return shared(std::move(body));
 }
 
 }  // namespace
@@ -56,10 +79,10 @@ void register_routes(http::Router& router, Services& s) {
 
     // ---- agents
     router.add(Route{"GET", "/agent/schema",
-                     [&s](RouteContext&) { return Response::json_text(200, s.catalog.agent_schema()); },
+                     [&s](RouteContext&) { return shared(s.catalog.agent_schema()); },
                      RouteDoc{"Agent form schema (deprecated)", "agent"}, false, false});
     router.add(Route{"GET", "/agent/schema/v2",
-                     [&s](RouteContext&) { return Response::json_text(200, s.catalog.agent_schema_v2()); },
+                     [&s](RouteContext&) { return shared(s.catalog.agent_schema_v2()); },
                      RouteDoc{"AgentData JSON schema", "agent"}, false, false});
     router.add(Route{"GET", "/agent/", [&s](RouteContext& c) {
                          c.issues.throw_if_any();
@@ -68,15 +91,19 @@ void register_routes(http::Router& router, Services& s) {
                      RouteDoc{"List agents", "agent"}});
     router.add(Route{"POST", "/agent/", [&s](RouteContext& c) {
                          auto body = read_body(c);
+                         bj::object data;
+                         if (body) data = domain::agent_data_from_create(*body, c.issues);
                          c.issues.throw_if_any();
-                         auto id = s.agents.create(c.user_id, *body);
+                         auto id = s.agents.create(c.user_id, std::move(data));
                          return json_response(201, bj::object{{"agent_id", id}});
                      },
                      RouteDoc{"Create an agent", "agent", {}, true, 201}});
     router.add(Route{"PATCH", "/agent/{agent_id}", [&s](RouteContext& c) {
                          auto body = read_body(c);
+                         bj::object patch;
+                         if (body) patch = domain::parse_agent_update(*body, c.issues);
                          c.issues.throw_if_any();
-                         return json_response(200, s.agents.update(c.user_id, c.path_param("agent_id"), *body));
+                         return json_response(200, s.agents.update(c.user_id, c.path_param("agent_id"), patch));
                      },
                      RouteDoc{"Update an agent", "agent", {{"agent_id", "path", true}}, true}});
     router.add(Route{"DELETE", "/agent/{agent_id}", [&s](RouteContext& c) {
@@ -88,7 +115,7 @@ void register_routes(http::Router& router, Services& s) {
 
     // ---- credentials
     router.add(Route{"GET", "/credential/schemas",
-                     [&s](RouteContext&) { return Response::json_text(200, s.catalog.credential_schemas()); },
+                     [&s](RouteContext&) { return shared(s.catalog.credential_schemas()); },
                      RouteDoc{"Credential type schemas", "credential"}, false, false});
     router.add(Route{"GET", "/credential/", [&s](RouteContext& c) {
                          c.issues.throw_if_any();
@@ -96,17 +123,17 @@ void register_routes(http::Router& router, Services& s) {
                      },
                      RouteDoc{"List credentials (secrets masked)", "credential"}});
     router.add(Route{"POST", "/credential/", [&s](RouteContext& c) {
-                         auto body = read_body(c);
+                         auto data = read_data_body(c);
                          c.issues.throw_if_any();
-                         auto id = s.credentials.create(c.user_id, *body);
+                         auto id = s.credentials.create(c.user_id, *data);
                          return json_response(201, bj::object{{"credential_id", id}});
                      },
                      RouteDoc{"Create a credential", "credential", {}, true, 201}});
     router.add(Route{"PATCH", "/credential/{credential_id}", [&s](RouteContext& c) {
-                         auto body = read_body(c);
+                         auto data = read_data_body(c);
                          c.issues.throw_if_any();
                          return json_response(200,
-                                              s.credentials.update(c.user_id, c.path_param("credential_id"), *body));
+                                              s.credentials.update(c.user_id, c.path_param("credential_id"), *data));
                      },
                      RouteDoc{"Replace a credential", "credential", {{"credential_id", "path", true}}, true}});
     router.add(Route{"DELETE", "/credential/{credential_id}", [&s](RouteContext& c) {
@@ -130,21 +157,36 @@ void register_routes(http::Router& router, Services& s) {
     router.add(Route{"GET", "/sessions/", [&s](RouteContext& c) {
                          auto agent_id = required_query(c, "agent_id");
                          c.issues.throw_if_any();
-                         return Response::json_text(200, *s.sessions.list_body(c.user_id, *agent_id));
+                         Response r;
+                         r.shared_body = s.sessions.list_body(c.user_id, *agent_id);
+                         return r;
                      },
-                     RouteDoc{"List the caller's sessions of an agent", "sessions", {agent_q}}});
+                     RouteDoc{"List the caller's sessions of an agent", "sessions", {agent_q}}, true, true,
+                     [&s](RouteContext& c) -> std::optional<Response> {
+                         const std::string* agent_id = c.request.query_param("agent_id");
+                         if (!agent_id) return std::nullopt;
+                         auto body = s.sessions.cached_list_body(c.user_id, *agent_id);
+                         if (!body) return std::nullopt;
+                         Response r;
+                         r.shared_body = std::move(body);
+                         return r;
+                     }});
     router.add(Route{"POST", "/sessions/", [&s](RouteContext& c) {
                          auto body = read_body(c);
+                         service::CreateSessionInput input;
+                         if (body) input = service::parse_create_session(*body, c.issues);
                          c.issues.throw_if_any();
-                         auto id = s.sessions.create(c.user_id, *body);
+                         auto id = s.sessions.create(c.user_id, input);
                          return json_response(201, bj::object{{"session_id", id}});
                      },
                      RouteDoc{"Create a session", "sessions", {}, true, 201}});
     router.add(Route{"PATCH", "/sessions/{session_id}", [&s](RouteContext& c) {
                          required_query(c, "agent_id");
                          auto body = read_body(c);
+                         service::SessionPatch patch;
+                         if (body) patch = service::parse_session_patch(*body, c.issues);
                          c.issues.throw_if_any();
-                         return json_response(200, s.sessions.patch(c.user_id, c.path_param("session_id"), *body));
+                         return json_response(200, s.sessions.patch(c.user_id, c.path_param("session_id"), patch));
                      },
                      RouteDoc{"Update a session's configuration", "sessions", {session_p, agent_q}, true}});
     router.add(Route{"DELETE", "/sessions/{session_id}", [&s](RouteContext& c) {
@@ -175,10 +217,16 @@ void register_routes(http::Router& router, Services& s) {
                      RouteDoc{"Derived session status", "sessions", {session_p, agent_q}}});
 
     // ---- documentation (built from this very table)
-    auto spec = std::make_shared<std::string>();
+    // Rendered on first use, when every route is registered; once_flag makes the
+    // first concurrent requests agree.
+    struct OpenApiCache {
+        std::once_flag once;
+        std::string text;
+    };
+    auto spec = std::make_shared<OpenApiCache>();
     router.add(Route{"GET", "/openapi.json", [&router, &s, spec](RouteContext&) {
-                         if (spec->empty()) *spec = json::write(router.openapi("Agentd", s.version));
-                         return Response::json_text(200, *spec);
+                         std::call_once(spec->once, [&] { spec->text = json::write(router.openapi("Agentd", s.version)); });
+                         return Response::json_text(200, spec->text);
                      },
                      RouteDoc{"OpenAPI document", "docs"}, false, false});
     router.add(Route{"GET", "/docs", [](RouteContext&) {

@@ -1,5 +1,7 @@
 #include "common/json.hpp"
 
+#include "common/python_json_error.hpp"
+
 #include <boost/json/parser.hpp>
 #include <boost/json/stream_parser.hpp>
 #include <charconv>
@@ -127,57 +129,51 @@ std::string write(const bj::value& v, Style style) {
     return out;
 }
 
-namespace {
-
-// Offsets are in characters (code points) like Python's, not bytes.
-std::size_t char_offset(std::string_view text, std::size_t byte_offset) {
-    std::size_t n = 0;
-    for (std::size_t i = 0; i < byte_offset && i < text.size(); ++i)
-        if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) ++n;
-    return n;
-}
-
-std::string describe(std::string_view text, std::size_t at) {
-    if (at >= text.size()) return "Expecting value";
-    char c = text[at];
-    if (c == '"' ) return "Unterminated string starting at";
-    if (c == ',' || c == '}' || c == ']') return "Expecting value";
-    if (c == '\'') return "Expecting property name enclosed in double quotes";
-    return "Expecting value";
-}
-
-}  // namespace
-
 ParseResult parse(std::string_view text) {
     ParseResult r;
     bj::parse_options opts;
     opts.max_depth = 64;  // hostile nesting must not exhaust the stack
-    bj::stream_parser p({}, opts);
     bj::error_code ec;
-    std::size_t used = p.write_some(text.data(), text.size(), ec);
+    bj::value v = bj::parse(text, ec, {}, opts);
     if (!ec) {
-        p.finish(ec);
-        if (!ec) {
-            if (used < text.size()) {
-                // Trailing data after a complete document; whitespace is fine.
-                std::size_t i = used;
-                while (i < text.size() && (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t')) ++i;
-                if (i < text.size()) {
-                    r.error_offset = char_offset(text, i);
-                    r.error_message = "Extra data";
-                    return r;
-                }
-            }
-            r.value = p.release();
-            return r;
-        }
+        r.value = std::move(v);
+        return r;
     }
-    // Boost stops at the failing byte; `used` is how far it got.
-    std::size_t at = used;
-    if (at > text.size()) at = text.size();
-    r.error_offset = char_offset(text, at);
-    r.error_message = describe(text, at);
+    // Report the failure the way Python's json module would (FastAPI's wording).
+    if (auto py = python_json_error(text)) {
+        r.error_offset = py->pos;
+        r.error_message = py->msg;
+    } else {
+        // Python accepts it (NaN, or nesting beyond our limit): still refuse, at the start.
+        r.error_offset = 0;
+        r.error_message = ec == bj::error::too_deep ? "Document nested too deeply" : "Unsupported JSON value";
+    }
     return r;
+}
+
+bool is_valid_utf8(std::string_view text) {
+    const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+    std::size_t n = text.size(), i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        if (c < 0x80) { ++i; continue; }
+        std::size_t len;
+        std::uint32_t cp;
+        if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; }
+        else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; }
+        else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; }
+        else return false;
+        if (i + len > n) return false;
+        for (std::size_t k = 1; k < len; ++k) {
+            if ((s[i + k] & 0xC0) != 0x80) return false;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+            cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        i += len;
+    }
+    return true;
 }
 
 bj::value parse_trusted(std::string_view text) {

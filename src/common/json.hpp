@@ -37,6 +37,9 @@ struct ParseResult {
 };
 ParseResult parse(std::string_view text);
 
+/// Whether `text` is well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF).
+bool is_valid_utf8(std::string_view text);
+
 /// Parses trusted text (our own storage); throws on malformed input.
 bj::value parse_trusted(std::string_view text);
 

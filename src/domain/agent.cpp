@@ -147,9 +147,9 @@ bj::object agent_data_from_create(const bj::value& body, Issues& issues) {
     return data;
 }
 
-bj::object agent_data_apply_update(const bj::object& stored, const bj::value& body, Issues& issues) {
+bj::object parse_agent_update(const bj::value& body, Issues& issues) {
     bj::array loc{"body"};
-    bj::object data = stored;
+    bj::object data;
     const bj::object* obj = validation::as_model(body, loc, issues);
     if (!obj) return data;
     for (std::string_view key : {"name", "system_prompt"}) {

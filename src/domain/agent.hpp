@@ -29,10 +29,10 @@ bj::object agent_view_json(const AgentRecord& r, bool editable);
 /// are recorded; the returned object is meaningful only when none were.
 bj::object agent_data_from_create(const bj::value& body, validation::Issues& issues);
 
-/// Applies an UpdateAgentRequest body to stored AgentData with the reference's
-/// rules: null or absent keeps, a nested object replaces the stored one whole.
-bj::object agent_data_apply_update(const bj::object& stored, const bj::value& body,
-                                   validation::Issues& issues);
+/// Reads an UpdateAgentRequest body into the fields to overwrite, with the
+/// reference's rules: null or absent keeps, a nested object replaces the stored
+/// one whole (its omitted sub-fields take their defaults).
+bj::object parse_agent_update(const bj::value& body, validation::Issues& issues);
 
 /// The built-in defaults of AgentData fields (system_prompt, context_config, ...).
 const bj::object& agent_data_defaults();

@@ -4,6 +4,8 @@
 // knows Boost.Beast.
 #include <boost/json/value.hpp>
 #include <map>
+#include <memory>
+#include <string_view>
 #include <optional>
 #include <string>
 #include <utility>
@@ -38,6 +40,10 @@ struct Response {
     std::string content_type = "application/json";
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
+    /// When set, the body instead of `body`: lets cached bodies go out without a copy.
+    std::shared_ptr<const std::string> shared_body;
+
+    std::string_view body_view() const { return shared_body ? std::string_view(*shared_body) : std::string_view(body); }
 
     static Response json(int status, const boost::json::value& v);
     static Response json_text(int status, std::string body);

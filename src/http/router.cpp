@@ -166,7 +166,28 @@ Response Router::invoke(const Resolution& r, const Request& req) const {
     return resp;
 }
 
-Response Router::handle(const Request& req) const { return invoke(resolve(req), req); }
+std::optional<Response> Router::try_fast(const Resolution& r, const Request& req) const {
+    if (!r.route || !r.route->fast) return std::nullopt;
+    RouteContext ctx{req, r.params, {}, {}};
+    if (r.route->requires_user) {
+        const std::string* user = req.header("x-user-id");
+        if (!user || user->empty()) return std::nullopt;
+        ctx.user_id = *user;
+    }
+    try {
+        auto resp = r.route->fast(ctx);
+        if (resp) apply_cors(req, *resp);
+        return resp;
+    } catch (const std::exception&) {
+        return std::nullopt;  // the full handler will answer, with the proper error
+    }
+}
+
+Response Router::handle(const Request& req) const {
+    auto r = resolve(req);
+    if (auto fast = try_fast(r, req)) return std::move(*fast);
+    return invoke(r, req);
+}
 
 bj::object Router::openapi(const std::string& title, const std::string& version) const {
     bj::object doc;

@@ -50,6 +50,9 @@ struct Route {
     /// Runs on the blocking pool (storage, filesystem). Pure in-memory handlers
     /// (health, catalogues, schemas) run inline on the io thread.
     bool blocking = true;
+    /// Optional non-blocking shortcut tried inline before a blocking handler (e.g. a
+    /// cache hit). Returns nullopt to fall through; never blocks, never throws.
+    std::function<std::optional<Response>(RouteContext&)> fast = nullptr;
 };
 
 struct CorsPolicy {
@@ -72,6 +75,9 @@ public:
 
     /// Runs the resolved route: identity, handler, error mapping, CORS headers.
     Response invoke(const Resolution& r, const Request& req) const;
+
+    /// The route's inline shortcut, when it has one and it answers.
+    std::optional<Response> try_fast(const Resolution& r, const Request& req) const;
 
     /// resolve + invoke, for tests and inline routes.
     Response handle(const Request& req) const;

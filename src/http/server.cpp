@@ -30,7 +30,7 @@ namespace {
 // One open connection, as seen by shutdown. Touched only on the connection's strand.
 struct Connection {
     beast::tcp_stream* stream = nullptr;
-    bool idle = true;  ///< waiting for the next request
+    bool idle = true;  ///< reading a request (or waiting for one): safe to cut off at shutdown
 };
 
 std::string reason_json(int status) {
@@ -60,7 +60,7 @@ struct Server::Impl {
 
     Impl(ServerOptions o, const Router& r) : opts(std::move(o)), router(r), blocking(opts.blocking_threads) {}
 
-    Request to_request(const bhttp::request<bhttp::string_body>& req) {
+    Request to_request(bhttp::request<bhttp::string_body>& req) {
         Request out;
         out.method = std::string(req.method_string());
         out.target = std::string(req.target());
@@ -76,21 +76,23 @@ struct Server::Impl {
             auto [it, inserted] = out.headers.emplace(name, std::string(f.value()));
             if (!inserted) it->second += ", " + std::string(f.value());
         }
-        out.body = req.body();
+        out.body = std::move(req.body());
         char rid[17];
         std::snprintf(rid, sizeof rid, "%016llx", static_cast<unsigned long long>(++next_request));
         out.request_id = rid;
         return out;
     }
 
-    static bhttp::response<bhttp::string_body> to_beast(const Response& r, unsigned version, bool head) {
-        bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), version};
+    /// A Beast view of `r`: the body is not copied, so `r` must outlive the write.
+    static bhttp::response<bhttp::span_body<const char>> to_beast(const Response& r, unsigned version, bool head) {
+        bhttp::response<bhttp::span_body<const char>> res{static_cast<bhttp::status>(r.status), version};
         res.set(bhttp::field::server, "agentd");
         if (!r.content_type.empty()) res.set(bhttp::field::content_type, r.content_type);
         for (const auto& [k, v] : r.headers) res.set(k, v);
-        res.body() = r.body;
+        auto body = r.body_view();
+        res.body() = boost::span<const char>(body.data(), body.size());
         res.prepare_payload();
-        if (head) res.body().clear();
+        if (head) res.body() = boost::span<const char>();
         return res;
     }
 
@@ -105,6 +107,7 @@ struct Server::Impl {
     awaitable<Response> dispatch(const Request& req) {
         auto resolution = router.resolve(req);
         if (!resolution.route || !resolution.route->blocking) co_return router.invoke(resolution, req);
+        if (auto fast = router.try_fast(resolution, req)) co_return std::move(*fast);
         // Storage and other blocking work runs on the pool, never on an io thread.
         co_return co_await asio::co_spawn(
             blocking, [this, &resolution, &req]() -> awaitable<Response> { co_return router.invoke(resolution, req); },
@@ -130,9 +133,12 @@ struct Server::Impl {
             stream.expires_after(first ? opts.request_timeout : opts.idle_timeout);
             first = false;
             auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
-            conn->idle = false;
             if (ec == bhttp::error::header_limit) {
                 co_await write_error(stream, 431);
+                break;
+            }
+            if (ec == bhttp::error::body_limit) {  // Content-Length alone is over the limit
+                co_await write_error(stream, 413);
                 break;
             }
             if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted ||
@@ -162,21 +168,24 @@ struct Server::Impl {
                 break;
             }
             if (ec2) break;
+            conn->idle = false;  // from here on the request is in flight and may finish
 
             auto started = std::chrono::steady_clock::now();
             auto beast_req = parser.release();
+            const bool beast_keep_alive = beast_req.keep_alive();
+            const unsigned version = beast_req.version();
             Request req = to_request(beast_req);
             Response resp = co_await dispatch(req);
             resp.headers.emplace_back("x-request-id", req.request_id);
-            auto res = to_beast(resp, beast_req.version(), req.method == "HEAD");
-            bool keep = beast_req.keep_alive() && !stopping;
+            auto res = to_beast(resp, version, req.method == "HEAD");
+            bool keep = beast_keep_alive && !stopping;
             res.keep_alive(keep);
             stream.expires_after(opts.request_timeout);
             auto [wec, wn] = co_await bhttp::async_write(stream, res, kTuple);
             if (opts.access_log) {
                 auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
                 spdlog::info("{} {} {} {} {}B {:.3f}ms", req.request_id, req.method, req.target, resp.status,
-                             resp.body.size(), static_cast<double>(us) / 1000.0);
+                             resp.body_view().size(), static_cast<double>(us) / 1000.0);
             }
             if (wec || !keep) break;
         }

@@ -9,7 +9,8 @@
 namespace agentd::service {
 
 std::string not_found_detail(std::string_view kind, std::string_view id) {
-    return std::string(kind) + " " + py_repr(id) + " not found.";
+    // The reference formats these with literal quotes, not repr().
+    return std::string(kind) + " '" + std::string(id) + "' not found.";
 }
 
 void wait_for_session_locks(bus::MessageBus& bus, const std::vector<std::string>& session_ids,
@@ -37,10 +38,7 @@ bj::object AgentService::list(const std::string& user_id) {
     return out;
 }
 
-std::string AgentService::create(const std::string& user_id, const bj::value& body) {
-    validation::Issues issues;
-    auto data = domain::agent_data_from_create(body, issues);
-    issues.throw_if_any();
+std::string AgentService::create(const std::string& user_id, bj::object data) {
     domain::AgentRecord rec;
     rec.id = new_id();
     rec.user_id = user_id;
@@ -51,11 +49,9 @@ std::string AgentService::create(const std::string& user_id, const bj::value& bo
     return rec.id;
 }
 
-bj::object AgentService::update(const std::string& user_id, const std::string& agent_id, const bj::value& body) {
+bj::object AgentService::update(const std::string& user_id, const std::string& agent_id, const bj::object& patch) {
     auto rec = require(user_id, agent_id);
-    validation::Issues issues;
-    rec.data = domain::agent_data_apply_update(rec.data, body, issues);
-    issues.throw_if_any();
+    for (const auto& kv : patch) rec.data[kv.key()] = kv.value();
     rec.updated_us = clock::now_us();
     if (!storage_.update_agent(rec)) throw Error::not_found(not_found_detail("Agent", agent_id));
     return domain::agent_view_json(rec, true);

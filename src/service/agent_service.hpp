@@ -16,10 +16,10 @@ public:
 
     /// {agents: [AgentView], total}
     bj::object list(const std::string& user_id);
-    /// Validates a CreateAgentRequest body; returns the new agent id.
-    std::string create(const std::string& user_id, const bj::value& body);
-    /// Applies an UpdateAgentRequest body; returns the AgentView.
-    bj::object update(const std::string& user_id, const std::string& agent_id, const bj::value& body);
+    /// Stores validated AgentData (domain::agent_data_from_create); returns the new agent id.
+    std::string create(const std::string& user_id, bj::object data);
+    /// Applies a validated patch (domain::parse_agent_update); returns the AgentView.
+    bj::object update(const std::string& user_id, const std::string& agent_id, const bj::object& patch);
     /// Deletes the agent and its sessions; throws 404 when absent.
     void remove(const std::string& user_id, const std::string& agent_id);
 

@@ -1,35 +1,17 @@
 #include "service/credential_service.hpp"
 
 #include "common/error.hpp"
+#include "common/ids.hpp"
 #include "service/agent_service.hpp"
 
 namespace agentd::service {
 
 using validation::Issues;
 
-namespace {
 
-/// The `data` member of a {data: dict} body, with pydantic's errors.
-const bj::value* data_member(const bj::value& body, Issues& issues) {
-    bj::array loc{"body"};
-    const bj::object* obj = validation::as_model(body, loc, issues);
-    if (!obj) return nullptr;
-    auto it = obj->find("data");
-    if (it == obj->end()) {
-        issues.missing(bj::array{"body", "data"}, body);
-        return nullptr;
-    }
-    if (!validation::as_dict(it->value(), bj::array{"body", "data"}, issues)) return nullptr;
-    return &it->value();
-}
-
-}  // namespace
-
-bj::object CredentialService::read_payload(const bj::value& body, const domain::CredentialRecord* stored) {
+bj::object CredentialService::read_payload(const bj::object& data, const domain::CredentialRecord* stored) {
     Issues issues;
-    const bj::value* data = data_member(body, issues);
-    issues.throw_if_any();
-    bj::object incoming = data->as_object();
+    bj::object incoming = data;
     if (stored) {
         // Echoed masks, blanks and omissions keep the stored secret (the web UI
         // sends back whatever it was shown).
@@ -60,27 +42,24 @@ bj::object CredentialService::list(const std::string& user_id) {
     return out;
 }
 
-std::string CredentialService::create(const std::string& user_id, const bj::value& body) {
-    // A client-chosen id of the caller's own credential makes the POST an update.
+std::string CredentialService::create(const std::string& user_id, const bj::object& data) {
     std::optional<domain::CredentialRecord> stored;
-    if (body.is_object()) {
-        const auto& obj = body.get_object();
-        auto d = obj.find("data");
-        if (d != obj.end() && d->value().is_object()) {
-            auto id = d->value().get_object().find("id");
-            if (id != d->value().get_object().end() && id->value().is_string())
-                stored = storage_.get_credential(user_id, std::string(id->value().get_string()));
-        }
+    bool foreign_id = false;
+    if (auto id = data.find("id"); id != data.end() && id->value().is_string()) {
+        std::string wanted(id->value().get_string());
+        stored = storage_.get_credential(user_id, wanted);
+        foreign_id = !stored && storage_.credential_id_in_use(wanted);
     }
     domain::CredentialRecord rec;
     rec.user_id = user_id;
-    rec.data = read_payload(body, stored ? &*stored : nullptr);
+    rec.data = read_payload(data, stored ? &*stored : nullptr);
+    if (foreign_id) rec.data["id"] = new_id();  // never touch, nor reveal, another tenant's record
     rec.id = std::string(rec.data.at("id").as_string());
     if (stored) rec.created_us = stored->created_us;
     return storage_.upsert_credential(std::move(rec)).id;
 }
 
-bj::object CredentialService::update(const std::string& user_id, const std::string& id, const bj::value& body) {
+bj::object CredentialService::update(const std::string& user_id, const std::string& id, const bj::object& body) {
     auto stored = storage_.get_credential(user_id, id);
     if (!stored) throw Error::not_found(not_found_detail("Credential", id));
     domain::CredentialRecord rec;

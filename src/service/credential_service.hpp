@@ -15,18 +15,19 @@ public:
     explicit CredentialService(storage::Storage& storage) : storage_(storage) {}
 
     bj::object list(const std::string& user_id);
-    /// POST body {data}; returns the credential id.
-    std::string create(const std::string& user_id, const bj::value& body);
-    /// PATCH body {data}: a full replacement; returns the CredentialView.
-    bj::object update(const std::string& user_id, const std::string& id, const bj::value& body);
+    /// POST's `data`; returns the credential id. A client-chosen id of the caller's
+    /// own credential updates it; one held by another tenant is replaced by a fresh id.
+    std::string create(const std::string& user_id, const bj::object& data);
+    /// PATCH's `data`: a full replacement; returns the CredentialView.
+    bj::object update(const std::string& user_id, const std::string& id, const bj::object& data);
     void remove(const std::string& user_id, const std::string& id);
 
     /// 404 unless the caller can see the credential.
     void require_visible(const std::string& user_id, const std::string& id);
 
 private:
-    /// Reads {data} from a body, restoring kept secrets from `stored`.
-    bj::object read_payload(const bj::value& body, const domain::CredentialRecord* stored);
+    /// Validates `data`, restoring kept secrets from `stored`.
+    bj::object read_payload(const bj::object& data, const domain::CredentialRecord* stored);
 
     storage::Storage& storage_;
 };

@@ -60,76 +60,79 @@ void SessionService::check_references(const std::string& user_id, const bj::obje
     }
 }
 
-std::string SessionService::create(const std::string& user_id, const bj::value& body) {
-    Issues issues;
+CreateSessionInput parse_create_session(const bj::value& body, Issues& issues) {
+    CreateSessionInput in;
     const bj::object* obj = validation::as_model(body, bj::array{"body"}, issues);
-    issues.throw_if_any();
-    std::optional<std::string> agent_id;
+    if (!obj) return in;
     if (auto it = obj->find("agent_id"); it == obj->end()) issues.missing(bj::array{"body", "agent_id"}, body);
-    else agent_id = validation::as_string(it->value(), bj::array{"body", "agent_id"}, issues);
-    auto workspace_id = opt_string_field(*obj, "workspace_id", issues);
-    auto name = opt_string_field(*obj, "name", issues);
-    bj::object fields;
-    read_config_fields(*obj, body, issues, fields);
-    issues.throw_if_any();
-
-    agents_.require(user_id, *agent_id);
-    check_references(user_id, fields);
-
-    domain::SessionRecord rec;
-    rec.id = new_id();
-    rec.user_id = user_id;
-    rec.agent_id = *agent_id;
-    rec.created_us = rec.updated_us = clock::now_us();
-    bj::object& config = rec.config;
-    config["workspace_id"] = (workspace_id && !workspace_id->empty())
-                                 ? *workspace_id
-                                 : workspace::assign_workspace_id(policy_, user_id, *agent_id);
-    config["name"] = name ? *name : clock::local_name_stamp(rec.created_us);
-    config["cwd"] = nullptr;
-    for (auto key : kModelConfigKeys) config[key] = fields.contains(key) ? fields.at(key) : bj::value(nullptr);
-    config["knowledge_config"] = fields.contains("knowledge_config") ? fields.at("knowledge_config") : bj::value(nullptr);
-    rec.state = domain::SessionState::fresh();
-    storage_.insert_session(rec);
-    return rec.id;
+    else if (auto v = validation::as_string(it->value(), bj::array{"body", "agent_id"}, issues)) in.agent_id = *v;
+    in.workspace_id = opt_string_field(*obj, "workspace_id", issues);
+    in.name = opt_string_field(*obj, "name", issues);
+    read_config_fields(*obj, body, issues, in.model_fields);
+    return in;
 }
 
-bj::object SessionService::patch(const std::string& user_id, const std::string& session_id, const bj::value& body) {
-    Issues issues;
+SessionPatch parse_session_patch(const bj::value& body, Issues& issues) {
+    SessionPatch p;
     const bj::object* obj = validation::as_model(body, bj::array{"body"}, issues);
-    issues.throw_if_any();
-    bool name_present = false, name_null = false, cwd_present = false, cwd_null = false;
-    auto name = opt_string_field(*obj, "name", issues, &name_present, &name_null);
+    if (!obj) return p;
+    bool name_present = false, name_null = false, cwd_null = false;
+    p.name = opt_string_field(*obj, "name", issues, &name_present, &name_null);
     if (name_null)  // the reference fails inside the handler (500); a name cannot be cleared
         issues.add("string_type", bj::array{"body", "name"}, "Input should be a valid string", nullptr);
-    auto cwd = opt_string_field(*obj, "cwd", issues, &cwd_present, &cwd_null);
-    std::optional<std::string> mode;
+    p.cwd = opt_string_field(*obj, "cwd", issues, &p.cwd_present, &cwd_null);
     if (auto it = obj->find("permission_mode"); it != obj->end() && !it->value().is_null()) {
         static const domain::FieldSpec kMode{.name = "permission_mode",
                                              .kind = domain::FieldKind::kStr,
                                              .choices = {"default", "accept_edits", "explore", "bypass", "dont_ask"},
                                              .enum_type = true};
         if (auto v = domain::parse_field(it->value(), kMode, bj::array{"body", "permission_mode"}, issues))
-            mode = std::string(v->as_string());
+            p.permission_mode = std::string(v->as_string());
     }
-    bj::object fields;
-    read_config_fields(*obj, body, issues, fields);
-    issues.throw_if_any();
+    read_config_fields(*obj, body, issues, p.model_fields);
+    return p;
+}
 
+std::string SessionService::create(const std::string& user_id, const CreateSessionInput& in) {
+    agents_.require(user_id, in.agent_id);
+    check_references(user_id, in.model_fields);
+
+    domain::SessionRecord rec;
+    rec.id = new_id();
+    rec.user_id = user_id;
+    rec.agent_id = in.agent_id;
+    rec.created_us = rec.updated_us = clock::now_us();
+    bj::object& config = rec.config;
+    config["workspace_id"] = (in.workspace_id && !in.workspace_id->empty())
+                                 ? *in.workspace_id
+                                 : workspace::assign_workspace_id(policy_, user_id, in.agent_id);
+    config["name"] = in.name ? *in.name : clock::local_name_stamp(rec.created_us);
+    config["cwd"] = nullptr;
+    for (auto key : kModelConfigKeys)
+        config[key] = in.model_fields.contains(key) ? in.model_fields.at(key) : bj::value(nullptr);
+    config["knowledge_config"] =
+        in.model_fields.contains("knowledge_config") ? in.model_fields.at("knowledge_config") : bj::value(nullptr);
+    rec.state = domain::SessionState::fresh();
+    if (!storage_.insert_session(rec))  // the agent was deleted meanwhile
+        throw Error::not_found(not_found_detail("Agent", in.agent_id));
+    return rec.id;
+}
+
+bj::object SessionService::patch(const std::string& user_id, const std::string& session_id, const SessionPatch& p) {
     auto rec = storage_.get_session(user_id, session_id, false);
     if (!rec) throw Error::not_found(not_found_detail("Session", session_id));
     if (is_running(session_id))
         throw Error::conflict("Cannot modify session configuration while the session is running.");
-    check_references(user_id, fields);
+    check_references(user_id, p.model_fields);
 
     bj::object config = rec->config;
-    if (name) config["name"] = *name;
-    if (cwd_present) config["cwd"] = cwd ? bj::value(*cwd) : bj::value(nullptr);
-    for (auto& kv : fields) config[kv.key()] = kv.value();
+    if (p.name) config["name"] = *p.name;
+    if (p.cwd_present) config["cwd"] = p.cwd ? bj::value(*p.cwd) : bj::value(nullptr);
+    for (const auto& kv : p.model_fields) config[kv.key()] = kv.value();
     std::optional<domain::SessionState> state;
-    if (mode) {
+    if (p.permission_mode) {
         state = rec->state;
-        state->permission_context["mode"] = *mode;
+        state->permission_context["mode"] = *p.permission_mode;
     }
     auto updated = storage_.update_session(user_id, session_id, config, state ? &*state : nullptr);
     if (!updated) throw Error::not_found(not_found_detail("Session", session_id));
@@ -187,21 +190,33 @@ std::string SessionService::render_list(const std::string& user_id, const std::s
     return out;
 }
 
-std::shared_ptr<const std::string> SessionService::list_body(const std::string& user_id, const std::string& agent_id) {
-    agents_.require(user_id, agent_id);
+std::shared_ptr<const std::string> SessionService::cached_list_body(const std::string& user_id,
+                                                                   const std::string& agent_id) {
     auto storage_gen = storage_.write_generation();
     auto lock_gen = bus_.lock_generation();
+    if (!storage_gen || !lock_gen) return nullptr;
+    std::string key = user_id;
+    key.push_back('\0');
+    key += agent_id;
+    std::lock_guard lock(cache_mutex_);
+    auto it = list_cache_.find(key);
+    // An entry exists only for an agent that existed at that generation, so a hit
+    // also answers the visibility check.
+    if (it != list_cache_.end() && it->second.storage_generation == *storage_gen &&
+        it->second.lock_generation == *lock_gen)
+        return it->second.body;
+    return nullptr;
+}
+
+std::shared_ptr<const std::string> SessionService::list_body(const std::string& user_id, const std::string& agent_id) {
+    if (auto hit = cached_list_body(user_id, agent_id)) return hit;
+    auto storage_gen = storage_.write_generation();
+    auto lock_gen = bus_.lock_generation();
+    agents_.require(user_id, agent_id);
     if (!storage_gen || !lock_gen) return std::make_shared<const std::string>(render_list(user_id, agent_id));
     std::string key = user_id;
     key.push_back('\0');
     key += agent_id;
-    {
-        std::lock_guard lock(cache_mutex_);
-        auto it = list_cache_.find(key);
-        if (it != list_cache_.end() && it->second.storage_generation == *storage_gen &&
-            it->second.lock_generation == *lock_gen)
-            return it->second.body;
-    }
     // Generations are read before rendering, so a write racing with it only makes
     // the entry stale, never wrong for longer than that write.
     auto body = std::make_shared<const std::string>(render_list(user_id, agent_id));

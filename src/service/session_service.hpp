@@ -16,6 +16,25 @@ namespace agentd::service {
 
 namespace bj = boost::json;
 
+/// A validated CreateSessionRequest.
+struct CreateSessionInput {
+    std::string agent_id;
+    std::optional<std::string> workspace_id;
+    std::optional<std::string> name;
+    bj::object model_fields;  ///< the model / knowledge configs present in the body
+};
+CreateSessionInput parse_create_session(const bj::value& body, validation::Issues& issues);
+
+/// A validated UpdateSessionRequest; presence matters (omitted keeps, null clears).
+struct SessionPatch {
+    std::optional<std::string> name;
+    bool cwd_present = false;
+    std::optional<std::string> cwd;
+    std::optional<std::string> permission_mode;
+    bj::object model_fields;
+};
+SessionPatch parse_session_patch(const bj::value& body, validation::Issues& issues);
+
 /// Sessions of one owner: create, list, patch, delete, message pages, status.
 class SessionService {
 public:
@@ -26,8 +45,10 @@ public:
     /// The GET /sessions/ body, already serialised. Served from a cache that any
     /// write or lock change in this process invalidates.
     std::shared_ptr<const std::string> list_body(const std::string& user_id, const std::string& agent_id);
-    std::string create(const std::string& user_id, const bj::value& body);
-    bj::object patch(const std::string& user_id, const std::string& session_id, const bj::value& body);
+    /// The cached list body when it is still current; never touches storage.
+    std::shared_ptr<const std::string> cached_list_body(const std::string& user_id, const std::string& agent_id);
+    std::string create(const std::string& user_id, const CreateSessionInput& input);
+    bj::object patch(const std::string& user_id, const std::string& session_id, const SessionPatch& patch);
     void remove(const std::string& user_id, const std::string& session_id);
     bj::object messages(const std::string& user_id, const std::string& session_id,
                         const std::optional<std::string>& before, int limit);

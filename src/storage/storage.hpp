@@ -36,6 +36,8 @@ public:
     virtual std::optional<domain::CredentialRecord> get_credential(const std::string& user_id,
                                                                    const std::string& id) = 0;
     virtual bool delete_credential(const std::string& user_id, const std::string& id) = 0;
+    /// Whether any user holds a credential with this id.
+    virtual bool credential_id_in_use(const std::string& id) = 0;
 
     // Agents.
     virtual void insert_agent(const domain::AgentRecord& rec) = 0;
@@ -50,7 +52,10 @@ public:
     virtual bool delete_agent(const std::string& user_id, const std::string& id) = 0;
 
     // Sessions.
-    virtual void insert_session(const domain::SessionRecord& rec) = 0;
+    /// Inserts the session only while its agent exists (checked in the same
+    /// transaction, so a concurrent agent delete cannot leave an orphan). False when
+    /// the agent is gone.
+    virtual bool insert_session(const domain::SessionRecord& rec) = 0;
     /// Replaces config and, when given, the small state; refreshes updated_at.
     /// Returns the updated record (without context), or nullopt when absent.
     virtual std::optional<domain::SessionRecord> update_session(
@@ -80,7 +85,7 @@ public:
     /// callers cache rendered reads. nullopt when other processes may write too.
     virtual std::optional<std::uint64_t> write_generation() const = 0;
 
-    /// True when the backend answers queries.
+    /// Readiness as last known, without I/O (callers may be on an io thread).
     virtual bool healthy() = 0;
 };
 

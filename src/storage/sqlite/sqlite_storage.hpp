@@ -23,6 +23,7 @@ public:
     std::optional<domain::CredentialRecord> get_credential(const std::string& user_id,
                                                            const std::string& id) override;
     bool delete_credential(const std::string& user_id, const std::string& id) override;
+    bool credential_id_in_use(const std::string& id) override;
 
     void insert_agent(const domain::AgentRecord& rec) override;
     bool update_agent(const domain::AgentRecord& rec) override;
@@ -30,7 +31,7 @@ public:
     std::optional<domain::AgentRecord> get_agent(const std::string& user_id, const std::string& id) override;
     bool delete_agent(const std::string& user_id, const std::string& id) override;
 
-    void insert_session(const domain::SessionRecord& rec) override;
+    bool insert_session(const domain::SessionRecord& rec) override;
     std::optional<domain::SessionRecord> update_session(const std::string& user_id, const std::string& id,
                                                         const bj::object& config,
                                                         const domain::SessionState* state) override;

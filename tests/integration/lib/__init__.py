@@ -1,0 +1,1 @@
+"""Support code for the agentd black-box integration tests."""
