@@ -70,3 +70,4 @@ CREATE TABLE messages (
     PRIMARY KEY (session_id, seq)
 );
 CREATE UNIQUE INDEX ux_messages_session_msg ON messages (session_id, msg_id);
+CREATE INDEX ix_session_context_msg ON session_context (session_id, msg_id);

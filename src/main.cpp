@@ -15,6 +15,10 @@
 #include "api/services.hpp"
 #include "bus/memory/memory_bus.hpp"
 #include "http/server.hpp"
+#include "model/fallback_chat_model.hpp"
+#include "model/model_factory.hpp"
+#include "service/chat_service.hpp"
+#include "tool/debug_tools.hpp"
 #include "storage/sqlite/sqlite_storage.hpp"
 #include "workspace/isolation_policy.hpp"
 
@@ -33,6 +37,9 @@ struct Settings {
     int request_timeout_s = 30;
     std::string log_level = "info";
     bool access_log = true;
+    int sse_heartbeat_ms = 30000;
+    int event_log_retention_s = 600;
+    bool debug_tools = false;
 };
 
 void add_common_options(CLI::App& cmd, Settings& s) {
@@ -89,15 +96,8 @@ int serve(const Settings& s) {
     agentd::service::CredentialService credentials(*storage);
     agentd::service::SessionService sessions(*storage, bus, agents, credentials, *policy);
     agentd::service::CatalogService catalog;
-    agentd::api::Services services{agents, credentials, sessions, catalog, *storage, bus, AGENTD_VERSION};
 
     agentd::http::Router router;
-    agentd::api::register_routes(router, services);
-    agentd::http::CorsPolicy cors;
-    cors.allowed_origins = split_list(s.cors_origins);
-    cors.enabled = !cors.allowed_origins.empty();
-    router.set_cors(cors);
-
     agentd::http::ServerOptions opts;
     opts.host = s.host;
     opts.port = s.port;
@@ -108,7 +108,37 @@ int serve(const Settings& s) {
     opts.request_timeout = std::chrono::seconds(s.request_timeout_s);
     opts.port_file = s.port_file;
     opts.access_log = s.access_log;
+    // The server's options are final once it exists; the shutdown hooks reach the
+    // chat service through this pointer, set below.
+    agentd::service::ChatService* chat_ptr = nullptr;
+    opts.on_shutdown = [&chat_ptr] {
+        if (chat_ptr) chat_ptr->cancel_all();
+    };
+    opts.background_idle = [&chat_ptr] { return !chat_ptr || chat_ptr->active_runs() == 0; };
     agentd::http::Server server(opts, router);
+
+    agentd::service::ChatOptions chat_options;
+    chat_options.heartbeat = std::chrono::milliseconds(s.sse_heartbeat_ms);
+    chat_options.log_retention = std::chrono::seconds(s.event_log_retention_s);
+    agentd::service::ChatService chat(
+        *storage, bus, server.io_executor(), server.blocking_pool(),
+        [](boost::asio::any_io_executor ex, const boost::json::object& credential, const std::string& model,
+           const boost::json::object& parameters,
+           std::unique_ptr<agentd::model::ChatModel> fallback) -> std::unique_ptr<agentd::model::ChatModel> {
+            auto primary = agentd::model::make_chat_model(ex, credential, model, parameters);
+            if (!fallback) return primary;
+            return std::make_unique<agentd::model::FallbackChatModel>(std::move(primary), std::move(fallback));
+        },
+        s.debug_tools ? agentd::service::ToolkitFactory(agentd::tool::add_debug_tools) : agentd::service::ToolkitFactory(),
+        chat_options);
+    chat_ptr = &chat;
+    agentd::api::Services services{agents, credentials, sessions, catalog, chat, *storage, bus, AGENTD_VERSION};
+    agentd::api::register_routes(router, services);
+    agentd::http::CorsPolicy cors;
+    cors.allowed_origins = split_list(s.cors_origins);
+    cors.enabled = !cors.allowed_origins.empty();
+    router.set_cors(cors);
+
     server.run();
     ::close(lock_fd);
     return 0;
@@ -144,6 +174,13 @@ int main(int argc, char** argv) {
         ->envname("AGENTD_REQUEST_TIMEOUT")->capture_default_str();
     serve_cmd->add_option("--access-log", s.access_log, "One log line per request (true/false)")
         ->envname("AGENTD_ACCESS_LOG")->capture_default_str();
+    serve_cmd->add_option("--sse-heartbeat-ms", s.sse_heartbeat_ms, "Comment frame after this much stream silence")
+        ->envname("AGENTD_SSE_HEARTBEAT_MS")->capture_default_str();
+    serve_cmd->add_option("--event-log-retention", s.event_log_retention_s,
+                          "Seconds a session's event log is kept after its run (for reconnects)")
+        ->envname("AGENTD_EVENT_LOG_RETENTION")->capture_default_str();
+    serve_cmd->add_flag("--debug-tools", s.debug_tools, "Give agents the deterministic debug_* tools (tests, demos)")
+        ->envname("AGENTD_DEBUG_TOOLS");
     add_common_options(*serve_cmd, s);
 
     auto* migrate_cmd = app.add_subcommand("migrate", "Apply database migrations and exit");

@@ -5,6 +5,7 @@
 #include "api/services.hpp"
 #include "common/json.hpp"
 #include "domain/agent.hpp"
+#include "domain/chat_input.hpp"
 
 // Each handler: read parameters (collecting 422 issues), call one service, serialise.
 namespace agentd::api {
@@ -215,6 +216,47 @@ void register_routes(http::Router& router, Services& s) {
                          return json_response(200, s.sessions.status(c.user_id, c.path_param("session_id")));
                      },
                      RouteDoc{"Derived session status", "sessions", {session_p, agent_q}}});
+
+    // ---- chat runtime
+    router.add(Route{"POST", "/chat/", [&s](RouteContext& c) {
+                         auto body = read_body(c);
+                         std::optional<domain::ChatRequest> request;
+                         if (body) request = domain::parse_chat_request(*body, c.issues);
+                         c.issues.throw_if_any();
+                         return json_response(200, s.chat.start(c.user_id, *request));
+                     },
+                     RouteDoc{"Start a chat run (events arrive on the session stream)", "chat", {}, true}});
+    router.add(Route{"POST", "/sessions/{session_id}/interrupt", [&s](RouteContext& c) {
+                         required_query(c, "agent_id");
+                         c.issues.throw_if_any();
+                         return json_response(202, s.chat.interrupt(c.user_id, c.path_param("session_id")));
+                     },
+                     RouteDoc{"Interrupt the session's run", "sessions", {session_p, agent_q}, false, 202}});
+    router.add(Route{"GET", "/sessions/{session_id}/stream", [&s](RouteContext& c) {
+                         required_query(c, "agent_id");
+                         // Resume point: the Last-Event-ID header, or ?last_event_id= for EventSource-less clients.
+                         std::optional<bus::EntryId> resume;
+                         const std::string* last = c.request.header("last-event-id");
+                         if (!last) last = c.request.query_param("last_event_id");
+                         if (last && !last->empty()) {
+                             resume = bus::EntryId::parse(*last);
+                             if (!resume)
+                                 c.issues.add("value_error", bj::array{"header", "last-event-id"},
+                                              "Value error, not an event id", bj::value(*last),
+                                              bj::object{{"error", bj::object{}}});
+                         }
+                         c.issues.throw_if_any();
+                         s.sessions.status(c.user_id, c.path_param("session_id"));  // 404 before any byte
+                         Response r;
+                         r.content_type = "text/event-stream; charset=utf-8";
+                         r.headers.emplace_back("cache-control", "no-cache");
+                         r.headers.emplace_back("x-accel-buffering", "no");
+                         r.stream = s.chat.stream(c.path_param("session_id"), resume);
+                         return r;
+                     },
+                     RouteDoc{"Server-sent events of the session (replay, then live)",
+                              "sessions",
+                              {session_p, agent_q, {"last_event_id", "query"}}}});
 
     // ---- documentation (built from this very table)
     // Rendered on first use, when every route is registered; once_flag makes the

@@ -6,6 +6,7 @@
 #include "http/router.hpp"
 #include "service/agent_service.hpp"
 #include "service/catalog_service.hpp"
+#include "service/chat_service.hpp"
 #include "service/credential_service.hpp"
 #include "service/session_service.hpp"
 
@@ -16,6 +17,7 @@ struct Services {
     service::CredentialService& credentials;
     service::SessionService& sessions;
     service::CatalogService& catalog;
+    service::ChatService& chat;
     storage::Storage& storage;
     bus::MessageBus& bus;
     std::string version;

@@ -1,20 +1,58 @@
 #pragma once
 // The coordination seam between agentd processes (see ARCHITECTURE §5).
 //
-// This revision carries the session-lock primitives the session routes need
-// (running status, 409 while running). Logs, pub/sub, hashes and queues join it
-// with the chat runtime. Beside each operation: how the Redis backend does it.
+// Beside each operation: how the Redis backend implements it atomically. The
+// synchronous operations are quick on the in-memory backend; a networked backend
+// may block, so callers on io threads use them only through the blocking pool.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace agentd::bus {
+
+/// Position of an entry in a log: Redis stream ids are "<ms>-<seq>"; the
+/// in-memory bus uses "<n>-0". Ordered by (major, minor).
+struct EntryId {
+    std::uint64_t major = 0;
+    std::uint64_t minor = 0;
+    std::string to_string() const { return std::to_string(major) + "-" + std::to_string(minor); }
+    /// Accepts "<a>-<b>" and a bare "<a>"; nullopt for anything else.
+    static std::optional<EntryId> parse(std::string_view text);
+    auto operator<=>(const EntryId&) const = default;
+};
+
+struct LogEntry {
+    EntryId id;
+    std::string payload;
+};
+
+/// A live subscription to one channel. Messages published after subscribe()
+/// returned are delivered in publish order; a subscriber that falls too far behind
+/// is dropped (next() then reports closed) rather than buffering without bound.
+class Subscription {
+public:
+    virtual ~Subscription() = default;
+    enum class Status { kMessage, kTimeout, kClosed };
+    struct Next {
+        Status status;
+        LogEntry message;  ///< valid for kMessage: the payload and its log entry id
+    };
+    /// Waits up to `timeout` for the next message. Must be awaited on the
+    /// executor given to subscribe(). Redis: XREAD BLOCK on the stream, or a
+    /// pub/sub connection feeding this queue.
+    virtual boost::asio::awaitable<Next> next(std::chrono::milliseconds timeout) = 0;
+};
 
 class MessageBus {
 public:
     virtual ~MessageBus() = default;
 
+    // ---- locks ----------------------------------------------------------------
     /// Takes `key` for `ttl` if free (or expired); returns the holder token.
     /// Redis: SET key token NX PX ttl.
     virtual std::optional<std::string> try_lock(const std::string& key, std::chrono::milliseconds ttl) = 0;
@@ -24,10 +62,35 @@ public:
     virtual bool unlock(const std::string& key, const std::string& token) = 0;
     /// Whether a live lock exists. Redis: EXISTS key.
     virtual bool is_locked(const std::string& key) = 0;
-
     /// Increases whenever any lock is taken or released (cache invalidation);
     /// nullopt when locks can change in other processes.
     virtual std::optional<std::uint64_t> lock_generation() const = 0;
+
+    // ---- capped logs with replay, and live fan-out ------------------------------
+    /// Appends to the log `key` (trimmed to the newest `max_len`) and delivers the
+    /// entry to the live subscribers of channel `key`, in one step so that no
+    /// subscriber can see a live entry before it is readable from the log.
+    /// Redis: XADD key MAXLEN ~ max_len * payload (live delivery via XREAD).
+    virtual EntryId append_and_publish(const std::string& key, const std::string& payload,
+                                       std::size_t max_len) = 0;
+    /// Entries with id > `after` (all when nullopt), oldest first, at most `limit`.
+    /// Redis: XRANGE key (after + COUNT limit.
+    virtual std::vector<LogEntry> read_log(const std::string& key, std::optional<EntryId> after,
+                                           std::size_t limit) = 0;
+    /// Keeps the log for `ttl` more, then drops it (retention after a run).
+    /// Redis: PEXPIRE key ttl.
+    virtual void expire_log(const std::string& key, std::chrono::milliseconds ttl) = 0;
+    /// Cancels a pending expiry (a new run started). Redis: PERSIST key.
+    virtual void persist_log(const std::string& key) = 0;
+    virtual void delete_log(const std::string& key) = 0;
+    /// Subscribes to live entries of `key`; the subscription's waits run on `executor`.
+    virtual std::unique_ptr<Subscription> subscribe(const std::string& key,
+                                                    boost::asio::any_io_executor executor) = 0;
+
+    // ---- broadcasts ---------------------------------------------------------------
+    /// Fire-and-forget message to every subscriber of `channel` (no log).
+    /// Redis: PUBLISH channel payload.
+    virtual void broadcast(const std::string& channel, const std::string& payload) = 0;
 
     virtual bool healthy() = 0;
 };
@@ -36,5 +99,11 @@ public:
 inline std::string session_lock_key(const std::string& session_id) {
     return "agentscope:session:lock:" + session_id;
 }
+/// Key of a session's event log and live channel.
+inline std::string session_events_key(const std::string& session_id) {
+    return "agentscope:session:events:" + session_id;
+}
+/// Channel on which interrupts of running sessions are broadcast.
+inline const std::string kSessionInterruptChannel = "agentscope:session:interrupt";
 
 }  // namespace agentd::bus

@@ -39,7 +39,8 @@ private:
 
     // Parses a value starting exactly at i (no leading whitespace); advances i.
     bool value(std::size_t& i) {
-        if (++depth_ > 10000) return fail(i, "Expecting value");
+        // Bounded recursion: the scanner runs on pool threads with ordinary stacks.
+        if (++depth_ > 512) return fail(i, "Document nested too deeply");
         struct Leave {
             int& d;
             ~Leave() { --d; }
@@ -102,7 +103,7 @@ private:
                     bool ok = k + 4 <= t_.size();
                     for (std::size_t m = 0; ok && m < 4; ++m)
                         ok = std::isxdigit(static_cast<unsigned char>(t_[k + m])) != 0;
-                    if (!ok) return fail(j, "Invalid \\uXXXX escape");
+                    if (!ok) return fail(j + 1, "Invalid \\uXXXX escape");
                     j += 6;
                     continue;
                 }

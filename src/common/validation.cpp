@@ -46,6 +46,40 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
+/// pydantic's str -> int: optional sign, digits with single underscores between
+/// them, and an optional all-zero fraction ("42.0").
+std::optional<std::int64_t> parse_int_text(std::string_view s) {
+    std::string digits;
+    std::size_t i = 0;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) digits.push_back(s[i++]);
+    bool prev_digit = false;
+    std::size_t count = 0;
+    for (; i < s.size() && s[i] != '.'; ++i) {
+        char c = s[i];
+        if (c >= '0' && c <= '9') {
+            digits.push_back(c);
+            prev_digit = true;
+            ++count;
+        } else if (c == '_' && prev_digit && i + 1 < s.size() && s[i + 1] >= '0' && s[i + 1] <= '9') {
+            prev_digit = false;
+        } else {
+            return std::nullopt;
+        }
+    }
+    if (count == 0) return std::nullopt;
+    if (i < s.size()) {  // a fraction: one or more zeros, nothing else
+        ++i;
+        if (i == s.size()) return std::nullopt;
+        for (; i < s.size(); ++i)
+            if (s[i] != '0') return std::nullopt;
+    }
+    std::int64_t out = 0;
+    const char* begin = digits.data() + (digits[0] == '+' ? 1 : 0);
+    auto res = std::from_chars(begin, digits.data() + digits.size(), out);
+    if (res.ec != std::errc() || res.ptr != digits.data() + digits.size()) return std::nullopt;
+    return out;
+}
+
 }  // namespace
 
 std::optional<std::int64_t> as_int(const bj::value& v, const bj::array& loc, Issues& issues) {
@@ -68,10 +102,7 @@ std::optional<std::int64_t> as_int(const bj::value& v, const bj::array& loc, Iss
             break;
         }
         case bj::kind::string: {
-            auto s = trim(v.get_string());
-            std::int64_t out = 0;
-            auto res = std::from_chars(s.data(), s.data() + s.size(), out);
-            if (!s.empty() && res.ec == std::errc() && res.ptr == s.data() + s.size()) return out;
+            if (auto parsed = parse_int_text(trim(v.get_string()))) return *parsed;
             issues.add("int_parsing", loc,
                        "Input should be a valid integer, unable to parse string as an integer", v);
             return std::nullopt;
@@ -116,7 +147,7 @@ std::optional<bool> as_bool(const bj::value& v, const bj::array& loc, Issues& is
         for (const char* f : {"0", "off", "f", "false", "n", "no"})
             if (s == f) return false;
     }
-    if (v.is_string() || v.is_number()) {
+    if (v.is_string() || v.is_int64() || v.is_uint64()) {
         issues.add("bool_parsing", loc, "Input should be a valid boolean, unable to interpret input", v);
     } else {
         issues.add("bool_type", loc, "Input should be a valid boolean", v);

@@ -31,16 +31,21 @@ int hex_value(char c) {
     return -1;
 }
 
-std::optional<std::string> decode(std::string_view s, bool plus_is_space) {
+/// Percent-decoding. Strict: a malformed escape fails the whole text. Lenient
+/// (query strings, as Starlette does): a malformed escape is kept as written.
+std::optional<std::string> decode(std::string_view s, bool plus_is_space, bool lenient = false) {
     std::string out;
     out.reserve(s.size());
     for (std::size_t i = 0; i < s.size(); ++i) {
         char c = s[i];
         if (c == '%') {
-            if (i + 2 >= s.size()) return std::nullopt;
-            int hi = hex_value(s[i + 1]);
-            int lo = hex_value(s[i + 2]);
-            if (hi < 0 || lo < 0) return std::nullopt;
+            int hi = i + 2 < s.size() ? hex_value(s[i + 1]) : -1;
+            int lo = i + 2 < s.size() ? hex_value(s[i + 2]) : -1;
+            if (hi < 0 || lo < 0) {
+                if (!lenient) return std::nullopt;
+                out.push_back('%');
+                continue;
+            }
             out.push_back(static_cast<char>(hi * 16 + lo));
             i += 2;
         } else if (c == '+' && plus_is_space) {
@@ -64,10 +69,7 @@ std::vector<std::pair<std::string, std::string>> parse_query(std::string_view ra
         auto eq = part.find('=');
         std::string_view k = part.substr(0, eq);
         std::string_view v = eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1);
-        // Like Starlette: a malformed escape is kept literally rather than rejected.
-        auto dk = decode(k, true);
-        auto dv = decode(v, true);
-        out.emplace_back(dk ? *dk : std::string(k), dv ? *dv : std::string(v));
+        out.emplace_back(*decode(k, true, true), *decode(v, true, true));
     }
     return out;
 }

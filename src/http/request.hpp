@@ -13,6 +13,8 @@
 
 namespace agentd::http {
 
+class StreamBody;
+
 struct Request {
     std::string method;  ///< upper case, e.g. "GET"
     std::string target;  ///< raw request target: path and query
@@ -42,6 +44,8 @@ struct Response {
     std::string body;
     /// When set, the body instead of `body`: lets cached bodies go out without a copy.
     std::shared_ptr<const std::string> shared_body;
+    /// When set, the body is streamed (chunked) from this source; `body` is ignored.
+    std::shared_ptr<StreamBody> stream;
 
     std::string_view body_view() const { return shared_body ? std::string_view(*shared_body) : std::string_view(body); }
 

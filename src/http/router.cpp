@@ -160,7 +160,9 @@ Response Router::invoke(const Resolution& r, const Request& req) const {
         resp = Response::json(http_status(e.code()), error_body(e));
     } catch (const std::exception& e) {
         spdlog::error("request {} {} {} failed: {}", req.request_id, req.method, req.path, e.what());
-        resp = Response::json_text(500, R"({"detail":"Internal Server Error"})");
+        // The reference's shape for an unhandled failure (text, not JSON); the cause stays in the log.
+        resp = Response::json_text(500, "Internal Server Error");
+        resp.content_type = "text/plain; charset=utf-8";
     }
     apply_cors(req, resp);
     return resp;

@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "common/clock.hpp"
+#include "http/stream_body.hpp"
 
 namespace agentd::http {
 
@@ -43,6 +44,11 @@ std::string reason_json(int status) {
 }
 
 }  // namespace
+
+// A coroutine function rather than a capturing coroutine lambda (GCC 12 bugs).
+awaitable<Response> invoke_route(const Router& router, const Router::Resolution& resolution, const Request& req) {
+    co_return router.invoke(resolution, req);
+}
 
 struct Server::Impl {
     ServerOptions opts;
@@ -109,9 +115,46 @@ struct Server::Impl {
         if (!resolution.route || !resolution.route->blocking) co_return router.invoke(resolution, req);
         if (auto fast = router.try_fast(resolution, req)) co_return std::move(*fast);
         // Storage and other blocking work runs on the pool, never on an io thread.
-        co_return co_await asio::co_spawn(
-            blocking, [this, &resolution, &req]() -> awaitable<Response> { co_return router.invoke(resolution, req); },
-            use_awaitable);
+        co_return co_await asio::co_spawn(blocking, invoke_route(router, resolution, req), use_awaitable);
+    }
+
+    /// Sends a streamed response: headers, then each piece as a chunk. Returns
+    /// when the source ends, the client disconnects, or the server stops.
+    awaitable<void> write_stream(beast::tcp_stream& stream, const Response& resp, unsigned version,
+                                 const std::shared_ptr<Connection>& conn) {
+        using namespace asio::experimental::awaitable_operators;
+        std::string head = "HTTP/1." + std::to_string(version % 10) + " " + std::to_string(resp.status) + " " +
+                           std::string(bhttp::obsolete_reason(static_cast<bhttp::status>(resp.status))) +
+                           "\r\nServer: agentd\r\n";
+        if (!resp.content_type.empty()) head += "Content-Type: " + resp.content_type + "\r\n";
+        for (const auto& [k, v] : resp.headers) head += k + ": " + v + "\r\n";
+        head += "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+        stream.expires_never();
+        auto [ec, n] = co_await asio::async_write(stream.socket(), asio::buffer(head), kTuple);
+        if (ec) co_return;
+        conn->idle = true;  // a stream is cut off at shutdown like an idle connection
+        char probe[512];
+        for (;;) {
+            // Race the next piece against the client closing its end.
+            auto result = co_await (resp.stream->next() ||
+                                    stream.socket().async_read_some(asio::buffer(probe), kTuple));
+            if (result.index() == 1) {
+                auto [rec, rn] = std::get<1>(result);
+                if (rec) break;  // closed, reset or cancelled by shutdown
+                continue;        // a client writing on an event stream: ignore it
+            }
+            auto piece = std::get<0>(std::move(result));
+            if (!piece) break;
+            if (piece->empty()) continue;
+            char size[32];
+            int len = std::snprintf(size, sizeof size, "%zx\r\n", piece->size());
+            std::array<asio::const_buffer, 3> bufs{asio::buffer(size, static_cast<std::size_t>(len)),
+                                                   asio::buffer(*piece), asio::buffer("\r\n", 2)};
+            auto [wec, wn] = co_await asio::async_write(stream.socket(), bufs, kTuple);
+            if (wec || stopping) break;
+        }
+        auto [fec, fn] = co_await asio::async_write(stream.socket(), asio::buffer("0\r\n\r\n", 5), kTuple);
+        (void)fec;
     }
 
     awaitable<void> serve(tcp::socket socket) {
@@ -177,6 +220,12 @@ struct Server::Impl {
             Request req = to_request(beast_req);
             Response resp = co_await dispatch(req);
             resp.headers.emplace_back("x-request-id", req.request_id);
+            if (resp.stream && req.method != "HEAD") {
+                if (opts.access_log)
+                    spdlog::info("{} {} {} {} stream opened", req.request_id, req.method, req.target, resp.status);
+                co_await write_stream(stream, resp, version, conn);
+                break;
+            }
             auto res = to_beast(resp, version, req.method == "HEAD");
             bool keep = beast_keep_alive && !stopping;
             res.keep_alive(keep);
@@ -222,6 +271,7 @@ struct Server::Impl {
         spdlog::info("shutting down: no new connections, finishing in-flight requests");
         beast::error_code ec;
         acceptor.close(ec);
+        if (opts.on_shutdown) opts.on_shutdown();
         std::lock_guard lock(conns_mutex);
         for (auto& [id, entry] : conns) {
             auto conn = entry.second;
@@ -241,6 +291,7 @@ struct Server::Impl {
             std::lock_guard lock(conns_mutex);
             empty = conns.empty();
         }
+        if (empty && opts.background_idle) empty = opts.background_idle();
         if (empty) {
             ioc.stop();
             return;
@@ -266,6 +317,8 @@ Server::Server(ServerOptions options, const Router& router)
 Server::~Server() = default;
 
 unsigned short Server::bound_port() const { return impl_->port; }
+asio::any_io_executor Server::io_executor() { return impl_->ioc.get_executor(); }
+asio::thread_pool& Server::blocking_pool() { return impl_->blocking; }
 
 void Server::stop() {
     asio::post(impl_->ioc, [this] { impl_->begin_shutdown(); });

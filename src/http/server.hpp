@@ -1,8 +1,11 @@
 #pragma once
 // The HTTP/1.1 listener (Boost.Beast over Asio coroutines). This header stays
 // free of Beast so that only server.cpp pays for its templates.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -22,6 +25,10 @@ struct ServerOptions {
     std::chrono::seconds shutdown_grace{10};    ///< in-flight requests get this long on SIGTERM
     std::string port_file;                      ///< written with the bound port once listening
     bool access_log = true;
+    /// Called on an io thread when shutdown begins (must not block): e.g. cancel runs.
+    std::function<void()> on_shutdown;
+    /// Shutdown waits (within the grace period) until this returns true.
+    std::function<bool()> background_idle;
 };
 
 class Server {
@@ -34,6 +41,11 @@ public:
     void run();
     void stop();
     unsigned short bound_port() const;
+
+    /// The io_context's executor, for components that run coroutines (chat runs).
+    boost::asio::any_io_executor io_executor();
+    /// The pool for blocking work (storage, filesystem).
+    boost::asio::thread_pool& blocking_pool();
 
 private:
     struct Impl;

@@ -19,6 +19,17 @@ namespace agentd::storage {
 
 namespace bj = boost::json;
 
+/// What one agent step changed, written in one transaction. Its cost depends on
+/// the size of the change, never on the length of the conversation.
+struct StepDelta {
+    std::vector<bj::object> context_upserts;  ///< state.context messages, appended or replaced by id
+    std::vector<bj::object> log_upserts;      ///< message-log messages, appended or replaced by id
+    std::optional<domain::SessionState> state;  ///< the small state, when it changed
+    std::optional<std::string> tail_status;     ///< derived status of the context's tail
+    /// When set, the whole context is replaced by `context_upserts` (compaction).
+    bool replace_context = false;
+};
+
 struct MessagePage {
     std::vector<bj::object> messages;  ///< oldest first
     bool has_more = false;
@@ -80,6 +91,14 @@ public:
     /// An unknown cursor gives an empty page.
     virtual MessagePage list_messages(const std::string& user_id, const std::string& session_id,
                                       int limit, const std::optional<std::string>& before) = 0;
+
+    // The run's persistence.
+    /// Applies a step's delta atomically; false when the session is gone.
+    virtual bool persist_step(const std::string& user_id, const std::string& session_id,
+                              const StepDelta& delta) = 0;
+    /// One message of the log by id (continuation runs reload their reply).
+    virtual std::optional<bj::object> get_message(const std::string& user_id, const std::string& session_id,
+                                                  const std::string& message_id) = 0;
 
     /// Increases after every committed write made through this object; lets
     /// callers cache rendered reads. nullopt when other processes may write too.

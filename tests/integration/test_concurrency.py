@@ -130,31 +130,37 @@ def test_concurrent_credential_auto_names_distinct(srv):
 
 def test_delete_agent_while_creating_sessions(srv):
     """Deleting an agent while sessions are being created on it: every request gets a
-    clean status, and afterwards no session of the agent is reachable or listed."""
-    aid = create_agent(srv, "doomed", user="race")
+    clean status, and afterwards no session of the agent is reachable or listed.
 
-    def work(i):
-        if i == 0:
-            return srv.delete(f"/agent/{aid}", user="race")
-        return srv.post("/sessions/", json={"agent_id": aid}, user="race")
-
-    results = _parallel(16, work)
-    for r in results:
-        check(not isinstance(r, Exception), f"request failed: {r!r}")
-    check(results[0].status == 204, f"delete returned {results[0].describe()}")
-    for r in results[1:]:
-        check(r.status in (201, 404), f"session create during delete: {r.describe()}")
-    r = srv.get(f"/sessions/?agent_id={aid}", user="race")
-    check(r.status == 404, f"listing sessions of the deleted agent: {r.describe()}")
+    The interleaving is random, so the scenario runs several rounds.
+    """
     orphans = []
-    for r in results[1:]:
-        if r.status == 201:
-            sid = r.json()["session_id"]
-            st = srv.get(f"/sessions/{sid}/status?agent_id={aid}", user="race")
-            if st.status != 404:
-                orphans.append(sid)
-    check(not orphans, f"{len(orphans)} session(s) of the deleted agent survived the cascade "
-          "(session insert raced the agent delete)")
+    for round_ in range(4):
+        user = f"race{round_}"
+        aid = create_agent(srv, "doomed", user=user)
+
+        def work(i, aid=aid, user=user):
+            if i == 3:
+                return srv.delete(f"/agent/{aid}", user=user)
+            return srv.post("/sessions/", json={"agent_id": aid}, user=user)
+
+        results = _parallel(24, work)
+        for r in results:
+            check(not isinstance(r, Exception), f"request failed: {r!r}")
+        check(results[3].status == 204, f"delete returned {results[3].describe()}")
+        for i, r in enumerate(results):
+            if i != 3:
+                check(r.status in (201, 404), f"session create during delete: {r.describe()}")
+        r = srv.get(f"/sessions/?agent_id={aid}", user=user)
+        check(r.status == 404, f"listing sessions of the deleted agent: {r.describe()}")
+        for i, r in enumerate(results):
+            if i != 3 and r.status == 201:
+                sid = r.json()["session_id"]
+                st = srv.get(f"/sessions/{sid}/status?agent_id={aid}", user=user)
+                if st.status != 404:
+                    orphans.append(sid)
+    check(not orphans, f"{len(orphans)} session(s) of a deleted agent survived the cascade "
+          "(a session insert raced the agent delete and was committed after it)")
 
 
 def test_concurrent_reads_during_writes(srv):

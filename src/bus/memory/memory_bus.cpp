@@ -1,10 +1,120 @@
 #include "bus/memory/memory_bus.hpp"
 
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <charconv>
+
 #include "common/ids.hpp"
 
 namespace agentd::bus {
 
-void MemoryBus::expire_locked(const std::string& key, Clock::time_point now) {
+namespace asio = boost::asio;
+
+std::optional<EntryId> EntryId::parse(std::string_view text) {
+    EntryId id;
+    auto dash = text.find('-');
+    auto major = text.substr(0, dash);
+    auto r1 = std::from_chars(major.data(), major.data() + major.size(), id.major);
+    if (major.empty() || r1.ec != std::errc() || r1.ptr != major.data() + major.size()) return std::nullopt;
+    if (dash != std::string_view::npos) {
+        auto minor = text.substr(dash + 1);
+        auto r2 = std::from_chars(minor.data(), minor.data() + minor.size(), id.minor);
+        if (minor.empty() || r2.ec != std::errc() || r2.ptr != minor.data() + minor.size()) return std::nullopt;
+    }
+    return id;
+}
+
+// A live subscriber: a queue filled by publishers (any thread) and drained by one
+// coroutine on `executor`. A timer doubles as the wake-up signal: publishers post
+// a cancel of it to the executor, which can only run once the waiter suspended.
+struct MemoryBus::Subscriber : std::enable_shared_from_this<MemoryBus::Subscriber> {
+    Subscriber(MemoryBus* bus, std::string channel, asio::any_io_executor ex)
+        : bus(bus), channel(std::move(channel)), executor(ex), timer(ex) {}
+
+    MemoryBus* bus;  // null once the bus is gone
+    std::string channel;
+    asio::any_io_executor executor;
+    asio::steady_timer timer;  // touched only on `executor`
+    std::mutex mutex;          // guards queue and closed
+    std::deque<LogEntry> queue;
+    bool closed = false;
+
+    void push(const LogEntry& e) {
+        {
+            std::lock_guard lock(mutex);
+            if (closed) return;
+            if (queue.size() >= kMaxSubscriberBacklog) {
+                closed = true;  // too slow: the client must reconnect and resume from the log
+                queue.clear();
+            } else {
+                queue.push_back(e);
+            }
+        }
+        wake();
+    }
+    void close() {
+        {
+            std::lock_guard lock(mutex);
+            closed = true;
+        }
+        wake();
+    }
+    void wake() {
+        asio::post(executor, [self = shared_from_this()] { self->timer.cancel(); });
+    }
+};
+
+namespace {
+
+class MemorySubscription final : public Subscription {
+public:
+    explicit MemorySubscription(std::shared_ptr<MemoryBus::Subscriber> s, std::function<void()> detach)
+        : s_(std::move(s)), detach_(std::move(detach)) {}
+    ~MemorySubscription() override { detach_(); }
+
+    asio::awaitable<Next> next(std::chrono::milliseconds timeout) override {
+        auto deadline = std::chrono::steady_clock::now() + timeout;
+        for (;;) {
+            {
+                std::lock_guard lock(s_->mutex);
+                if (!s_->queue.empty()) {
+                    Next n{Status::kMessage, std::move(s_->queue.front())};
+                    s_->queue.pop_front();
+                    co_return n;
+                }
+                if (s_->closed) co_return Next{Status::kClosed, {}};
+            }
+            if (std::chrono::steady_clock::now() >= deadline) co_return Next{Status::kTimeout, {}};
+            s_->timer.expires_at(deadline);
+            auto [ec] = co_await s_->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+            (void)ec;  // woken by a publisher (cancelled) or by the deadline: re-check
+            auto cs = co_await asio::this_coro::cancellation_state;
+            if (cs.cancelled() != asio::cancellation_type::none) co_return Next{Status::kTimeout, {}};
+        }
+    }
+
+private:
+    std::shared_ptr<MemoryBus::Subscriber> s_;
+    std::function<void()> detach_;
+};
+
+}  // namespace
+
+MemoryBus::MemoryBus() = default;
+
+MemoryBus::~MemoryBus() {
+    std::lock_guard lock(mutex_);
+    for (auto& [channel, subs] : subscribers_)
+        for (auto& s : subs) {
+            s->bus = nullptr;
+            s->close();
+        }
+}
+
+void MemoryBus::expire_lock_locked(const std::string& key, Clock::time_point now) {
     auto it = locks_.find(key);
     if (it != locks_.end() && it->second.expires <= now) {
         locks_.erase(it);
@@ -15,7 +125,7 @@ void MemoryBus::expire_locked(const std::string& key, Clock::time_point now) {
 std::optional<std::string> MemoryBus::try_lock(const std::string& key, std::chrono::milliseconds ttl) {
     std::lock_guard lock(mutex_);
     auto now = Clock::now();
-    expire_locked(key, now);
+    expire_lock_locked(key, now);
     if (locks_.count(key)) return std::nullopt;
     std::string token = new_id();
     locks_[key] = Lock{token, now + ttl};
@@ -26,7 +136,7 @@ std::optional<std::string> MemoryBus::try_lock(const std::string& key, std::chro
 bool MemoryBus::renew_lock(const std::string& key, const std::string& token, std::chrono::milliseconds ttl) {
     std::lock_guard lock(mutex_);
     auto now = Clock::now();
-    expire_locked(key, now);
+    expire_lock_locked(key, now);
     auto it = locks_.find(key);
     if (it == locks_.end() || it->second.token != token) return false;
     it->second.expires = now + ttl;
@@ -42,10 +152,109 @@ bool MemoryBus::unlock(const std::string& key, const std::string& token) {
     return true;
 }
 
+std::optional<std::uint64_t> MemoryBus::lock_generation() const {
+    std::lock_guard lock(mutex_);
+    auto now = Clock::now();
+    for (auto it = locks_.begin(); it != locks_.end();) {
+        if (it->second.expires <= now) {
+            it = locks_.erase(it);
+            ++generation_;
+        } else {
+            ++it;
+        }
+    }
+    return generation_.load();
+}
+
 bool MemoryBus::is_locked(const std::string& key) {
     std::lock_guard lock(mutex_);
-    expire_locked(key, Clock::now());
+    expire_lock_locked(key, Clock::now());
     return locks_.count(key) > 0;
+}
+
+void MemoryBus::sweep_logs_locked(Clock::time_point now) {
+    if (now < next_sweep_) return;
+    next_sweep_ = now + std::chrono::seconds(1);
+    for (auto it = logs_.begin(); it != logs_.end();) {
+        if (it->second.expires && *it->second.expires <= now) it = logs_.erase(it);
+        else ++it;
+    }
+}
+
+void MemoryBus::deliver_locked(const std::string& channel, const LogEntry& entry) {
+    auto it = subscribers_.find(channel);
+    if (it == subscribers_.end()) return;
+    for (auto& s : it->second) s->push(entry);
+}
+
+EntryId MemoryBus::append_and_publish(const std::string& key, const std::string& payload, std::size_t max_len) {
+    std::lock_guard lock(mutex_);
+    sweep_logs_locked(Clock::now());
+    auto& log = logs_[key];
+    LogEntry entry{EntryId{++next_entry_, 0}, payload};
+    log.entries.push_back(entry);
+    while (log.entries.size() > max_len) log.entries.pop_front();
+    deliver_locked(key, entry);
+    return entry.id;
+}
+
+std::vector<LogEntry> MemoryBus::read_log(const std::string& key, std::optional<EntryId> after, std::size_t limit) {
+    std::lock_guard lock(mutex_);
+    sweep_logs_locked(Clock::now());
+    std::vector<LogEntry> out;
+    auto it = logs_.find(key);
+    if (it == logs_.end()) return out;
+    const auto& entries = it->second.entries;
+    auto begin = entries.begin();
+    if (after)
+        begin = std::upper_bound(entries.begin(), entries.end(), *after,
+                                 [](const EntryId& id, const LogEntry& e) { return id < e.id; });
+    for (auto e = begin; e != entries.end() && out.size() < limit; ++e) out.push_back(*e);
+    return out;
+}
+
+void MemoryBus::expire_log(const std::string& key, std::chrono::milliseconds ttl) {
+    std::lock_guard lock(mutex_);
+    auto it = logs_.find(key);
+    if (it != logs_.end()) it->second.expires = Clock::now() + ttl;
+}
+
+void MemoryBus::persist_log(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    auto it = logs_.find(key);
+    if (it != logs_.end()) it->second.expires.reset();
+}
+
+void MemoryBus::delete_log(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    logs_.erase(key);
+}
+
+void MemoryBus::unsubscribe(const std::string& channel, Subscriber* s) {
+    std::lock_guard lock(mutex_);
+    auto it = subscribers_.find(channel);
+    if (it == subscribers_.end()) return;
+    auto& v = it->second;
+    v.erase(std::remove_if(v.begin(), v.end(), [s](const auto& p) { return p.get() == s; }), v.end());
+    if (v.empty()) subscribers_.erase(it);
+}
+
+std::unique_ptr<Subscription> MemoryBus::subscribe(const std::string& key, asio::any_io_executor executor) {
+    auto sub = std::make_shared<Subscriber>(this, key, executor);
+    {
+        std::lock_guard lock(mutex_);
+        subscribers_[key].push_back(sub);
+    }
+    Subscriber* raw = sub.get();
+    return std::make_unique<MemorySubscription>(sub, [this, key, raw, weak = std::weak_ptr<Subscriber>(sub)] {
+        auto s = weak.lock();
+        if (s && s->bus) unsubscribe(key, raw);
+    });
+}
+
+void MemoryBus::broadcast(const std::string& channel, const std::string& payload) {
+    std::lock_guard lock(mutex_);
+    deliver_locked(channel, LogEntry{EntryId{0, 0}, payload});
 }
 
 }  // namespace agentd::bus

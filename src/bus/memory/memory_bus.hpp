@@ -1,5 +1,7 @@
 #pragma once
 #include <atomic>
+#include <deque>
+#include <map>
 #include <mutex>
 #include <unordered_map>
 
@@ -10,12 +12,30 @@ namespace agentd::bus {
 /// Single-process bus: everything lives in this object, guarded by one mutex.
 class MemoryBus final : public MessageBus {
 public:
+    MemoryBus();
+    ~MemoryBus() override;
+
     std::optional<std::string> try_lock(const std::string& key, std::chrono::milliseconds ttl) override;
     bool renew_lock(const std::string& key, const std::string& token, std::chrono::milliseconds ttl) override;
     bool unlock(const std::string& key, const std::string& token) override;
     bool is_locked(const std::string& key) override;
-    std::optional<std::uint64_t> lock_generation() const override { return generation_.load(); }
+    /// Also counts leases that ran out since the last call, so caches notice expiries.
+    std::optional<std::uint64_t> lock_generation() const override;
+
+    EntryId append_and_publish(const std::string& key, const std::string& payload, std::size_t max_len) override;
+    std::vector<LogEntry> read_log(const std::string& key, std::optional<EntryId> after, std::size_t limit) override;
+    void expire_log(const std::string& key, std::chrono::milliseconds ttl) override;
+    void persist_log(const std::string& key) override;
+    void delete_log(const std::string& key) override;
+    std::unique_ptr<Subscription> subscribe(const std::string& key, boost::asio::any_io_executor executor) override;
+
+    void broadcast(const std::string& channel, const std::string& payload) override;
     bool healthy() override { return true; }
+
+    /// Most messages a live subscriber may have queued before it is dropped.
+    static constexpr std::size_t kMaxSubscriberBacklog = 4096;
+
+    struct Subscriber;  // defined in memory_bus.cpp
 
 private:
     using Clock = std::chrono::steady_clock;
@@ -23,12 +43,25 @@ private:
         std::string token;
         Clock::time_point expires;
     };
+    struct Log {
+        std::deque<LogEntry> entries;
+        std::optional<Clock::time_point> expires;
+    };
     /// Drops `key` when its lease ran out. Caller holds mutex_.
-    void expire_locked(const std::string& key, Clock::time_point now);
+    void expire_lock_locked(const std::string& key, Clock::time_point now);
+    /// Drops logs whose retention ended. Caller holds mutex_.
+    void sweep_logs_locked(Clock::time_point now);
+    void deliver_locked(const std::string& channel, const LogEntry& entry);
+    friend struct Subscriber;
+    void unsubscribe(const std::string& channel, Subscriber* s);
 
-    std::mutex mutex_;  // guards locks_
-    std::unordered_map<std::string, Lock> locks_;
-    std::atomic<std::uint64_t> generation_{0};
+    mutable std::mutex mutex_;  // guards everything below
+    mutable std::unordered_map<std::string, Lock> locks_;
+    std::unordered_map<std::string, Log> logs_;
+    std::unordered_map<std::string, std::vector<std::shared_ptr<Subscriber>>> subscribers_;
+    std::uint64_t next_entry_ = 0;
+    Clock::time_point next_sweep_{};
+    mutable std::atomic<std::uint64_t> generation_{0};
 };
 
 }  // namespace agentd::bus

@@ -225,6 +225,11 @@ std::optional<AgentRecord> SqliteStorage::get_agent(const std::string& user_id, 
 bool SqliteStorage::delete_agent(const std::string& user_id, const std::string& id) {
     auto c = pool_.acquire();
     Transaction tx(*c);
+    {
+        auto exists = c->prepare("SELECT 1 FROM agents WHERE user_id = ? AND id = ?");
+        exists.bind(1, user_id).bind(2, id);
+        if (!exists.step()) return false;
+    }
     std::vector<std::string> sessions;
     {
         auto st = c->prepare("SELECT id FROM sessions WHERE user_id = ? AND agent_id = ?");
@@ -348,23 +353,67 @@ bool SqliteStorage::session_owned(Connection& c, const std::string& user_id, con
 
 // ---- message log ----------------------------------------------------------------
 
+void SqliteStorage::upsert_row(Connection& c, const char* table, const std::string& session_id,
+                               const bj::object& msg) {
+    std::string msg_id = msg.contains("id") && msg.at("id").is_string() ? std::string(msg.at("id").as_string()) : "";
+    std::string payload = to_text(msg);
+    int n = c.prepare(std::string("UPDATE ") + table + " SET payload = ? WHERE session_id = ? AND msg_id = ?")
+                .bind(1, payload).bind(2, session_id).bind(3, msg_id).exec();
+    if (n > 0) return;
+    std::string next = std::string("(SELECT COALESCE(MAX(seq), 0) + 1 FROM ") + table + " WHERE session_id = ?)";
+    if (std::string_view(table) == "messages") {
+        std::string created = msg.contains("created_at") && msg.at("created_at").is_string()
+                                  ? std::string(msg.at("created_at").as_string())
+                                  : "";
+        c.prepare("INSERT INTO messages (session_id, seq, msg_id, created_at, payload) VALUES (?, " + next + ", ?, ?, ?)")
+            .bind(1, session_id).bind(2, session_id).bind(3, msg_id).bind(4, created).bind(5, payload).exec();
+    } else {
+        c.prepare("INSERT INTO session_context (session_id, seq, msg_id, payload) VALUES (?, " + next + ", ?, ?)")
+            .bind(1, session_id).bind(2, session_id).bind(3, msg_id).bind(4, payload).exec();
+    }
+}
+
 void SqliteStorage::upsert_message(const std::string& user_id, const std::string& session_id, const bj::object& msg) {
     auto c = pool_.acquire();
     Transaction tx(*c);
     if (!session_owned(*c, user_id, session_id)) return;
-    std::string msg_id = msg.contains("id") && msg.at("id").is_string() ? std::string(msg.at("id").as_string()) : "";
-    std::string created =
-        msg.contains("created_at") && msg.at("created_at").is_string() ? std::string(msg.at("created_at").as_string()) : "";
-    int n = c->prepare("UPDATE messages SET payload = ? WHERE session_id = ? AND msg_id = ?")
-                .bind(1, to_text(msg)).bind(2, session_id).bind(3, msg_id).exec();
-    if (n == 0) {
-        c->prepare(
-             "INSERT INTO messages (session_id, seq, msg_id, created_at, payload) VALUES (?, "
-             "(SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE session_id = ?), ?, ?, ?)")
-            .bind(1, session_id).bind(2, session_id).bind(3, msg_id).bind(4, created).bind(5, to_text(msg)).exec();
-    }
+    upsert_row(*c, "messages", session_id, msg);
     tx.commit();
     bump();
+}
+
+bool SqliteStorage::persist_step(const std::string& user_id, const std::string& session_id, const StepDelta& d) {
+    auto c = pool_.acquire();
+    Transaction tx(*c);
+    if (!session_owned(*c, user_id, session_id)) return false;
+    if (d.replace_context) c->prepare("DELETE FROM session_context WHERE session_id = ?").bind(1, session_id).exec();
+    for (const auto& m : d.context_upserts) upsert_row(*c, "session_context", session_id, m);
+    for (const auto& m : d.log_upserts) upsert_row(*c, "messages", session_id, m);
+    std::int64_t now = clock::now_us();
+    if (d.state) {
+        const auto& st = *d.state;
+        c->prepare(
+             "UPDATE sessions SET updated_us = ?, state_session_id = ?, summary = ?, reply_context = ?, "
+             "permission_context = ?, tool_context = ?, tasks_context = ?, middle_context = ? WHERE id = ?")
+            .bind(1, now).bind(2, st.session_id).bind(3, to_text(st.summary)).bind(4, to_text(st.reply_context))
+            .bind(5, to_text(st.permission_context)).bind(6, to_text(st.tool_context))
+            .bind(7, to_text(st.tasks_context)).bind(8, to_text(st.middle_context)).bind(9, session_id).exec();
+    }
+    if (d.tail_status)
+        c->prepare("UPDATE sessions SET tail_status = ? WHERE id = ?").bind(1, *d.tail_status).bind(2, session_id).exec();
+    tx.commit();
+    bump();
+    return true;
+}
+
+std::optional<bj::object> SqliteStorage::get_message(const std::string& user_id, const std::string& session_id,
+                                                     const std::string& message_id) {
+    auto c = pool_.acquire();
+    if (!session_owned(*c, user_id, session_id)) return std::nullopt;
+    auto st = c->prepare("SELECT payload FROM messages WHERE session_id = ? AND msg_id = ?");
+    st.bind(1, session_id).bind(2, message_id);
+    if (!st.step()) return std::nullopt;
+    return json::parse_trusted(st.text(0)).as_object();
 }
 
 MessagePage SqliteStorage::list_messages(const std::string& user_id, const std::string& session_id, int limit,

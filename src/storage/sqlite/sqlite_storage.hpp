@@ -47,12 +47,18 @@ public:
     MessagePage list_messages(const std::string& user_id, const std::string& session_id, int limit,
                               const std::optional<std::string>& before) override;
 
+    bool persist_step(const std::string& user_id, const std::string& session_id, const StepDelta& delta) override;
+    std::optional<bj::object> get_message(const std::string& user_id, const std::string& session_id,
+                                          const std::string& message_id) override;
+
     std::optional<std::uint64_t> write_generation() const override { return generation_.load(); }
     bool healthy() override;
 
 private:
     domain::CredentialRecord read_credential(Statement& st);
     void delete_session_rows(Connection& c, const std::string& id);
+    /// Appends `msg` to `table`, or replaces in place the row with the same msg id.
+    void upsert_row(Connection& c, const char* table, const std::string& session_id, const bj::object& msg);
     bool session_owned(Connection& c, const std::string& user_id, const std::string& session_id);
     void bump() { generation_.fetch_add(1, std::memory_order_release); }
 

@@ -8,12 +8,17 @@ import signal
 import subprocess
 import tempfile
 import threading
+import sys
 import time
 
 from . import http
 
 _LIVE = set()
 _LIVE_LOCK = threading.Lock()
+_FAKES = set()  # fake LLM providers started for servers (stopped at exit)
+
+_FAKE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "fixtures", "fake_provider")
 
 
 def _kill_all():
@@ -28,7 +33,16 @@ def _kill_all():
                 pass
 
 
+def _stop_fakes():
+    for fake in list(_FAKES):
+        try:
+            fake.stop()
+        except Exception:  # noqa: BLE001 - best effort at exit
+            pass
+
+
 atexit.register(_kill_all)
+atexit.register(_stop_fakes)
 
 
 class ServerError(Exception):
@@ -57,6 +71,7 @@ class Server:
         self.log_path = None
         self._log = None
         self.cleanup_paths = []
+        self.fake = None  # the FakeProvider of fake_provider(), if started
 
     # -- lifecycle -----------------------------------------------------
     def clone(self, label=None):
@@ -119,6 +134,48 @@ class Server:
         self.start(data_dir=old_data if keep_data else None)
         return reason
 
+    def ensure_args(self, args):
+        """Make sure the server runs with ``args`` (a list of flags and values).
+
+        If ``args`` is not already a contiguous part of the command line, the
+        server is stopped and started again with a fresh data dir and ``args``
+        appended. Tests that need e.g. ``--debug-tools`` call this first; the
+        restart happens once per server. Returns None, or the stop() reason.
+        """
+        args = [str(a) for a in args]
+        n = len(args)
+        have = self.extra_args
+        if any(have[i:i + n] == args for i in range(len(have) - n + 1)):
+            return None
+        reason = self.stop() if self.proc is not None else None
+        if self.root:
+            self.cleanup_paths.append(self.root)
+        self.extra_args = have + args
+        self.start()
+        return reason
+
+    def crash_restart(self, timeout=20.0):
+        """SIGKILL the server (kill -9, no cleanup) and start it on the same data dir."""
+        self.kill()
+        old_root, old_data = self.root, self.data_dir
+        self.cleanup_paths.append(old_root)
+        self.start(timeout=timeout, data_dir=old_data)
+
+    def fake_provider(self):
+        """The scripted fake LLM provider that belongs to this server (started
+        on first use, stopped by cleanup() and at exit); see
+        tests/fixtures/fake_provider/README.md."""
+        if self.fake is None:
+            if _FAKE_DIR not in sys.path:
+                sys.path.insert(0, _FAKE_DIR)
+            from control import FakeProvider  # noqa: E402 - path set just above
+
+            fake = FakeProvider(script=[])
+            fake.start()
+            _FAKES.add(fake)
+            self.fake = fake
+        return self.fake
+
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
@@ -161,6 +218,14 @@ class Server:
             self._log = None
 
     def cleanup(self):
+        if self.fake is not None:
+            try:
+                self.fake.stop()
+            finally:
+                _FAKES.discard(self.fake)
+                if self.fake.dir and not self.keep:
+                    shutil.rmtree(self.fake.dir, ignore_errors=True)
+                self.fake = None
         if self.root and not self.keep:
             shutil.rmtree(self.root, ignore_errors=True)
         for extra in self.cleanup_paths:

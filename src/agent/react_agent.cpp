@@ -1,0 +1,428 @@
+#include "agent/react_agent.hpp"
+
+#include <boost/asio/this_coro.hpp>
+
+#include "common/clock.hpp"
+#include "common/ids.hpp"
+#include "common/json.hpp"
+#include "domain/event.hpp"
+#include "domain/message.hpp"
+
+namespace agentd::agent {
+
+namespace ev = domain::event;
+
+namespace {
+
+constexpr std::string_view kInterruptedToolText =
+    "<system-reminder>The tool call has been interrupted by the user.</system-reminder>";
+
+std::string_view str_of(const bj::object& o, std::string_view key) {
+    auto it = o.find(key);
+    return (it != o.end() && it->value().is_string()) ? std::string_view(it->value().get_string())
+                                                      : std::string_view();
+}
+
+domain::Usage to_domain(const model::Usage& u) {
+    domain::Usage d;
+    d.input_tokens = u.input_tokens;
+    d.output_tokens = u.output_tokens;
+    d.cache_input_tokens = u.cache_input_tokens;
+    d.cache_creation_input_tokens = u.cache_creation_input_tokens;
+    return d;
+}
+
+/// Turns a model's aggregated block into the block kept in context.
+std::optional<bj::object> context_block(const bj::value& v) {
+    if (!v.is_object()) return std::nullopt;
+    const auto& b = v.get_object();
+    auto type = str_of(b, "type");
+    if (type == "text") return domain::text_block(str_of(b, "text"));
+    if (type == "tool_call") {
+        auto input = b.contains("input") && b.at("input").is_string() ? str_of(b, "input") : std::string_view("{}");
+        return domain::tool_call_block(str_of(b, "id"), str_of(b, "name"), input);
+    }
+    if (type == "thinking") {
+        bj::object out = domain::thinking_block(str_of(b, "thinking"));
+        for (const auto& kv : b)  // provider extras (signatures) ride along
+            if (!out.contains(kv.key())) out[kv.key()] = kv.value();
+        return out;
+    }
+    if (type == "data") {
+        // Audio produced by the model is streamed but not kept in context (spec §2.5).
+        if (b.contains("source") && b.at("source").is_object()) {
+            auto media = str_of(b.at("source").get_object(), "media_type");
+            if (media.rfind("audio/", 0) == 0) return std::nullopt;
+        }
+        return b;
+    }
+    return b;
+}
+
+/// Streams a model call's chunks as block events (data-model §6.4).
+class ChunkEvents {
+public:
+    ChunkEvents(ReplySink& sink, std::string reply_id) : sink_(sink), reply_id_(std::move(reply_id)) {}
+
+    void on_chunk(const model::ModelChunk& c) {
+        const bool has_data = !c.data.empty();
+        if (!c.thinking.empty()) {
+            if (thinking_.empty()) {
+                thinking_ = new_id();
+                sink_.emit(ev::thinking_block_start(reply_id_, thinking_));
+            }
+            sink_.emit(ev::thinking_block_delta(reply_id_, thinking_, c.thinking));
+        } else if (!thinking_.empty() && !has_data) {
+            sink_.emit(ev::thinking_block_end(reply_id_, thinking_));
+            thinking_.clear();
+        }
+        if (!c.text.empty()) {
+            if (text_.empty()) {
+                text_ = new_id();
+                sink_.emit(ev::text_block_start(reply_id_, text_));
+            }
+            sink_.emit(ev::text_block_delta(reply_id_, text_, c.text));
+        } else if (!text_.empty() && !has_data) {
+            sink_.emit(ev::text_block_end(reply_id_, text_));
+            text_.clear();
+        }
+        std::vector<std::string> seen;
+        for (const auto& tc : c.tool_calls) {
+            if (std::find(open_calls_.begin(), open_calls_.end(), tc.id) == open_calls_.end()) {
+                open_calls_.push_back(tc.id);
+                sink_.emit(ev::tool_call_start(reply_id_, tc.id, tc.name));
+            }
+            sink_.emit(ev::tool_call_delta(reply_id_, tc.id, tc.arguments));
+            seen.push_back(tc.id);
+        }
+        for (auto it = open_calls_.begin(); it != open_calls_.end();) {
+            if (std::find(seen.begin(), seen.end(), *it) == seen.end()) {
+                sink_.emit(ev::tool_call_end(reply_id_, *it));
+                it = open_calls_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        for (const auto& d : c.data) {
+            if (std::find(data_.begin(), data_.end(), d.block_id) == data_.end()) {
+                data_.push_back(d.block_id);
+                sink_.emit(ev::data_block_start(reply_id_, d.block_id, d.media_type));
+            }
+            sink_.emit(ev::data_block_delta(reply_id_, d.block_id, d.base64, d.media_type));
+        }
+    }
+
+    /// Ends whatever is still open, in the reference's order.
+    void flush() {
+        if (!text_.empty()) sink_.emit(ev::text_block_end(reply_id_, text_));
+        if (!thinking_.empty()) sink_.emit(ev::thinking_block_end(reply_id_, thinking_));
+        for (const auto& id : open_calls_) sink_.emit(ev::tool_call_end(reply_id_, id));
+        for (const auto& id : data_) sink_.emit(ev::data_block_end(reply_id_, id));
+        text_.clear();
+        thinking_.clear();
+        open_calls_.clear();
+        data_.clear();
+    }
+
+private:
+    ReplySink& sink_;
+    std::string reply_id_;
+    std::string thinking_, text_;
+    std::vector<std::string> open_calls_;
+    std::vector<std::string> data_;
+};
+
+}  // namespace
+
+std::string runtime_state_hint(std::int64_t now_us) {
+    std::string stamp = clock::iso_utc(now_us - now_us % 1000000);
+    return "<system-reminder>Treat the following as the ground truth at this point of the conversation. "
+           "Anything stated earlier is outdated, and a later reminder, if any, supersedes this one:\n"
+           "<current-time>" +
+           stamp + "</current-time>\n<timezone>UTC</timezone>\n</system-reminder>";
+}
+
+ReactAgent::ReactAgent(AgentProfile profile, model::ChatModel& model, Toolkit& toolkit, std::string session_id,
+                       domain::SessionState& state, bj::array& context, ReplySink& sink, CancellationPtr cancel)
+    : profile_(std::move(profile)), model_(model), toolkit_(toolkit), session_id_(std::move(session_id)),
+      state_(state), context_(context), sink_(sink), cancel_(std::move(cancel)), context_mark_(context.size()) {}
+
+std::int64_t ReactAgent::cur_iter() const {
+    auto it = state_.reply_context.find("cur_iter");
+    return (it != state_.reply_context.end() && it->value().is_int64()) ? it->value().get_int64() : 0;
+}
+
+void ReactAgent::set_cur_iter(std::int64_t v) { state_.reply_context["cur_iter"] = v; }
+
+bool ReactAgent::has_reply_message() const {
+    if (context_.empty() || !context_.back().is_object()) return false;
+    const auto& m = context_.back().get_object();
+    return str_of(m, "role") == "assistant" && str_of(m, "id") == reply_id_ && str_of(m, "name") == profile_.name;
+}
+
+bj::object& ReactAgent::reply_message() {
+    if (!has_reply_message()) {
+        domain::MsgOptions opts;
+        opts.id = reply_id_;
+        context_.push_back(domain::assistant_msg(profile_.name, bj::array{}, opts));
+    }
+    dirty_ = true;
+    return context_.back().get_object();
+}
+
+void ReactAgent::append_blocks(const bj::array& blocks) {
+    auto& content = domain::content_of(reply_message());
+    for (const auto& b : blocks) content.push_back(b);
+}
+
+std::vector<bj::object*> ReactAgent::unfinished_calls() {
+    std::vector<bj::object*> out;
+    if (!has_reply_message()) return out;
+    auto& msg = context_.back().get_object();
+    auto& content = domain::content_of(msg);
+    for (auto& b : content) {
+        if (!b.is_object() || str_of(b.get_object(), "type") != "tool_call") continue;
+        auto id = str_of(b.get_object(), "id");
+        bool has_result = false;
+        for (const auto& r : content)
+            if (r.is_object() && str_of(r.get_object(), "type") == "tool_result" && str_of(r.get_object(), "id") == id)
+                has_result = true;
+        if (!has_result) out.push_back(&b.get_object());
+    }
+    return out;
+}
+
+boost::asio::awaitable<void> ReactAgent::checkpoint() {
+    std::vector<bj::object> changed;
+    // Messages appended since the last checkpoint, and the tail if it was modified.
+    std::size_t from = std::min(context_mark_, context_.size());
+    if (dirty_ && from == context_.size() && !context_.empty()) from = context_.size() - 1;
+    for (std::size_t i = from; i < context_.size(); ++i)
+        if (context_[i].is_object()) changed.push_back(context_[i].get_object());
+    context_mark_ = context_.size();
+    dirty_ = false;
+    co_await sink_.checkpoint(changed);
+}
+
+void ReactAgent::maybe_inject_runtime_state() {
+    // The current time is injected when no earlier runtime-state hint of this
+    // context carries one from the last half hour.
+    constexpr std::int64_t kIntervalUs = 30LL * 60 * 1000000;
+    std::int64_t now = clock::now_us();
+    std::optional<std::int64_t> last;
+    for (const auto& m : context_) {
+        if (!m.is_object()) continue;
+        const auto& msg = m.get_object();
+        if (!msg.contains("content") || !msg.at("content").is_array()) continue;
+        for (const auto& b : msg.at("content").get_array()) {
+            if (!b.is_object()) continue;
+            const auto& blk = b.get_object();
+            if (str_of(blk, "type") != "hint" || str_of(blk, "source") != kRuntimeStateSource) continue;
+            auto text = str_of(blk, "hint");
+            auto start = text.find("<current-time>");
+            auto end = text.find("</current-time>");
+            if (start == std::string_view::npos || end == std::string_view::npos) continue;
+            std::string stamp(text.substr(start + 14, end - start - 14));
+            std::tm tm{};
+            if (strptime(stamp.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) last = static_cast<std::int64_t>(timegm(&tm)) * 1000000;
+        }
+    }
+    if (last && now - *last >= 0 && now - *last <= kIntervalUs) return;
+    std::string hint = runtime_state_hint(now);
+    std::string block_id = new_id();
+    auto event = ev::hint_block(reply_id_, block_id, bj::value(hint), bj::value(kRuntimeStateSource));
+    domain::BlockStamp stamp;
+    stamp.id = block_id;
+    stamp.created_at = std::string(str_of(event, "created_at"));
+    append_blocks(bj::array{domain::hint_block(bj::value(hint), bj::value(kRuntimeStateSource), stamp)});
+    sink_.emit(event);
+}
+
+boost::asio::awaitable<void> ReactAgent::reply(const bj::array& inputs) {
+    reply_id_ = new_id();
+    state_.reply_context = bj::object{{"reply_id", reply_id_}, {"cur_iter", 0}, {"structured_schema", nullptr},
+                                      {"structured_output", nullptr}};
+    state_.session_id = session_id_;
+    for (const auto& m : inputs) context_.push_back(m);
+    sink_.emit(ev::reply_start(session_id_, reply_id_, profile_.name));
+    co_await checkpoint();
+    co_await loop();
+}
+
+boost::asio::awaitable<void> ReactAgent::loop() {
+    bool final_answer = false;
+    for (;;) {
+        if (cancelled()) {
+            co_await close_interrupted();
+            co_return;
+        }
+        if (!unfinished_calls().empty()) {
+            co_await acting();
+            if (cancelled()) continue;  // the loop head closes the reply
+            if (unfinished_calls().empty()) set_cur_iter(cur_iter() + 1);
+            co_await checkpoint();
+            continue;
+        }
+        if (final_answer) {
+            sink_.emit(ev::reply_end(session_id_, reply_id_, "completed"));
+            co_await checkpoint();
+            co_return;
+        }
+        if (cur_iter() >= profile_.max_iters) {
+            sink_.emit(ev::exceed_max_iters(reply_id_, profile_.name));
+            sink_.emit(ev::reply_end(session_id_, reply_id_, "exceed_max_iters"));
+            co_await checkpoint();
+            co_return;
+        }
+        final_answer = co_await reasoning();
+        if (unfinished_calls().empty() && !cancelled()) set_cur_iter(cur_iter() + 1);
+        co_await checkpoint();
+    }
+}
+
+boost::asio::awaitable<bool> ReactAgent::reasoning() {
+    maybe_inject_runtime_state();
+    sink_.emit(ev::model_call_start(reply_id_, model_.model_name()));
+
+    model::ChatRequest request;
+    request.system_prompt = profile_.system_prompt;
+    if (state_.summary.is_string() ? !state_.summary.get_string().empty()
+                                   : (state_.summary.is_array() && !state_.summary.get_array().empty())) {
+        bj::array content = state_.summary.is_string() ? bj::array{domain::text_block(state_.summary.get_string())}
+                                                       : state_.summary.get_array();
+        request.messages.push_back(domain::user_msg("user", content));
+    }
+    for (const auto& m : context_) request.messages.push_back(m);
+    request.tools = toolkit_.schemas();
+
+    ChunkEvents events(sink_, reply_id_);
+    model::ModelResponse response;
+    bool interrupted = false;
+    const model::ChunkSink on_chunk = [&](const model::ModelChunk& c) { events.on_chunk(c); };
+    try {
+        response = co_await model_.call(request, on_chunk, cancel_);
+    } catch (const model::ModelInterrupted& e) {
+        response = e.partial();
+        interrupted = true;
+    } catch (...) {
+        events.flush();
+        throw;
+    }
+    events.flush();
+    sink_.emit(ev::model_call_end(reply_id_, to_domain(response.usage), interrupted ? "interrupted" : "completed"));
+
+    bj::array blocks;
+    bool has_tool_call = false, has_visible = false;
+    for (const auto& b : response.content) {
+        auto block = context_block(b);
+        if (!block) continue;
+        auto type = str_of(*block, "type");
+        if (type == "tool_call") has_tool_call = true;
+        if (type != "thinking") has_visible = true;
+        blocks.push_back(std::move(*block));
+    }
+    auto& msg = reply_message();
+    for (auto& b : blocks) domain::content_of(msg).push_back(std::move(b));
+    domain::add_usage(msg, to_domain(response.usage));
+    if (interrupted) {
+        cancel_->request();  // the reply ends as interrupted at the loop head
+        co_return false;
+    }
+    co_return !has_tool_call && has_visible;
+}
+
+boost::asio::awaitable<void> ReactAgent::acting() {
+    // Sequential execution in call order; concurrent batches come with the
+    // permission engine (spec §4.5.1).
+    for (auto* call : unfinished_calls()) {
+        if (cancelled()) co_return;
+        co_await run_tool(*call);
+        co_await checkpoint();
+    }
+}
+
+boost::asio::awaitable<void> ReactAgent::run_tool(bj::object& call_ref) {
+    // The reference may move when blocks are appended: work on the id.
+    std::string id(str_of(call_ref, "id"));
+    std::string name(str_of(call_ref, "name"));
+    std::string input_text(str_of(call_ref, "input"));
+    auto find_call = [&]() -> bj::object* {
+        return domain::find_block(reply_message(), "tool_call", id);
+    };
+    auto finish = [&](std::string_view state, bj::value output, bj::object metadata) {
+        auto& msg = reply_message();
+        if (auto* c = find_call()) (*c)["state"] = "finished";
+        auto result = domain::tool_result_block(id, name, std::move(output), state, metadata);
+        domain::content_of(msg).push_back(std::move(result));
+        sink_.emit(ev::tool_result_end(reply_id_, id, state, std::move(metadata)));
+    };
+    auto fail = [&](std::string_view state, const std::string& message) {
+        sink_.emit(ev::tool_result_start(reply_id_, id, name));
+        sink_.emit(ev::tool_result_text_delta(reply_id_, id, message));
+        finish(state, bj::value(message), {});
+    };
+
+    Tool* tool = toolkit_.find(name);
+    if (!tool) {
+        fail("error", "ToolNotFoundError: The tool named '" + name + "' doesn't exist.");
+        co_return;
+    }
+    auto parsed = json::parse(input_text.empty() ? std::string("{}") : input_text);
+    if (!parsed.value || !parsed.value->is_object()) {
+        fail("error", "Input validation failed for tool '" + name + "': the arguments are not a JSON object");
+        co_return;
+    }
+    if (auto* c = find_call()) (*c)["state"] = "allowed";
+    sink_.emit(ev::tool_result_start(reply_id_, id, name));
+
+    ToolContext ctx{session_id_, state_, cancel_};
+    ToolOutcome outcome;
+    const std::function<void(const ToolChunk&)> emit = [&](const ToolChunk& chunk) {
+            if (!chunk.text.empty()) sink_.emit(ev::tool_result_text_delta(reply_id_, id, chunk.text));
+            if (chunk.data_source) {
+                const auto& src = *chunk.data_source;
+                std::string media(str_of(src, "media_type"));
+                if (str_of(src, "type") == "url")
+                    sink_.emit(ev::tool_result_data_delta(reply_id_, id, media, std::nullopt, std::string(str_of(src, "url"))));
+                else
+                    sink_.emit(ev::tool_result_data_delta(reply_id_, id, media, std::string(str_of(src, "data")), std::nullopt));
+            }
+    };
+    const bj::object& tool_input = parsed.value->get_object();
+    try {
+        outcome = co_await tool->run(tool_input, ctx, emit);
+    } catch (const std::exception& e) {
+        // A failing tool is the model's problem to handle, not the run's.
+        std::string text = std::string("Error: ") + e.what();
+        sink_.emit(ev::tool_result_text_delta(reply_id_, id, text));
+        outcome = ToolOutcome{"error", bj::value(text), {}};
+    }
+    if (cancelled() && outcome.state == "success") outcome.state = "interrupted";
+    bj::value output = outcome.output;
+    if (output.is_string() && outcome.state == "success")  // text output is kept as text blocks
+        output = bj::array{domain::text_block(output.get_string())};
+    finish(outcome.state, std::move(output), std::move(outcome.metadata));
+}
+
+boost::asio::awaitable<void> ReactAgent::close_interrupted() {
+    if (reply_id_.empty()) {
+        auto it = state_.reply_context.find("reply_id");
+        if (it != state_.reply_context.end() && it->value().is_string()) reply_id_ = std::string(it->value().get_string());
+    }
+    for (auto* call_ptr : unfinished_calls()) {
+        bj::object& call = *call_ptr;
+        std::string id(str_of(call, "id"));
+        std::string name(str_of(call, "name"));
+        auto state = str_of(call, "state");
+        if (state != "allowed" && state != "submitted") sink_.emit(ev::tool_result_start(reply_id_, id, name));
+        call["state"] = "finished";
+        sink_.emit(ev::tool_result_text_delta(reply_id_, id, kInterruptedToolText));
+        sink_.emit(ev::tool_result_end(reply_id_, id, "interrupted"));
+        domain::content_of(reply_message())
+            .push_back(domain::tool_result_block(id, name, bj::value(kInterruptedToolText), "interrupted", {}));
+    }
+    sink_.emit(ev::reply_end(session_id_, reply_id_, "interrupted"));
+    co_await checkpoint();
+}
+
+}  // namespace agentd::agent

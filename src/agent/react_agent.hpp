@@ -1,0 +1,94 @@
+#pragma once
+// The ReAct loop of one reply (spec/runtime.md §4): reasoning steps that stream
+// the model and turn its chunks into events, acting steps that run the tools the
+// model called, until a final answer, the iteration limit, or an interrupt.
+//
+// The agent owns no I/O: events go to a ReplySink (the chat service publishes
+// them and folds them into the persisted reply), and after every step the sink
+// is asked to persist what changed.
+#include <boost/asio/awaitable.hpp>
+#include <boost/json.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "agent/toolkit.hpp"
+#include "common/cancellation.hpp"
+#include "domain/session.hpp"
+#include "model/chat_model.hpp"
+
+namespace agentd::agent {
+
+namespace bj = boost::json;
+
+struct AgentProfile {
+    std::string name;           ///< display name (AgentData.name)
+    std::string system_prompt;  ///< full system prompt
+    std::int64_t max_iters = 50;
+    std::string interruption_message = "I notice the interruption. How can I help you?";
+};
+
+class ReplySink {
+public:
+    virtual ~ReplySink() = default;
+    /// Publishes one event (in order). Must not block.
+    virtual void emit(const bj::object& event) = 0;
+    /// Persists a step: `changed` are the context messages appended or modified
+    /// since the previous checkpoint; the state is read from the agent's session.
+    virtual boost::asio::awaitable<void> checkpoint(std::vector<bj::object>& changed) = 0;
+};
+
+class ReactAgent {
+public:
+    ReactAgent(AgentProfile profile, model::ChatModel& model, Toolkit& toolkit, std::string session_id,
+               domain::SessionState& state, bj::array& context, ReplySink& sink, CancellationPtr cancel);
+
+    /// A new reply to `inputs` (validated user Msg JSON objects): appends them to
+    /// the context, emits REPLY_START ... REPLY_END. Model failures propagate
+    /// (ModelError) after the partial reply was checkpointed.
+    boost::asio::awaitable<void> reply(const bj::array& inputs);
+
+    /// Closes every unfinished tool call of the current reply as interrupted and
+    /// ends it (spec §5.3). Used for interrupts and for crash recovery.
+    boost::asio::awaitable<void> close_interrupted();
+
+    const std::string& reply_id() const { return reply_id_; }
+
+private:
+    boost::asio::awaitable<void> loop();
+    /// One model call; returns true when the reply got a final answer.
+    boost::asio::awaitable<bool> reasoning();
+    boost::asio::awaitable<void> acting();
+    boost::asio::awaitable<void> run_tool(bj::object& call);
+    /// The assistant message of the current reply at the context's tail (created on demand).
+    bj::object& reply_message();
+    bool has_reply_message() const;
+    void maybe_inject_runtime_state();
+    void append_blocks(const bj::array& blocks);
+    void mark_dirty() { dirty_ = true; }
+    boost::asio::awaitable<void> checkpoint();
+    bool cancelled() const { return cancel_ && cancel_->requested(); }
+    std::int64_t cur_iter() const;
+    void set_cur_iter(std::int64_t v);
+    /// Calls of the reply message that have no result yet.
+    std::vector<bj::object*> unfinished_calls();
+
+    AgentProfile profile_;
+    model::ChatModel& model_;
+    Toolkit& toolkit_;
+    std::string session_id_;
+    domain::SessionState& state_;
+    bj::array& context_;
+    ReplySink& sink_;
+    CancellationPtr cancel_;
+    std::string reply_id_;
+    std::size_t context_mark_;  ///< context size at the last checkpoint
+    bool dirty_ = false;        ///< the tail (reply) message changed since the last checkpoint
+};
+
+/// The hint text of the runtime-state injection (current time in UTC).
+std::string runtime_state_hint(std::int64_t now_us);
+/// The injection's hint source, as the reference writes it.
+inline constexpr std::string_view kRuntimeStateSource = R"({"label": "System", "sublabel": "Runtime State"})";
+
+}  // namespace agentd::agent

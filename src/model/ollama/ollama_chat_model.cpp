@@ -1,0 +1,61 @@
+#include "model/ollama/ollama_chat_model.hpp"
+
+#include "model/ollama/ollama_formatter.hpp"
+#include "model/ollama/ollama_stream_decoder.hpp"
+
+namespace agentd::model::ollama {
+
+std::string normalize_host(std::string_view host) {
+    if (host.empty()) return kOllamaDefaultHost;
+    std::string scheme = "http";
+    std::string_view rest = host;
+    std::string default_port = "11434";
+    if (auto sep = host.find("://"); sep != std::string_view::npos) {
+        scheme = std::string(host.substr(0, sep));
+        rest = host.substr(sep + 3);
+        if (scheme == "http")
+            default_port = "80";
+        else if (scheme == "https")
+            default_port = "443";
+    }
+    std::string_view hostport = rest.substr(0, rest.find('/'));
+    std::string_view path = rest.substr(hostport.size());
+    while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+    bool has_port = false;
+    if (!hostport.empty() && hostport.front() == '[')
+        has_port = hostport.find("]:") != std::string_view::npos;
+    else
+        has_port = hostport.find(':') != std::string_view::npos;
+    std::string out = scheme + "://" + std::string(hostport.empty() ? "127.0.0.1" : hostport);
+    if (!has_port) out += ":" + default_port;
+    out += path;
+    return out;
+}
+
+OllamaChatModel::OllamaChatModel(std::string host, std::string model, bj::object parameters,
+                                 std::shared_ptr<HttpTransport> transport, CallSettings settings)
+    : HttpChatModel(std::move(model), std::move(parameters), std::move(transport),
+                    std::move(settings)),
+      host_(normalize_host(host)) {}
+
+net::HttpRequest OllamaChatModel::build_request(const ChatRequest& request,
+                                                const bj::object& extra_body,
+                                                const MediaResolver& resolver) const {
+    FormatOptions options;
+    options.input_types = input_types_;
+    options.resolver = resolver;
+    options.extra_body = extra_body;
+    return json_post(host_ + "/api/chat", {},
+                     format_request(request, model_, parameters_, options));
+}
+
+std::unique_ptr<StreamDecoder> OllamaChatModel::make_decoder() const {
+    return std::make_unique<OllamaStreamDecoder>();
+}
+
+bool OllamaChatModel::retryable_transport(net::TransportError::Kind kind) const {
+    using K = net::TransportError::Kind;
+    return kind == K::kConnect || kind == K::kTimeout || kind == K::kProtocol || kind == K::kReset;
+}
+
+}  // namespace agentd::model::ollama

@@ -1,0 +1,172 @@
+#include "model/tool_schema.hpp"
+
+#include <algorithm>
+#include <set>
+#include <stdexcept>
+
+namespace agentd::model {
+
+bj::array openai_function_tools(const std::vector<ToolSchema>& tools, bool flatten_refs) {
+    bj::array out;
+    for (const auto& t : tools) {
+        out.push_back(bj::object{
+            {"type", "function"},
+            {"function", bj::object{{"name", t.name},
+                                    {"description", t.description},
+                                    {"parameters", flatten_refs ? flatten_json_schema(t.parameters)
+                                                                : t.parameters}}},
+        });
+    }
+    return out;
+}
+
+namespace {
+
+struct Flattener {
+    bj::object defs;
+
+    static std::optional<std::string> local_ref_name(const bj::value& ref) {
+        if (!ref.is_string()) return std::nullopt;
+        std::string_view r = ref.get_string();
+        for (std::string_view prefix : {"#/$defs/", "#/definitions/"})
+            if (r.substr(0, prefix.size()) == prefix)
+                return std::string(r.substr(r.rfind('/') + 1));
+        return std::nullopt;
+    }
+
+    bj::value resolve(const bj::value& v, const std::set<std::string>& visited) {
+        if (v.is_array()) {
+            bj::array out;
+            for (const auto& item : v.get_array()) out.push_back(resolve(item, visited));
+            return out;
+        }
+        if (!v.is_object()) return v;
+        const auto& obj = v.get_object();
+        if (auto it = obj.find("$ref"); it != obj.end()) {
+            auto name = local_ref_name(it->value());
+            if (name) {
+                if (visited.count(*name))
+                    return bj::object{{"type", "object"},
+                                      {"description", "(circular: " + *name + ")"}};
+                if (auto d = defs.find(*name); d != defs.end()) {
+                    auto inner = visited;
+                    inner.insert(*name);
+                    bj::value resolved = resolve(d->value(), inner);
+                    if (resolved.is_object()) {
+                        for (const auto& kv : obj)
+                            if (kv.key() != "$ref")
+                                resolved.get_object()[kv.key()] = resolve(kv.value(), inner);
+                    }
+                    return resolved;
+                }
+            }
+            return v;
+        }
+        bj::object out;
+        for (const auto& kv : obj) {
+            if (kv.key() == "$defs" || kv.key() == "definitions") continue;
+            out[kv.key()] = resolve(kv.value(), visited);
+        }
+        return out;
+    }
+};
+
+}  // namespace
+
+bj::object flatten_json_schema(const bj::object& schema) {
+    bool has_defs = false;
+    for (const char* key : {"$defs", "definitions"}) {
+        auto it = schema.find(key);
+        if (it != schema.end() && it->value().is_object()) has_defs = true;
+    }
+    if (!has_defs) return schema;
+    Flattener f;
+    bj::object copy = schema;
+    for (const char* key : {"$defs", "definitions"}) {
+        auto it = copy.find(key);
+        if (it != copy.end() && it->value().is_object()) {
+            for (const auto& kv : it->value().get_object()) f.defs[kv.key()] = kv.value();
+            copy.stable_erase(it);
+        }
+    }
+    if (f.defs.empty()) return copy;
+    return f.resolve(copy, {}).get_object();
+}
+
+bj::value sanitize_schema_for_gemini(const bj::value& input) {
+    if (input.is_array()) {
+        bj::array out;
+        for (const auto& v : input.get_array()) out.push_back(sanitize_schema_for_gemini(v));
+        return out;
+    }
+    if (!input.is_object()) return input;
+    bj::object schema = input.get_object();
+    schema.stable_erase("$schema");
+    if (auto it = schema.find("type"); it != schema.end() && it->value() == "null")
+        it->value() = "object";
+    schema.stable_erase("additionalProperties");
+    if (auto it = schema.find("const"); it != schema.end()) {
+        bj::value c = it->value();
+        schema.stable_erase(it);
+        if (!schema.contains("enum")) schema["enum"] = bj::array{c};
+    }
+    if (auto it = schema.find("anyOf"); it != schema.end() && it->value().is_array()) {
+        const bj::value null_type = bj::object{{"type", "null"}};
+        bj::array non_null;
+        for (const auto& v : it->value().get_array())
+            if (v != null_type) non_null.push_back(v);
+        if (non_null.size() < it->value().get_array().size()) {
+            if (non_null.size() == 1) {
+                bj::value merged = sanitize_schema_for_gemini(non_null[0]);
+                if (merged.is_object()) {
+                    for (const auto& kv : schema)
+                        if (kv.key() != "anyOf" && !merged.get_object().contains(kv.key()))
+                            merged.get_object()[kv.key()] = kv.value();
+                }
+                return merged;
+            }
+            if (!non_null.empty()) {
+                bj::array cleaned;
+                for (const auto& v : non_null) cleaned.push_back(sanitize_schema_for_gemini(v));
+                it->value() = std::move(cleaned);
+            } else {
+                schema.stable_erase(it);
+            }
+        }
+    }
+    for (const char* key : {"properties", "patternProperties", "$defs"}) {
+        auto it = schema.find(key);
+        if (it != schema.end() && it->value().is_object()) {
+            bj::object out;
+            for (const auto& kv : it->value().get_object())
+                out[kv.key()] = sanitize_schema_for_gemini(kv.value());
+            it->value() = std::move(out);
+        }
+    }
+    for (const char* key : {"items", "not", "if", "then", "else"}) {
+        auto it = schema.find(key);
+        if (it != schema.end()) it->value() = sanitize_schema_for_gemini(it->value());
+    }
+    for (const char* key : {"allOf", "oneOf", "anyOf"}) {
+        auto it = schema.find(key);
+        if (it != schema.end() && it->value().is_array())
+            it->value() = sanitize_schema_for_gemini(it->value());
+    }
+    return schema;
+}
+
+void check_tool_choice(const ChatRequest& request) {
+    if (!request.tool_choice || request.tools.empty()) return;
+    const auto& mode = *request.tool_choice;
+    if (is_tool_choice_mode(mode)) return;
+    std::vector<std::string> names;
+    for (const auto& t : request.tools) names.push_back(t.name);
+    if (std::find(names.begin(), names.end(), mode) != names.end()) return;
+    std::sort(names.begin(), names.end());
+    std::string available;
+    for (const auto& n : names) available += (available.empty() ? "" : ", ") + n;
+    throw std::invalid_argument("Invalid tool name '" + mode +
+                                "' in tool_choice.mode. Available tools: " + available);
+}
+
+}  // namespace agentd::model

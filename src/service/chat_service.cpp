@@ -1,0 +1,374 @@
+#include "service/chat_service.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <thread>
+
+#include "agent/react_agent.hpp"
+#include "common/error.hpp"
+#include "common/ids.hpp"
+#include "common/json.hpp"
+#include "domain/event.hpp"
+#include "domain/message.hpp"
+#include "domain/reply_builder.hpp"
+#include "net/http_client.hpp"
+#include "service/agent_service.hpp"
+#include "service/session_event_stream.hpp"
+
+namespace agentd::service {
+
+namespace asio = boost::asio;
+namespace ev = domain::event;
+
+namespace {
+
+std::string_view str_of(const bj::object& o, std::string_view key) {
+    auto it = o.find(key);
+    return (it != o.end() && it->value().is_string()) ? std::string_view(it->value().get_string())
+                                                      : std::string_view();
+}
+
+const char* message_for(std::string_view type) {
+    if (type == "authentication") return "Authentication failed \u2014 check the model's API key / credential.";
+    if (type == "permission")
+        return "Request not allowed \u2014 the credential lacks permission for this model or endpoint.";
+    if (type == "rate_limit") return "Rate limit or quota exceeded \u2014 try again later.";
+    if (type == "invalid_request") return "The request to the model was rejected as invalid.";
+    if (type == "upstream") return "The upstream model service returned an error.";
+    if (type == "connection") return "Could not reach the model service \u2014 network error or timeout.";
+    if (type == "internal") return "An unexpected internal error occurred.";
+    if (type == "setup")
+        return "The session could not be prepared \u2014 check the agent's model, tools and knowledge bases.";
+    return "The reply failed with an unknown error.";
+}
+
+std::string type_for_status(int status) {
+    if (status == 401) return "authentication";
+    if (status == 403) return "permission";
+    if (status == 429) return "rate_limit";
+    if (status >= 500) return "upstream";
+    return "invalid_request";
+}
+
+/// Closes what a crashed run left open: tool calls without results that were
+/// not parked get interrupted results, so the model never sees a dangling call.
+/// Returns the changed tail message, if any.
+std::optional<bj::object> repair_context_tail(bj::array& context) {
+    if (context.empty() || !context.back().is_object()) return std::nullopt;
+    auto& msg = context.back().get_object();
+    if (str_of(msg, "role") != "assistant") return std::nullopt;
+    auto& content = domain::content_of(msg);
+    std::vector<std::pair<std::string, std::string>> open;
+    for (const auto& b : content) {
+        if (!b.is_object() || str_of(b.get_object(), "type") != "tool_call") continue;
+        auto state = str_of(b.get_object(), "state");
+        if (state == "asking" || state == "submitted") return std::nullopt;  // parked: legitimately open
+        std::string id(str_of(b.get_object(), "id"));
+        if (!domain::find_block(msg, "tool_result", id)) open.emplace_back(id, std::string(str_of(b.get_object(), "name")));
+    }
+    if (open.empty()) return std::nullopt;
+    constexpr std::string_view kText =
+        "<system-reminder>The tool call has been interrupted by the user.</system-reminder>";
+    for (const auto& [id, name] : open) {
+        if (auto* call = domain::find_block(msg, "tool_call", id)) (*call)["state"] = "finished";
+        content.push_back(domain::tool_result_block(id, name, bj::value(kText), "interrupted", {}));
+    }
+    return msg;
+}
+
+}  // namespace
+
+bj::object classify_error(std::exception_ptr error, bool setup) {
+    std::string type = "unknown";
+    try {
+        std::rethrow_exception(error);
+    } catch (const model::ModelError& e) {
+        type = e.status() ? type_for_status(e.status()) : "connection";
+    } catch (const net::TransportError& e) {
+        type = "connection";
+    } catch (const Error& e) {
+        type = type_for_status(http_status(e.code()));
+    } catch (const std::logic_error&) {
+        type = "internal";
+    } catch (...) {
+    }
+    if (setup && type == "unknown") type = "setup";
+    return domain::error_info(type, message_for(type));
+}
+
+// ---- one run --------------------------------------------------------------------
+
+struct ChatService::RunContext : agent::ReplySink {
+    ChatService* service = nullptr;
+    std::string user_id;
+    std::string session_id;
+    std::string lock_token;
+    domain::AgentRecord agent;
+    domain::SessionRecord session;
+    bj::array context;
+    bj::array inputs;
+    bj::object chat_credential;
+    std::optional<bj::object> fallback_credential;
+    CancellationPtr cancel = std::make_shared<Cancellation>();
+    std::optional<bj::object> reply_log;  ///< the message-log copy, folded from events
+    std::vector<bj::object> pending_log_extra;  ///< other log messages to write at the next step
+    std::chrono::steady_clock::time_point last_renewal = std::chrono::steady_clock::now();
+
+    void emit(const bj::object& event) override {
+        auto type = ev::type_of(event);
+        if (type == ev::type::kReplyStart) reply_log = domain::start_reply(event);
+        else if (reply_log) domain::append_event(*reply_log, event);
+        service->publish(session_id, event);
+        renew_if_due();
+    }
+
+    asio::awaitable<void> checkpoint(std::vector<bj::object>& changed) override {
+        storage::StepDelta delta;
+        delta.context_upserts = std::move(changed);
+        if (reply_log) delta.log_upserts.push_back(*reply_log);
+        for (auto& m : pending_log_extra) delta.log_upserts.push_back(std::move(m));
+        pending_log_extra.clear();
+        delta.state = session.state;
+        delta.tail_status = domain::derive_tail_status(context);
+        // Everything a co_await expression touches is a named local: GCC 12 may
+        // destroy temporaries inside co_await expressions twice.
+        auto* storage = &service->storage_;
+        auto job = [storage, &delta, this] { return storage->persist_step(user_id, session_id, delta); };
+        co_await service->on_pool(job);
+        renew_if_due();
+    }
+
+    void renew_if_due() {
+        auto now = std::chrono::steady_clock::now();
+        if (now - last_renewal < service->options_.lock_ttl / 3) return;
+        last_renewal = now;
+        if (!service->bus_.renew_lock(bus::session_lock_key(session_id), lock_token, service->options_.lock_ttl))
+            spdlog::warn("session {}: run lock lost", session_id);
+    }
+};
+
+ChatService::ChatService(storage::Storage& storage, bus::MessageBus& bus, asio::any_io_executor io,
+                         asio::thread_pool& blocking, ModelFactory models, ToolkitFactory tools, ChatOptions options)
+    : storage_(storage), bus_(bus), io_(std::move(io)), blocking_(blocking), models_(std::move(models)),
+      tools_(std::move(tools)), options_(options) {}
+
+ChatService::~ChatService() = default;
+
+namespace {
+// A plain coroutine function, not a capturing coroutine lambda: GCC 12 may
+// destroy a coroutine lambda's init-captures twice.
+template <typename F>
+asio::awaitable<std::invoke_result_t<F>> invoke_as_coroutine(F* fn) {
+    co_return (*fn)();
+}
+}  // namespace
+
+template <typename F>
+asio::awaitable<std::invoke_result_t<F>> ChatService::on_pool(F& fn) {
+    co_return co_await asio::co_spawn(blocking_, invoke_as_coroutine(&fn), asio::use_awaitable);
+}
+
+void ChatService::publish(const std::string& session_id, const bj::object& event) {
+    bus_.append_and_publish(bus::session_events_key(session_id), json::write(event, json::Style::kPython),
+                            options_.log_max_len);
+}
+
+std::size_t ChatService::active_runs() {
+    std::lock_guard lock(runs_mutex_);
+    return runs_.size();
+}
+
+bj::object ChatService::start(const std::string& user_id, const domain::ChatRequest& request) {
+    const auto* messages = std::get_if<domain::MessagesInput>(&request.input);
+    if (!messages && !std::holds_alternative<domain::NoChatInput>(request.input)) {
+        // Confirmation and external results resume a parked reply; nothing can park
+        // until the permission engine exists, so there is never one to resume.
+        throw Error(ErrorCode::kConflict, "Session '" + request.session_id + "' has no tool call awaiting a result.");
+    }
+    auto ctx = std::make_shared<RunContext>();
+    ctx->service = this;
+    ctx->user_id = user_id;
+    ctx->session_id = request.session_id;
+
+    auto session = storage_.get_session(user_id, request.session_id, false);
+    if (!session) throw Error::not_found(not_found_detail("Session", request.session_id));
+    auto agent = storage_.get_agent(user_id, request.agent_id);
+    if (!agent) throw Error::not_found(not_found_detail("Agent", request.agent_id));
+    if (session->agent_id != request.agent_id)
+        throw Error::not_found(not_found_detail("Session", request.session_id));
+    const auto& chat_cfg = session->config.at("chat_model_config");
+    if (!chat_cfg.is_object())
+        throw Error(std::vector<ValidationIssue>{ValidationIssue{
+                        "value_error", bj::array{"body", "session_id"},
+                        "Value error, No model configuration found for agent " + request.agent_id,
+                        bj::value(request.session_id),
+                        bj::object{{"error", bj::object{}}}}});
+    auto credential_of = [&](const bj::value& cfg) {
+        std::string cred_id(cfg.at("credential_id").as_string());
+        auto cred = storage_.get_credential(user_id, cred_id);
+        if (!cred) throw Error::not_found(not_found_detail("Credential", cred_id));
+        return cred->data;
+    };
+    ctx->chat_credential = credential_of(chat_cfg);
+    if (session->config.at("fallback_chat_model_config").is_object())
+        ctx->fallback_credential = credential_of(session->config.at("fallback_chat_model_config"));
+
+    auto token = bus_.try_lock(bus::session_lock_key(request.session_id), options_.lock_ttl);
+    if (!token)
+        throw Error::conflict("Session " + py_repr(request.session_id) +
+                              " already has an active chat run in this process.");
+    ctx->lock_token = *token;
+    try {
+        // Everything from here on happens under the lock: reload what a previous
+        // run may have changed, repair what a crashed one left, store the input.
+        session = storage_.get_session(user_id, request.session_id, true);
+        if (!session) throw Error::not_found(not_found_detail("Session", request.session_id));
+        ctx->agent = *agent;
+        ctx->context = session->context ? std::move(*session->context) : bj::array{};
+        session->context.reset();
+        ctx->session = std::move(*session);
+        storage::StepDelta recovery;
+        if (auto repaired = repair_context_tail(ctx->context)) {
+            recovery.context_upserts.push_back(*repaired);
+            spdlog::warn("session {}: closed tool calls a crashed run left open", request.session_id);
+        }
+        // A reply left without REPLY_END by a crash is marked interrupted in the log.
+        if (auto last = storage_.get_message(user_id, request.session_id,
+                                             std::string(str_of(ctx->session.state.reply_context, "reply_id")))) {
+            if (last->contains("finished_reason") && last->at("finished_reason").is_null() &&
+                domain::awaiting_tool_calls(*last).empty() && str_of(*last, "role") == "assistant") {
+                (*last)["finished_reason"] = "interrupted";
+                (*last)["finished_at"] = (*last)["created_at"];
+                recovery.log_upserts.push_back(*last);
+            }
+        }
+        if (messages) {
+            for (const auto& m : messages->messages) recovery.log_upserts.push_back(m.as_object());
+            ctx->inputs = messages->messages;
+        }
+        recovery.tail_status = domain::derive_tail_status(ctx->context);
+        if (!storage_.persist_step(user_id, request.session_id, recovery))
+            throw Error::not_found(not_found_detail("Session", request.session_id));
+        bus_.persist_log(bus::session_events_key(request.session_id));
+        {
+            std::lock_guard lock(runs_mutex_);
+            runs_[request.session_id] = ctx->cancel;
+        }
+    } catch (...) {
+        bus_.unlock(bus::session_lock_key(request.session_id), ctx->lock_token);
+        throw;
+    }
+    asio::co_spawn(asio::make_strand(io_), run(ctx), [sid = ctx->session_id](std::exception_ptr e) {
+        if (!e) return;
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+            spdlog::error("session {}: run failed: {}", sid, ex.what());
+        }
+    });
+    return bj::object{{"status", "started"}, {"session_id", request.session_id}};
+}
+
+asio::awaitable<void> ChatService::run(std::shared_ptr<RunContext> ctx) {
+    auto executor = co_await asio::this_coro::executor;
+    try {
+        std::unique_ptr<model::ChatModel> chat_model;
+        std::exception_ptr setup_error;
+        try {
+            const auto& cfg = ctx->session.config.at("chat_model_config").as_object();
+            std::unique_ptr<model::ChatModel> fallback;
+            if (ctx->fallback_credential) {
+                const auto& fcfg = ctx->session.config.at("fallback_chat_model_config").as_object();
+                fallback = models_(executor, *ctx->fallback_credential, std::string(fcfg.at("model").as_string()),
+                                   fcfg.at("parameters").as_object(), nullptr);
+            }
+            chat_model = models_(executor, ctx->chat_credential, std::string(cfg.at("model").as_string()),
+                                 cfg.at("parameters").as_object(), std::move(fallback));
+        } catch (...) {
+            setup_error = std::current_exception();
+        }
+        if (setup_error) {
+            // Failure before a reply exists: a REPLY_START / REPLY_END(error) pair
+            // named after the agent id, and the empty reply persisted.
+            auto error = classify_error(setup_error, true);
+            std::string reply_id = new_id();
+            ctx->emit(ev::reply_start(ctx->session_id, reply_id, ctx->agent.id));
+            ctx->emit(ev::reply_end(ctx->session_id, reply_id, "error", error));
+            std::vector<bj::object> nothing;
+            co_await ctx->checkpoint(nothing);
+        } else {
+            agent::Toolkit toolkit;
+            if (tools_) tools_(toolkit);
+            agent::AgentProfile profile;
+            profile.name = std::string(str_of(ctx->agent.data, "name"));
+            profile.system_prompt = std::string(str_of(ctx->agent.data, "system_prompt")) +
+                                    "\n\n<system-notification>You are working in the session with id=" +
+                                    ctx->session_id + ".</system-notification>";
+            const auto& react = ctx->agent.data.at("react_config").as_object();
+            if (react.contains("max_iters") && react.at("max_iters").is_int64())
+                profile.max_iters = react.at("max_iters").as_int64();
+            profile.interruption_message = std::string(str_of(react, "interruption_message"));
+            agent::ReactAgent agent(profile, *chat_model, toolkit, ctx->session_id, ctx->session.state, ctx->context,
+                                    *ctx, ctx->cancel);
+            std::exception_ptr failure;
+            try {
+                co_await agent.reply(ctx->inputs);
+            } catch (const std::exception& e) {
+                spdlog::warn("session {}: reply failed: {}", ctx->session_id, e.what());
+                failure = std::current_exception();
+            }
+            if (failure) {
+                auto error = classify_error(failure, false);
+                if (!ctx->reply_log || str_of(*ctx->reply_log, "finished_reason").empty())
+                    ctx->emit(ev::reply_end(ctx->session_id, agent.reply_id(), "error", error));
+                std::vector<bj::object> nothing;
+                co_await ctx->checkpoint(nothing);
+            }
+        }
+    } catch (const std::exception& e) {
+        spdlog::error("session {}: run aborted: {}", ctx->session_id, e.what());
+    }
+    finish_run(ctx->session_id, ctx->lock_token);
+}
+
+void ChatService::finish_run(const std::string& session_id, const std::string& lock_token) {
+    bus_.expire_log(bus::session_events_key(session_id), options_.log_retention);
+    {
+        std::lock_guard lock(runs_mutex_);
+        runs_.erase(session_id);
+    }
+    bus_.unlock(bus::session_lock_key(session_id), lock_token);
+}
+
+bj::object ChatService::interrupt(const std::string& user_id, const std::string& session_id) {
+    if (!storage_.get_session(user_id, session_id, false))
+        throw Error::not_found(not_found_detail("Session", session_id));
+    CancellationPtr cancel;
+    {
+        std::lock_guard lock(runs_mutex_);
+        auto it = runs_.find(session_id);
+        if (it != runs_.end()) cancel = it->second;
+    }
+    if (cancel) cancel->request();
+    else if (bus_.is_locked(bus::session_lock_key(session_id)))
+        bus_.broadcast(bus::kSessionInterruptChannel, session_id);  // the owning process cancels it
+    // A session that is not running has nothing to interrupt: unlike the
+    // reference, no stray continuation REPLY_START is published.
+    return bj::object{{"session_id", session_id}};
+}
+
+std::shared_ptr<http::StreamBody> ChatService::stream(const std::string& session_id,
+                                                      std::optional<bus::EntryId> resume_after) {
+    return std::make_shared<SessionEventStream>(bus_, session_id, resume_after, options_.heartbeat);
+}
+
+void ChatService::cancel_all() {
+    std::lock_guard lock(runs_mutex_);
+    for (auto& [sid, cancel] : runs_) cancel->request();
+}
+
+}  // namespace agentd::service

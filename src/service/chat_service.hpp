@@ -1,0 +1,92 @@
+#pragma once
+// Chat runs (spec/runtime.md §3): POST /chat/ validates and persists the input,
+// takes the session's run lock and starts the run; the run streams the agent's
+// events to the session log and live subscribers and persists after every step.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/json.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "agent/toolkit.hpp"
+#include "bus/message_bus.hpp"
+#include "common/cancellation.hpp"
+#include "domain/chat_input.hpp"
+#include "http/stream_body.hpp"
+#include "model/chat_model.hpp"
+#include "storage/storage.hpp"
+
+namespace agentd::service {
+
+namespace bj = boost::json;
+
+struct ChatOptions {
+    std::chrono::milliseconds lock_ttl{600'000};
+    std::chrono::milliseconds log_retention{600'000};  ///< the event log outlives its run this long
+    std::size_t log_max_len = 1000;
+    std::chrono::milliseconds heartbeat{30'000};
+};
+
+/// Builds the model of a run from the decrypted credential payload.
+using ModelFactory = std::function<std::unique_ptr<model::ChatModel>(
+    boost::asio::any_io_executor, const bj::object& credential_data, const std::string& model,
+    const bj::object& parameters, std::unique_ptr<model::ChatModel> fallback)>;
+/// Adds the tools of a run to its toolkit.
+using ToolkitFactory = std::function<void(agent::Toolkit&)>;
+
+class ChatService {
+public:
+    ChatService(storage::Storage& storage, bus::MessageBus& bus, boost::asio::any_io_executor io,
+                boost::asio::thread_pool& blocking, ModelFactory models, ToolkitFactory tools, ChatOptions options);
+    ~ChatService();
+
+    /// POST /chat/. Blocking: call on the blocking pool. 404 for a missing session
+    /// or agent, 422 without a model configuration, 409 while a run holds the
+    /// session; otherwise the input is stored and the run started.
+    bj::object start(const std::string& user_id, const domain::ChatRequest& request);
+
+    /// POST /sessions/{id}/interrupt. Blocking. 404 when the session is not the caller's.
+    bj::object interrupt(const std::string& user_id, const std::string& session_id);
+
+    /// The SSE body of GET /sessions/{id}/stream (after the caller's 404 check).
+    std::shared_ptr<http::StreamBody> stream(const std::string& session_id, std::optional<bus::EntryId> resume_after);
+
+    /// Runs in flight in this process.
+    std::size_t active_runs();
+
+    /// Interrupts every run (non-blocking); they persist and release their locks.
+    void cancel_all();
+
+    struct RunContext;  // one run's loaded records and resources (chat_service.cpp)
+
+private:
+    boost::asio::awaitable<void> run(std::shared_ptr<RunContext> ctx);
+    /// Executes `fn` on the blocking pool and resumes on the caller's executor.
+    template <typename F>
+    boost::asio::awaitable<std::invoke_result_t<F>> on_pool(F& fn);
+    void publish(const std::string& session_id, const bj::object& event);
+    void finish_run(const std::string& session_id, const std::string& lock_token);
+
+    storage::Storage& storage_;
+    bus::MessageBus& bus_;
+    boost::asio::any_io_executor io_;
+    boost::asio::thread_pool& blocking_;
+    ModelFactory models_;
+    ToolkitFactory tools_;
+    ChatOptions options_;
+
+    std::mutex runs_mutex_;  // guards runs_
+    std::unordered_map<std::string, CancellationPtr> runs_;  ///< session id -> its run's cancellation
+};
+
+/// The error classification of a failed run (api-core §8): {type, message} with the
+/// reference's fixed sentences. `setup` marks failures before the reply started.
+bj::object classify_error(std::exception_ptr error, bool setup);
+
+}  // namespace agentd::service

@@ -1,0 +1,38 @@
+#pragma once
+// The body of GET /sessions/{id}/stream: replay of the session's event log, then
+// live events, as Server-Sent Events. Subscribes before it reads the log, so an
+// event published in between is neither lost nor sent twice; every frame carries
+// `id: <entry id>` so a client can resume with Last-Event-ID.
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "bus/message_bus.hpp"
+#include "http/stream_body.hpp"
+
+namespace agentd::service {
+
+class SessionEventStream final : public http::StreamBody {
+public:
+    SessionEventStream(bus::MessageBus& bus, std::string session_id, std::optional<bus::EntryId> resume_after,
+                       std::chrono::milliseconds heartbeat);
+
+    boost::asio::awaitable<std::optional<std::string>> next() override;
+
+    /// "id: <id>\ndata: <payload>\n\n"
+    static std::string frame(const bus::LogEntry& entry);
+
+    /// Most log entries replayed on connect.
+    static constexpr std::size_t kMaxReplay = 10000;
+
+private:
+    bus::MessageBus& bus_;
+    std::string key_;
+    std::optional<bus::EntryId> last_sent_;
+    std::chrono::milliseconds heartbeat_;
+    std::unique_ptr<bus::Subscription> subscription_;
+};
+
+}  // namespace agentd::service

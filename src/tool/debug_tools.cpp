@@ -1,0 +1,107 @@
+#include "tool/debug_tools.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <stdexcept>
+
+namespace agentd::tool {
+
+namespace asio = boost::asio;
+namespace bj = boost::json;
+
+namespace {
+
+model::ToolSchema schema(std::string name, std::string description, bj::object properties, bj::array required) {
+    return model::ToolSchema{std::move(name), std::move(description),
+                             bj::object{{"type", "object"}, {"properties", std::move(properties)},
+                                        {"required", std::move(required)}}};
+}
+
+class EchoTool final : public agent::Tool {
+public:
+    const model::ToolSchema& schema() const override {
+        static const auto kSchema = tool::schema("debug_echo", "Returns the given text.",
+                                                 bj::object{{"text", bj::object{{"type", "string"}}}}, {"text"});
+        return kSchema;
+    }
+    bool concurrency_safe() const override { return true; }
+    asio::awaitable<agent::ToolOutcome> run(const bj::object& input, agent::ToolContext&,
+                                            const std::function<void(const agent::ToolChunk&)>& emit) override {
+        std::string text = input.contains("text") && input.at("text").is_string()
+                               ? std::string(input.at("text").as_string())
+                               : bj::serialize(input);
+        emit(agent::ToolChunk{text, std::nullopt});
+        co_return agent::ToolOutcome{"success", bj::value(text), {}};
+    }
+};
+
+class SleepTool final : public agent::Tool {
+public:
+    const model::ToolSchema& schema() const override {
+        static const auto kSchema = tool::schema("debug_sleep", "Waits for the given number of milliseconds.",
+                                                 bj::object{{"ms", bj::object{{"type", "integer"}}}}, {"ms"});
+        return kSchema;
+    }
+    asio::awaitable<agent::ToolOutcome> run(const bj::object& input, agent::ToolContext& ctx,
+                                            const std::function<void(const agent::ToolChunk&)>& emit) override {
+        std::int64_t ms = input.contains("ms") && input.at("ms").is_int64() ? input.at("ms").as_int64() : 0;
+        auto executor = co_await asio::this_coro::executor;
+        asio::steady_timer timer(executor, std::chrono::milliseconds(ms));
+        auto reg = Cancellation::on_cancel(ctx.cancel, [&timer, ex = timer.get_executor()] {
+            asio::post(ex, [&timer] { timer.cancel(); });
+        });
+        co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        reg.reset();
+        if (ctx.cancel && ctx.cancel->requested()) co_return agent::ToolOutcome{"interrupted", bj::value("interrupted"), {}};
+        std::string text = "slept " + std::to_string(ms) + " ms";
+        emit(agent::ToolChunk{text, std::nullopt});
+        co_return agent::ToolOutcome{"success", bj::value(text), {}};
+    }
+};
+
+class FailTool final : public agent::Tool {
+public:
+    const model::ToolSchema& schema() const override {
+        static const auto kSchema = tool::schema("debug_fail", "Always fails.", bj::object{}, {});
+        return kSchema;
+    }
+    asio::awaitable<agent::ToolOutcome> run(const bj::object&, agent::ToolContext&,
+                                            const std::function<void(const agent::ToolChunk&)>&) override {
+        throw std::runtime_error("debug_fail was called");
+        co_return agent::ToolOutcome{};
+    }
+};
+
+class ChunksTool final : public agent::Tool {
+public:
+    const model::ToolSchema& schema() const override {
+        static const auto kSchema = tool::schema("debug_chunks", "Streams `count` numbered lines.",
+                                                 bj::object{{"count", bj::object{{"type", "integer"}}}}, {"count"});
+        return kSchema;
+    }
+    asio::awaitable<agent::ToolOutcome> run(const bj::object& input, agent::ToolContext&,
+                                            const std::function<void(const agent::ToolChunk&)>& emit) override {
+        std::int64_t n = input.contains("count") && input.at("count").is_int64() ? input.at("count").as_int64() : 1;
+        n = std::clamp<std::int64_t>(n, 0, 10000);
+        std::string all;
+        for (std::int64_t i = 0; i < n; ++i) {
+            std::string line = "line " + std::to_string(i + 1) + "\n";
+            emit(agent::ToolChunk{line, std::nullopt});
+            all += line;
+        }
+        co_return agent::ToolOutcome{"success", bj::value(all), {}};
+    }
+};
+
+}  // namespace
+
+void add_debug_tools(agent::Toolkit& toolkit) {
+    toolkit.add(std::make_shared<EchoTool>());
+    toolkit.add(std::make_shared<SleepTool>());
+    toolkit.add(std::make_shared<FailTool>());
+    toolkit.add(std::make_shared<ChunksTool>());
+}
+
+}  // namespace agentd::tool

@@ -1,0 +1,70 @@
+"""kill -9 in the middle of a run, then a restart on the same data dir.
+
+Agentd persists after every step (ARCHITECTURE 4) and keeps its run lock on the
+bus, so after a crash: the session is idle (not running), the message log holds
+the user's message and the partial reply exactly once, and the next run works and
+never shows the model a tool call without a result (the crashed call is closed as
+interrupted; runtime 5.3). OpenAI and Anthropic.
+"""
+
+from lib.checks import check
+from lib.sse import FORMATS, ChatEnv, no_dangling_tool_calls
+
+
+def _crash_mid_tool(srv, fmt):
+    env = ChatEnv(srv, fmt, user=f"crash-{fmt}")
+    try:
+        env.script([
+            {"text": "Sleeping now.",
+             "tool_calls": [{"id": "call_crash", "name": "debug_sleep", "arguments": {"ms": 30000}}]},
+            {"text": "Recovered after the crash."}])
+        s = env.start("Sleep, then crash")
+        rid = env.wait_reply_start(s)
+        s.wait_type("TOOL_RESULT_START", tool_call_id="call_crash")
+        env.close()
+        srv.crash_restart()
+
+        check(env.wait_status("idle", timeout=3) == "idle",
+              f"status after restart: {env.status()} (expected idle, not running)")
+        page = env.messages()
+        msgs = page["messages"]
+        check(page["is_running"] is False, "is_running after restart")
+        check([m["role"] for m in msgs] == ["user", "assistant"],
+              f"message log after restart: {[(m['role'], m['id']) for m in msgs]}")
+        check(msgs[0]["content"][0]["text"] == "Sleep, then crash", "user message changed")
+        reply = msgs[1]
+        check(reply["id"] == rid, f"partial reply id {reply['id']} != {rid}")
+        kinds = [b["type"] for b in reply["content"]]
+        check("tool_call" in kinds and "text" in kinds, f"partial reply blocks {kinds}")
+        calls = [b for b in reply["content"] if b["type"] == "tool_call"]
+        check([c["id"] for c in calls] == ["call_crash"], f"persisted calls {calls}")
+        check(len({m["id"] for m in msgs}) == len(msgs), "duplicate message ids")
+
+        run = env.run("Are you back?")
+        check(run.end["finished_reason"] == "completed" and run.text() == "Recovered after the crash.",
+              f"run after the restart: {run.end}")
+        reqs = env.wait_requests(2, finished=True)
+        check(len(reqs) == 2, f"{len(reqs)} provider requests")
+        calls, results = no_dangling_tool_calls(reqs[1])
+        check([c[0] for c in calls] == ["call_crash"], f"calls sent after the restart: {calls}")
+        check("interrupt" in results["call_crash"].lower(),
+              f"the crashed call's result: {results['call_crash']!r}")
+        msgs = env.messages()["messages"]
+        ids = [m["id"] for m in msgs]
+        check([m["role"] for m in msgs] == ["user", "assistant", "user", "assistant"]
+              and len(set(ids)) == 4 and ids[1] == rid,
+              f"message log after the second run: {[(m['role'], m['id']) for m in msgs]}")
+        check(msgs[1]["finished_reason"] != "completed",
+              "the crashed reply is marked completed")
+        check(env.status() == "idle", f"final status {env.status()}")
+    finally:
+        env.close()
+
+
+for _fmt in FORMATS:
+    def _make(fn, fmt):
+        def test(srv):
+            fn(srv, fmt)
+        return test
+    globals()[f"test_crash_mid_tool_{_fmt}"] = _make(_crash_mid_tool, _fmt)
+del _fmt
