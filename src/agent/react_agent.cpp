@@ -1,7 +1,12 @@
 #include "agent/react_agent.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
+#include "agent/context_budget.hpp"
 #include "common/clock.hpp"
 #include "common/ids.hpp"
 #include "common/json.hpp"
@@ -194,6 +199,15 @@ std::vector<bj::object*> ReactAgent::unfinished_calls() {
 
 boost::asio::awaitable<void> ReactAgent::checkpoint() {
     std::vector<bj::object> changed;
+    if (context_replaced_) {
+        for (const auto& m : context_)
+            if (m.is_object()) changed.push_back(m.get_object());
+        context_mark_ = context_.size();
+        dirty_ = false;
+        context_replaced_ = false;
+        co_await sink_.checkpoint(changed, true);
+        co_return;
+    }
     // Messages appended since the last checkpoint, and the tail if it was modified.
     std::size_t from = std::min(context_mark_, context_.size());
     if (dirty_ && from == context_.size() && !context_.empty()) from = context_.size() - 1;
@@ -201,7 +215,7 @@ boost::asio::awaitable<void> ReactAgent::checkpoint() {
         if (context_[i].is_object()) changed.push_back(context_[i].get_object());
     context_mark_ = context_.size();
     dirty_ = false;
-    co_await sink_.checkpoint(changed);
+    co_await sink_.checkpoint(changed, false);
 }
 
 void ReactAgent::maybe_inject_runtime_state() {
@@ -280,7 +294,70 @@ boost::asio::awaitable<void> ReactAgent::loop() {
     }
 }
 
+boost::asio::awaitable<void> ReactAgent::maybe_compact() {
+    if (profile_.context_size <= 0 || profile_.summary_schema.empty()) co_return;
+    const auto base = estimate_tokens(bj::value(profile_.system_prompt)) + estimate_tokens(state_.summary);
+    std::vector<std::int64_t> cost;
+    std::int64_t total = base;
+    for (const auto& m : context_) {
+        cost.push_back(estimate_tokens(m));
+        total += cost.back();
+    }
+    const auto threshold = static_cast<std::int64_t>(profile_.trigger_ratio * static_cast<double>(profile_.context_size));
+    if (total < threshold || context_.size() < 2) co_return;
+
+    // Keep the newest messages worth `reserve` tokens (always the reply in
+    // progress, the tail); everything older is summarised.
+    const auto reserve = static_cast<std::int64_t>(profile_.reserve_ratio * static_cast<double>(profile_.context_size));
+    std::size_t split = context_.size() - 1;
+    std::int64_t kept = base + cost.back();
+    while (split > 0 && kept + cost[split - 1] <= reserve) kept += cost[--split];
+    // A kept tool result must keep its call: results live in the same message as
+    // their calls here, so whole-message splits already satisfy that.
+    if (split == 0) co_return;
+
+    model::ChatRequest request;
+    request.system_prompt = profile_.system_prompt;
+    if (state_.summary.is_string() && !state_.summary.get_string().empty())
+        request.messages.push_back(domain::user_msg("user", std::string_view(state_.summary.get_string())));
+    for (std::size_t i = 0; i < split; ++i) request.messages.push_back(context_[i]);
+    // The reference leaves {current_time} in the prompt unsubstituted; so do we.
+    request.messages.push_back(domain::user_msg("user", std::string_view(profile_.compression_prompt)));
+    request.structured_schema = profile_.summary_schema;
+
+    std::string summary;
+    try {
+        const model::ChunkSink ignore = [](const model::ModelChunk&) {};
+        auto response = co_await model_.call(request, ignore, cancel_);
+        if (response.structured_output) {
+            summary = profile_.summary_template;
+            for (const auto& kv : *response.structured_output) {
+                std::string key = "{" + std::string(kv.key()) + "}";
+                std::string value = kv.value().is_string() ? std::string(kv.value().get_string()) : json::write(kv.value());
+                for (auto pos = summary.find(key); pos != std::string::npos; pos = summary.find(key, pos + value.size()))
+                    summary.replace(pos, key.size(), value);
+            }
+        }
+    } catch (const model::ModelInterrupted&) {
+        co_return;  // the loop head ends the reply as interrupted
+    } catch (const std::exception&) {
+        // Lossy fallback below: the context is cut all the same.
+    }
+    if (summary.empty())
+        summary = state_.summary.is_string() && !state_.summary.get_string().empty()
+                      ? std::string(state_.summary.get_string())
+                      : std::string("<system-info>The earlier part of this conversation was truncated to fit the "
+                                    "context window.</system-info>");
+    state_.summary = summary;
+    bj::array rest;
+    for (std::size_t i = split; i < context_.size(); ++i) rest.push_back(std::move(context_[i]));
+    context_ = std::move(rest);
+    context_replaced_ = true;
+    co_await checkpoint();
+}
+
 boost::asio::awaitable<bool> ReactAgent::reasoning() {
+    co_await maybe_compact();
     maybe_inject_runtime_state();
     sink_.emit(ev::model_call_start(reply_id_, model_.model_name()));
 
@@ -332,27 +409,75 @@ boost::asio::awaitable<bool> ReactAgent::reasoning() {
 }
 
 boost::asio::awaitable<void> ReactAgent::acting() {
-    // Sequential execution in call order; concurrent batches come with the
-    // permission engine (spec §4.5.1).
+    // Consecutive calls of the same kind form a batch: concurrency-safe (or
+    // unknown) tools run together, the others one by one (spec §4.5.1).
+    struct Batch {
+        bool concurrent;
+        std::vector<std::string> ids;
+    };
+    std::vector<Batch> batches;
     for (auto* call : unfinished_calls()) {
+        std::string id(str_of(*call, "id"));
+        Tool* tool = toolkit_.find(std::string(str_of(*call, "name")));
+        bool concurrent = !tool || tool->concurrency_safe();
+        if (batches.empty() || batches.back().concurrent != concurrent) batches.push_back(Batch{concurrent, {}});
+        batches.back().ids.push_back(std::move(id));
+    }
+    for (const auto& batch : batches) {
         if (cancelled()) co_return;
-        co_await run_tool(*call);
-        co_await checkpoint();
+        if (batch.concurrent && batch.ids.size() > 1) {
+            co_await run_concurrently(batch.ids);
+            co_await checkpoint();
+            continue;
+        }
+        for (const auto& id : batch.ids) {
+            if (cancelled()) co_return;
+            co_await run_tool(id);
+            co_await checkpoint();
+        }
     }
 }
 
-boost::asio::awaitable<void> ReactAgent::run_tool(bj::object& call_ref) {
-    // The reference may move when blocks are appended: work on the id.
-    std::string id(str_of(call_ref, "id"));
-    std::string name(str_of(call_ref, "name"));
-    std::string input_text(str_of(call_ref, "input"));
+boost::asio::awaitable<void> ReactAgent::run_concurrently(const std::vector<std::string>& call_ids) {
+    auto executor = co_await boost::asio::this_coro::executor;
+    // Every call runs as its own coroutine on this strand; a timer that the last
+    // one to finish cancels is the join point.
+    struct Join {
+        explicit Join(boost::asio::any_io_executor ex) : timer(ex, boost::asio::steady_timer::time_point::max()) {}
+        boost::asio::steady_timer timer;
+        std::size_t remaining = 0;
+        std::exception_ptr error;
+    };
+    auto join = std::make_shared<Join>(executor);
+    join->remaining = call_ids.size();
+    for (const auto& id : call_ids) {
+        boost::asio::co_spawn(executor, run_tool(id), [join](std::exception_ptr e) {
+            if (e && !join->error) join->error = e;
+            if (--join->remaining == 0) join->timer.cancel();
+        });
+    }
+    if (join->remaining > 0) {
+        auto [ec] = co_await join->timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+        (void)ec;
+    }
+    if (join->error) std::rethrow_exception(join->error);
+}
+
+boost::asio::awaitable<void> ReactAgent::run_tool(std::string id) {
+    std::string name, input_text;
+    if (auto* call = domain::find_block(reply_message(), "tool_call", id)) {
+        name = std::string(str_of(*call, "name"));
+        input_text = std::string(str_of(*call, "input"));
+    }
     auto find_call = [&]() -> bj::object* {
         return domain::find_block(reply_message(), "tool_call", id);
     };
     auto finish = [&](std::string_view state, bj::value output, bj::object metadata) {
         auto& msg = reply_message();
         if (auto* c = find_call()) (*c)["state"] = "finished";
-        auto result = domain::tool_result_block(id, name, std::move(output), state, metadata);
+        // Only the context copy is cut; the streamed deltas carried everything.
+        auto result = domain::tool_result_block(id, name, truncate_tool_output(output, profile_.tool_result_limit),
+                                                state, metadata);
         domain::content_of(msg).push_back(std::move(result));
         sink_.emit(ev::tool_result_end(reply_id_, id, state, std::move(metadata)));
     };
@@ -409,17 +534,22 @@ boost::asio::awaitable<void> ReactAgent::close_interrupted() {
         auto it = state_.reply_context.find("reply_id");
         if (it != state_.reply_context.end() && it->value().is_string()) reply_id_ = std::string(it->value().get_string());
     }
-    for (auto* call_ptr : unfinished_calls()) {
-        bj::object& call = *call_ptr;
-        std::string id(str_of(call, "id"));
-        std::string name(str_of(call, "name"));
-        auto state = str_of(call, "state");
-        if (state != "allowed" && state != "submitted") sink_.emit(ev::tool_result_start(reply_id_, id, name));
-        call["state"] = "finished";
-        sink_.emit(ev::tool_result_text_delta(reply_id_, id, kInterruptedToolText));
-        sink_.emit(ev::tool_result_end(reply_id_, id, "interrupted"));
+    // Collect first: appending results moves the blocks the pointers refer to.
+    struct Open {
+        std::string id, name, state;
+    };
+    std::vector<Open> open;
+    for (auto* call : unfinished_calls())
+        open.push_back({std::string(str_of(*call, "id")), std::string(str_of(*call, "name")),
+                        std::string(str_of(*call, "state"))});
+    for (const auto& call : open) {
+        if (call.state != "allowed" && call.state != "submitted")
+            sink_.emit(ev::tool_result_start(reply_id_, call.id, call.name));
+        if (auto* block = domain::find_block(reply_message(), "tool_call", call.id)) (*block)["state"] = "finished";
+        sink_.emit(ev::tool_result_text_delta(reply_id_, call.id, kInterruptedToolText));
+        sink_.emit(ev::tool_result_end(reply_id_, call.id, "interrupted"));
         domain::content_of(reply_message())
-            .push_back(domain::tool_result_block(id, name, bj::value(kInterruptedToolText), "interrupted", {}));
+            .push_back(domain::tool_result_block(call.id, call.name, bj::value(kInterruptedToolText), "interrupted", {}));
     }
     sink_.emit(ev::reply_end(session_id_, reply_id_, "interrupted"));
     co_await checkpoint();

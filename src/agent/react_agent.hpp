@@ -26,6 +26,14 @@ struct AgentProfile {
     std::string system_prompt;  ///< full system prompt
     std::int64_t max_iters = 50;
     std::string interruption_message = "I notice the interruption. How can I help you?";
+    std::int64_t tool_result_limit = 50000;  ///< tokens a tool result may keep in context
+    // Context compaction (spec §8.1).
+    std::int64_t context_size = 32768;  ///< the model's context window, in tokens
+    double trigger_ratio = 0.8;
+    double reserve_ratio = 0.1;
+    std::string compression_prompt;
+    std::string summary_template;
+    bj::object summary_schema;
 };
 
 class ReplySink {
@@ -35,7 +43,8 @@ public:
     virtual void emit(const bj::object& event) = 0;
     /// Persists a step: `changed` are the context messages appended or modified
     /// since the previous checkpoint; the state is read from the agent's session.
-    virtual boost::asio::awaitable<void> checkpoint(std::vector<bj::object>& changed) = 0;
+    /// With `replace_context`, `changed` is the whole context (after compaction).
+    virtual boost::asio::awaitable<void> checkpoint(std::vector<bj::object>& changed, bool replace_context) = 0;
 };
 
 class ReactAgent {
@@ -59,11 +68,16 @@ private:
     /// One model call; returns true when the reply got a final answer.
     boost::asio::awaitable<bool> reasoning();
     boost::asio::awaitable<void> acting();
-    boost::asio::awaitable<void> run_tool(bj::object& call);
+    /// Runs the call with this id (looked up afresh: blocks move as the reply grows).
+    boost::asio::awaitable<void> run_tool(std::string call_id);
+    /// Runs the calls at the same time on this coroutine's strand; returns when all ended.
+    boost::asio::awaitable<void> run_concurrently(const std::vector<std::string>& call_ids);
     /// The assistant message of the current reply at the context's tail (created on demand).
     bj::object& reply_message();
     bool has_reply_message() const;
     void maybe_inject_runtime_state();
+    /// Compacts the context into the summary when the model input nears its window.
+    boost::asio::awaitable<void> maybe_compact();
     void append_blocks(const bj::array& blocks);
     void mark_dirty() { dirty_ = true; }
     boost::asio::awaitable<void> checkpoint();
@@ -84,6 +98,7 @@ private:
     std::string reply_id_;
     std::size_t context_mark_;  ///< context size at the last checkpoint
     bool dirty_ = false;        ///< the tail (reply) message changed since the last checkpoint
+    bool context_replaced_ = false;  ///< compaction rewrote the context since the last checkpoint
 };
 
 /// The hint text of the runtime-state injection (current time in UTC).

@@ -15,6 +15,7 @@
 #include "domain/event.hpp"
 #include "domain/message.hpp"
 #include "domain/reply_builder.hpp"
+#include "model/model_factory.hpp"
 #include "net/http_client.hpp"
 #include "service/agent_service.hpp"
 #include "service/session_event_stream.hpp"
@@ -114,6 +115,7 @@ struct ChatService::RunContext : agent::ReplySink {
     bj::object chat_credential;
     std::optional<bj::object> fallback_credential;
     CancellationPtr cancel = std::make_shared<Cancellation>();
+    std::int64_t context_size = 32768;  ///< the chat model card's window, or the provider default
     std::optional<bj::object> reply_log;  ///< the message-log copy, folded from events
     std::vector<bj::object> pending_log_extra;  ///< other log messages to write at the next step
     std::chrono::steady_clock::time_point last_renewal = std::chrono::steady_clock::now();
@@ -126,9 +128,10 @@ struct ChatService::RunContext : agent::ReplySink {
         renew_if_due();
     }
 
-    asio::awaitable<void> checkpoint(std::vector<bj::object>& changed) override {
+    asio::awaitable<void> checkpoint(std::vector<bj::object>& changed, bool replace_context) override {
         storage::StepDelta delta;
         delta.context_upserts = std::move(changed);
+        delta.replace_context = replace_context;
         if (reply_log) delta.log_upserts.push_back(*reply_log);
         for (auto& m : pending_log_extra) delta.log_upserts.push_back(std::move(m));
         pending_log_extra.clear();
@@ -214,6 +217,11 @@ bj::object ChatService::start(const std::string& user_id, const domain::ChatRequ
         return cred->data;
     };
     ctx->chat_credential = credential_of(chat_cfg);
+    {
+        std::string type(str_of(ctx->chat_credential, "type"));
+        std::string model_name(chat_cfg.at("model").as_string());
+        ctx->context_size = model::catalogued_context_size(type, model_name).value_or(model::default_context_size(type));
+    }
     if (session->config.at("fallback_chat_model_config").is_object())
         ctx->fallback_credential = credential_of(session->config.at("fallback_chat_model_config"));
 
@@ -299,7 +307,7 @@ asio::awaitable<void> ChatService::run(std::shared_ptr<RunContext> ctx) {
             ctx->emit(ev::reply_start(ctx->session_id, reply_id, ctx->agent.id));
             ctx->emit(ev::reply_end(ctx->session_id, reply_id, "error", error));
             std::vector<bj::object> nothing;
-            co_await ctx->checkpoint(nothing);
+            co_await ctx->checkpoint(nothing, false);
         } else {
             agent::Toolkit toolkit;
             if (tools_) tools_(toolkit);
@@ -312,6 +320,16 @@ asio::awaitable<void> ChatService::run(std::shared_ptr<RunContext> ctx) {
             if (react.contains("max_iters") && react.at("max_iters").is_int64())
                 profile.max_iters = react.at("max_iters").as_int64();
             profile.interruption_message = std::string(str_of(react, "interruption_message"));
+            const auto& context_cfg = ctx->agent.data.at("context_config").as_object();
+            if (context_cfg.contains("tool_result_limit") && context_cfg.at("tool_result_limit").is_int64())
+                profile.tool_result_limit = context_cfg.at("tool_result_limit").as_int64();
+            profile.trigger_ratio = context_cfg.at("trigger_ratio").to_number<double>();
+            profile.reserve_ratio = context_cfg.at("reserve_ratio").to_number<double>();
+            profile.compression_prompt = std::string(str_of(context_cfg, "compression_prompt"));
+            profile.summary_template = std::string(str_of(context_cfg, "summary_template"));
+            if (context_cfg.contains("summary_schema") && context_cfg.at("summary_schema").is_object())
+                profile.summary_schema = context_cfg.at("summary_schema").as_object();
+            profile.context_size = ctx->context_size;
             agent::ReactAgent agent(profile, *chat_model, toolkit, ctx->session_id, ctx->session.state, ctx->context,
                                     *ctx, ctx->cancel);
             std::exception_ptr failure;
@@ -326,7 +344,7 @@ asio::awaitable<void> ChatService::run(std::shared_ptr<RunContext> ctx) {
                 if (!ctx->reply_log || str_of(*ctx->reply_log, "finished_reason").empty())
                     ctx->emit(ev::reply_end(ctx->session_id, agent.reply_id(), "error", error));
                 std::vector<bj::object> nothing;
-                co_await ctx->checkpoint(nothing);
+                co_await ctx->checkpoint(nothing, false);
             }
         }
     } catch (const std::exception& e) {

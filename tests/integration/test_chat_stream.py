@@ -67,7 +67,7 @@ def _plain_text(srv, fmt):
             "content": [
                 {"type": "hint", "hint": ev["HINT_BLOCK"]["hint"],
                  "id": ev["HINT_BLOCK"]["block_id"], "source": RUNTIME_STATE_SOURCE,
-                 "created_at": "<timestamp>", "finished_at": ev["HINT_BLOCK"]["created_at"]},
+                 "created_at": "<timestamp>", "finished_at": "<timestamp>"},
                 {"type": "text", "text": text, "id": block, "created_at": "<timestamp>",
                  "finished_at": ev["TEXT_BLOCK_END"]["created_at"]}],
             "role": "assistant", "id": rid, "metadata": {}, "created_at": "<timestamp>",
@@ -78,6 +78,10 @@ def _plain_text(srv, fmt):
             "is_running": False, "has_more": False}, page, "GET messages")
         for msg in page["messages"]:
             check(list(msg) == MSG_KEYS, f"Msg key order {list(msg)}")
+        hint = page["messages"][1]["content"][0]
+        # data-model 6.5/6.7: the hint block is complete: finished_at = its own created_at.
+        check(hint["finished_at"] == hint["created_at"],
+              f"hint block created_at {hint['created_at']} != finished_at {hint['finished_at']}")
         check(env.status() == "idle", f"status after the run: {env.status()}")
         view = env.session_view()
         same({"reply_id": rid, "cur_iter": 1}, view["session"]["state"]["reply_context"],
@@ -259,7 +263,7 @@ def _resume_mid_run(srv, via):
         else:
             again = env.stream(query_last=last)
         env.collect(full, rid)
-        env.collect(again, rid)
+        again.wait_type("REPLY_END", reply_id=rid)
         ids_full = [f.id for f in full.data_frames()]
         ids_again = [f.id for f in again.data_frames()]
         cut = ids_full.index(last)

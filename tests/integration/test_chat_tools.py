@@ -113,13 +113,27 @@ def _several_calls_one_response(srv, fmt):
             {"text": "Both done."}])
         check_frames(run.frames)
         types = collapse(run.types())
+        # data-model 6.4: per chunk, calls in the chunk get START (once) and DELTA, then
+        # open calls absent from the chunk get END. So the chunk that opens call_b
+        # gives START b, DELTA b, END a; call_b ends when the stream is flushed.
         head = ["REPLY_START", "HINT_BLOCK", "MODEL_CALL_START", "TOOL_CALL_START",
-                "TOOL_CALL_DELTA+", "TOOL_CALL_END", "TOOL_CALL_START", "TOOL_CALL_DELTA+",
-                "TOOL_CALL_END", "MODEL_CALL_END"]
+                "TOOL_CALL_DELTA+", "TOOL_CALL_START", "TOOL_CALL_DELTA+", "TOOL_CALL_END",
+                "TOOL_CALL_DELTA+", "TOOL_CALL_END", "MODEL_CALL_END"]
         check(types[:len(head)] == head and types[-len(FINAL_TEXT):] == FINAL_TEXT,
               f"event sequence {types}")
-        check([e["tool_call_id"] for e in run.of("TOOL_CALL_START")] == ["call_a", "call_b"],
-              "tool calls not started in order")
+        calls = [(e["type"], e["tool_call_id"]) for e in run.events
+                 if e["type"] in ("TOOL_CALL_START", "TOOL_CALL_END")]
+        check(calls == [("TOOL_CALL_START", "call_a"), ("TOOL_CALL_START", "call_b"),
+                        ("TOOL_CALL_END", "call_a"), ("TOOL_CALL_END", "call_b")],
+              f"tool call start/end order {calls}")
+        evs = run.events
+        end_a = next(i for i, e in enumerate(evs) if e["type"] == "TOOL_CALL_END")
+        start_b = next(i for i, e in enumerate(evs) if e["type"] == "TOOL_CALL_START"
+                       and e["tool_call_id"] == "call_b")
+        deltas = [(i, e["tool_call_id"]) for i, e in enumerate(evs) if e["type"] == "TOOL_CALL_DELTA"]
+        check(all(i < start_b for i, c in deltas if c == "call_a")
+              and all(i > start_b for i, c in deltas if c == "call_b") and start_b < end_a,
+              f"deltas out of order: {deltas}, START b at {start_b}, END a at {end_a}")
         for cid, word in (("call_a", "alpha"), ("call_b", "beta")):
             args = "".join(e["delta"] for e in run.of("TOOL_CALL_DELTA") if e["tool_call_id"] == cid)
             check(json.loads(args) == {"text": word}, f"{cid} arguments {args!r}")

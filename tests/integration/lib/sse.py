@@ -460,6 +460,11 @@ class ChatEnv:
         REPLY_START through REPLY_END, CUSTOM frames in between included)."""
         s.wait_frame(lambda e: e.get("type") == "REPLY_END" and e.get("reply_id") == reply_id,
                      timeout, f"REPLY_END of {reply_id}")
+        # The run persists and releases the session lock just after publishing
+        # REPLY_END (runtime 3.6 step 4): give it a moment before reads that expect
+        # the finished state.
+        if self.wait_status("idle", timeout=3.0) == "running":
+            raise AssertionError(f"session still running 3 s after REPLY_END of {reply_id}")
         frames = s.data_frames()
         start = next(i for i, f in enumerate(frames)
                      if f.type == "REPLY_START" and f.event.get("reply_id") == reply_id)

@@ -1,0 +1,275 @@
+#include "agent/react_agent.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
+#include <deque>
+
+#include "domain/message.hpp"
+
+namespace agentd::agent {
+namespace {
+
+namespace asio = boost::asio;
+
+/// A model that replays scripted responses and records what it was asked.
+class ScriptedModel final : public model::ChatModel {
+public:
+    std::deque<model::ModelResponse> script;
+    std::vector<model::ChatRequest> requests;
+    std::string name = "scripted";
+    const std::string& model_name() const override { return name; }
+    asio::awaitable<model::ModelResponse> call(const model::ChatRequest& request, const model::ChunkSink& on_chunk,
+                                               CancellationPtr cancel) override {
+        requests.push_back(request);
+        if (script.empty()) throw model::ModelError(500, true, "script exhausted");
+        auto r = script.front();
+        script.pop_front();
+        model::ModelChunk chunk;
+        for (const auto& b : r.content) {
+            const auto& o = b.as_object();
+            if (o.at("type") == "text") chunk.text += o.at("text").as_string();
+            if (o.at("type") == "tool_call")
+                chunk.tool_calls.push_back({std::string(o.at("id").as_string()), std::string(o.at("name").as_string()),
+                                            std::string(o.at("input").as_string())});
+        }
+        if (!request.structured_schema) on_chunk(chunk);
+        if (cancel && cancel->requested()) throw model::ModelInterrupted(r);
+        co_return r;
+    }
+};
+
+model::ModelResponse text(std::string t) {
+    model::ModelResponse r;
+    r.content.push_back(bj::object{{"type", "text"}, {"text", t}});
+    r.usage.input_tokens = 10;
+    r.usage.output_tokens = 2;
+    return r;
+}
+
+model::ModelResponse calls(std::vector<std::pair<std::string, std::string>> named) {
+    model::ModelResponse r;
+    for (auto& [id, tool] : named)
+        r.content.push_back(bj::object{{"type", "tool_call"}, {"id", id}, {"name", tool}, {"input", "{\"text\": \"x\"}"}});
+    return r;
+}
+
+class RecordingSink final : public ReplySink {
+public:
+    std::vector<bj::object> events;
+    int checkpoints = 0;
+    bool replaced = false;
+    void emit(const bj::object& event) override { events.push_back(event); }
+    asio::awaitable<void> checkpoint(std::vector<bj::object>&, bool replace_context) override {
+        ++checkpoints;
+        replaced = replaced || replace_context;
+        co_return;
+    }
+    std::vector<std::string> types() const {
+        std::vector<std::string> out;
+        for (const auto& e : events) out.emplace_back(e.at("type").as_string());
+        return out;
+    }
+};
+
+/// Echoes its text; `concurrent` tools record overlap.
+class EchoTool final : public Tool {
+public:
+    explicit EchoTool(std::string name, bool concurrent = false) : schema_{std::move(name), "echo", {}}, concurrent_(concurrent) {}
+    const model::ToolSchema& schema() const override { return schema_; }
+    bool concurrency_safe() const override { return concurrent_; }
+    int runs = 0;
+    asio::awaitable<ToolOutcome> run(const bj::object& input, ToolContext& ctx,
+                                     const std::function<void(const ToolChunk&)>& emit) override {
+        ++runs;
+        emit(ToolChunk{"echo", std::nullopt});
+        if (trigger_cancel && ctx.cancel) ctx.cancel->request();
+        co_return ToolOutcome{"success", bj::value("echo"), {}};
+    }
+    bool trigger_cancel = false;
+
+private:
+    model::ToolSchema schema_;
+    bool concurrent_;
+};
+
+struct Harness {
+    asio::io_context io;
+    ScriptedModel model;
+    Toolkit toolkit;
+    RecordingSink sink;
+    domain::SessionState state = domain::SessionState::fresh();
+    bj::array context;
+    CancellationPtr cancel = std::make_shared<Cancellation>();
+    AgentProfile profile;
+
+    Harness() { profile.name = "Friday"; }
+
+    void reply(const std::string& user_text) {
+        ReactAgent agent(profile, model, toolkit, "s1", state, context, sink, cancel);
+        bj::array inputs{domain::user_msg("user", std::string_view(user_text))};
+        std::exception_ptr error;
+        asio::co_spawn(asio::make_strand(io), agent.reply(inputs), [&](std::exception_ptr e) { error = e; });
+        io.run();
+        io.restart();
+        if (error) std::rethrow_exception(error);
+    }
+};
+
+TEST(ReactAgent, PlainTextReplyEventSequence) {
+    Harness h;
+    h.model.script.push_back(text("Hello there"));
+    h.reply("hi");
+    EXPECT_EQ(h.sink.types(), (std::vector<std::string>{"REPLY_START", "HINT_BLOCK", "MODEL_CALL_START",
+                                                        "TEXT_BLOCK_START", "TEXT_BLOCK_DELTA", "TEXT_BLOCK_END",
+                                                        "MODEL_CALL_END", "REPLY_END"}));
+    EXPECT_EQ(h.sink.events.back().at("finished_reason"), "completed");
+    ASSERT_EQ(h.context.size(), 2u);
+    const auto& reply = h.context[1].as_object();
+    EXPECT_EQ(reply.at("id"), h.state.reply_context.at("reply_id"));
+    EXPECT_EQ(reply.at("usage").at("input_tokens"), 10);
+    EXPECT_EQ(h.state.reply_context.at("cur_iter"), 1);
+    EXPECT_EQ(h.model.requests.at(0).messages.size(), 2u);  // the user message and the reply with its hint
+}
+
+TEST(ReactAgent, ToolRoundThenAnswerCountsTwoIterations) {
+    Harness h;
+    auto echo = std::make_shared<EchoTool>("echo");
+    h.toolkit.add(echo);
+    h.model.script.push_back(calls({{"c1", "echo"}}));
+    h.model.script.push_back(text("done"));
+    h.reply("go");
+    EXPECT_EQ(echo->runs, 1);
+    EXPECT_EQ(h.state.reply_context.at("cur_iter"), 2);
+    const auto& content = h.context.back().as_object().at("content").as_array();
+    const auto* call = domain::find_block(h.context.back().as_object(), "tool_call", "c1");
+    ASSERT_NE(call, nullptr);
+    EXPECT_EQ(call->at("state"), "finished");
+    const auto* result = domain::find_block(h.context.back().as_object(), "tool_result", "c1");
+    ASSERT_NE(result, nullptr);
+    EXPECT_EQ(result->at("state"), "success");
+    EXPECT_GE(content.size(), 4u);
+    // The second request carries the call and its result.
+    EXPECT_EQ(h.model.requests.size(), 2u);
+    EXPECT_GE(h.sink.checkpoints, 3);
+}
+
+TEST(ReactAgent, UnknownToolGivesAnErrorResultAndTheReplyGoesOn) {
+    Harness h;
+    h.model.script.push_back(calls({{"c1", "nope"}}));
+    h.model.script.push_back(text("sorry"));
+    h.reply("go");
+    const auto* result = domain::find_block(h.context.back().as_object(), "tool_result", "c1");
+    ASSERT_NE(result, nullptr);
+    EXPECT_EQ(result->at("state"), "error");
+    EXPECT_NE(std::string(result->at("output").as_string()).find("ToolNotFoundError"), std::string::npos);
+    EXPECT_EQ(h.sink.events.back().at("finished_reason"), "completed");
+}
+
+TEST(ReactAgent, IterationLimitEndsWithExceedMaxIters) {
+    Harness h;
+    h.profile.max_iters = 2;
+    h.toolkit.add(std::make_shared<EchoTool>("echo"));
+    for (int i = 0; i < 5; ++i) h.model.script.push_back(calls({{"c" + std::to_string(i), "echo"}}));
+    h.reply("loop");
+    auto types = h.sink.types();
+    ASSERT_GE(types.size(), 2u);
+    EXPECT_EQ(types[types.size() - 2], "EXCEED_MAX_ITERS");
+    EXPECT_EQ(h.sink.events.back().at("finished_reason"), "exceed_max_iters");
+    EXPECT_EQ(h.model.requests.size(), 2u);
+}
+
+TEST(ReactAgent, ConcurrentBatchRunsEveryCallAndKeepsResultsPaired) {
+    Harness h;
+    auto a = std::make_shared<EchoTool>("a", true);
+    auto b = std::make_shared<EchoTool>("b", true);
+    h.toolkit.add(a);
+    h.toolkit.add(b);
+    h.model.script.push_back(calls({{"c1", "a"}, {"c2", "b"}, {"c3", "a"}}));
+    h.model.script.push_back(text("ok"));
+    h.reply("parallel");
+    EXPECT_EQ(a->runs, 2);
+    EXPECT_EQ(b->runs, 1);
+    for (const char* id : {"c1", "c2", "c3"}) {
+        const auto* result = domain::find_block(h.context.back().as_object(), "tool_result", id);
+        ASSERT_NE(result, nullptr) << id;
+        EXPECT_EQ(result->at("state"), "success");
+    }
+}
+
+TEST(ReactAgent, InterruptClosesOpenCallsAndEndsInterrupted) {
+    Harness h;
+    auto echo = std::make_shared<EchoTool>("echo");
+    echo->trigger_cancel = true;  // the interrupt lands while the first call runs
+    h.toolkit.add(echo);
+    h.model.script.push_back(calls({{"c1", "echo"}, {"c2", "echo"}}));
+    h.reply("go");
+    EXPECT_EQ(h.sink.events.back().at("finished_reason"), "interrupted");
+    const auto* second = domain::find_block(h.context.back().as_object(), "tool_result", "c2");
+    ASSERT_NE(second, nullptr);
+    EXPECT_EQ(second->at("state"), "interrupted");
+    // No call is left without a result.
+    for (const auto* call : domain::tool_calls(h.context.back().as_object()))
+        EXPECT_NE(domain::find_block(h.context.back().as_object(), "tool_result", call->at("id").as_string()), nullptr);
+}
+
+TEST(ReactAgent, LargeToolResultsAreTruncatedInContextOnly) {
+    class BigTool final : public Tool {
+    public:
+        model::ToolSchema s{"big", "", {}};
+        const model::ToolSchema& schema() const override { return s; }
+        asio::awaitable<ToolOutcome> run(const bj::object&, ToolContext&,
+                                         const std::function<void(const ToolChunk&)>& emit) override {
+            std::string out(100000, 'z');
+            emit(ToolChunk{out, std::nullopt});
+            co_return ToolOutcome{"success", bj::value(out), {}};
+        }
+    };
+    Harness h;
+    h.profile.tool_result_limit = 100;
+    h.toolkit.add(std::make_shared<BigTool>());
+    h.model.script.push_back(calls({{"c1", "big"}}));
+    h.model.script.push_back(text("ok"));
+    h.reply("big");
+    const auto* result = domain::find_block(h.context.back().as_object(), "tool_result", "c1");
+    ASSERT_NE(result, nullptr);
+    std::string kept(result->at("output").as_array().at(0).at("text").as_string());
+    EXPECT_LT(kept.size(), 1000u);
+    EXPECT_NE(kept.find("<<<TRUNCATED>>>"), std::string::npos);
+    // The streamed delta carried everything.
+    std::size_t streamed = 0;
+    for (const auto& e : h.sink.events)
+        if (e.at("type") == "TOOL_RESULT_TEXT_DELTA") streamed += e.at("delta").as_string().size();
+    EXPECT_EQ(streamed, 100000u);
+}
+
+TEST(ReactAgent, CompactionSummarisesOldMessagesWhenTheWindowFills) {
+    Harness h;
+    h.profile.context_size = 2000;
+    h.profile.trigger_ratio = 0.5;
+    h.profile.reserve_ratio = 0.1;
+    h.profile.compression_prompt = "compress now";
+    h.profile.summary_template = "<system-info>{task_overview}|{next_steps}</system-info>";
+    h.profile.summary_schema = bj::object{{"type", "object"}};
+    for (int i = 0; i < 10; ++i) h.context.push_back(domain::user_msg("user", std::string_view(std::string(400, 'a' + i))));
+    model::ModelResponse summary;
+    summary.structured_output = bj::object{{"task_overview", "old work"}, {"next_steps", "continue"}};
+    h.model.script.push_back(summary);
+    h.model.script.push_back(text("fresh answer"));
+    h.reply("latest question");
+    ASSERT_GE(h.model.requests.size(), 2u);
+    EXPECT_TRUE(h.model.requests[0].structured_schema.has_value());
+    EXPECT_EQ(h.state.summary, "<system-info>old work|continue</system-info>");
+    EXPECT_LT(h.context.size(), 5u);
+    EXPECT_TRUE(h.sink.replaced);
+    // The answering request starts with the summary as a user message.
+    const auto& first = h.model.requests[1].messages.at(0).as_object();
+    EXPECT_EQ(first.at("role"), "user");
+    EXPECT_NE(bj::serialize(first).find("old work"), std::string::npos);
+    EXPECT_EQ(h.sink.events.back().at("finished_reason"), "completed");
+}
+
+}  // namespace
+}  // namespace agentd::agent
