@@ -87,6 +87,28 @@ public:
     virtual std::unique_ptr<Subscription> subscribe(const std::string& key,
                                                     boost::asio::any_io_executor executor) = 0;
 
+    // ---- small hashes (projections, registries) --------------------------------------
+    /// Sets `field` of hash `key`; a positive `ttl` (re)arms the hash's expiry.
+    /// Redis: HSET key field value (+ PEXPIRE key ttl) in one MULTI.
+    virtual void hash_set(const std::string& key, const std::string& field, const std::string& value,
+                          std::chrono::milliseconds ttl = std::chrono::milliseconds::zero()) = 0;
+    /// Redis: HGET key field.
+    virtual std::optional<std::string> hash_get(const std::string& key, const std::string& field) = 0;
+    /// Redis: HGETALL key.
+    virtual std::vector<std::pair<std::string, std::string>> hash_get_all(const std::string& key) = 0;
+    /// Removes one field, or the whole hash when `field` is empty. Redis: HDEL / DEL.
+    virtual void hash_delete(const std::string& key, const std::string& field = {}) = 0;
+
+    // ---- queues (inbox, run triggers) ------------------------------------------------
+    /// Appends to the queue's tail. Redis: RPUSH key payload.
+    virtual void queue_push(const std::string& key, const std::string& payload) = 0;
+    /// Takes the head, if any (each entry goes to exactly one consumer). Redis: LPOP key.
+    virtual std::optional<std::string> queue_pop(const std::string& key) = 0;
+    /// Takes everything queued, oldest first, atomically. Redis: MULTI LRANGE 0 -1; DEL; EXEC.
+    virtual std::vector<std::string> queue_drain(const std::string& key) = 0;
+    /// Redis: LLEN key.
+    virtual std::size_t queue_length(const std::string& key) = 0;
+
     // ---- broadcasts ---------------------------------------------------------------
     /// Fire-and-forget message to every subscriber of `channel` (no log).
     /// Redis: PUBLISH channel payload.

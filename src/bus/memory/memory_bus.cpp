@@ -252,6 +252,85 @@ std::unique_ptr<Subscription> MemoryBus::subscribe(const std::string& key, asio:
     });
 }
 
+MemoryBus::Hash* MemoryBus::live_hash_locked(const std::string& key) {
+    auto it = hashes_.find(key);
+    if (it == hashes_.end()) return nullptr;
+    if (it->second.expires && *it->second.expires <= Clock::now()) {
+        hashes_.erase(it);
+        return nullptr;
+    }
+    return &it->second;
+}
+
+void MemoryBus::hash_set(const std::string& key, const std::string& field, const std::string& value,
+                         std::chrono::milliseconds ttl) {
+    std::lock_guard lock(mutex_);
+    live_hash_locked(key);  // drops an expired predecessor
+    auto& h = hashes_[key];
+    h.fields[field] = value;
+    if (ttl.count() > 0) h.expires = Clock::now() + ttl;
+}
+
+std::optional<std::string> MemoryBus::hash_get(const std::string& key, const std::string& field) {
+    std::lock_guard lock(mutex_);
+    auto* h = live_hash_locked(key);
+    if (!h) return std::nullopt;
+    auto it = h->fields.find(field);
+    if (it == h->fields.end()) return std::nullopt;
+    return it->second;
+}
+
+std::vector<std::pair<std::string, std::string>> MemoryBus::hash_get_all(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    std::vector<std::pair<std::string, std::string>> out;
+    if (auto* h = live_hash_locked(key))
+        for (const auto& kv : h->fields) out.emplace_back(kv.first, kv.second);
+    return out;
+}
+
+void MemoryBus::hash_delete(const std::string& key, const std::string& field) {
+    std::lock_guard lock(mutex_);
+    if (field.empty()) {
+        hashes_.erase(key);
+        return;
+    }
+    if (auto* h = live_hash_locked(key)) {
+        h->fields.erase(field);
+        if (h->fields.empty()) hashes_.erase(key);
+    }
+}
+
+void MemoryBus::queue_push(const std::string& key, const std::string& payload) {
+    std::lock_guard lock(mutex_);
+    queues_[key].push_back(payload);
+}
+
+std::optional<std::string> MemoryBus::queue_pop(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    auto it = queues_.find(key);
+    if (it == queues_.end() || it->second.empty()) return std::nullopt;
+    std::string out = std::move(it->second.front());
+    it->second.pop_front();
+    if (it->second.empty()) queues_.erase(it);
+    return out;
+}
+
+std::vector<std::string> MemoryBus::queue_drain(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> out;
+    auto it = queues_.find(key);
+    if (it == queues_.end()) return out;
+    out.assign(std::make_move_iterator(it->second.begin()), std::make_move_iterator(it->second.end()));
+    queues_.erase(it);
+    return out;
+}
+
+std::size_t MemoryBus::queue_length(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    auto it = queues_.find(key);
+    return it == queues_.end() ? 0 : it->second.size();
+}
+
 void MemoryBus::broadcast(const std::string& channel, const std::string& payload) {
     std::lock_guard lock(mutex_);
     deliver_locked(channel, LogEntry{EntryId{0, 0}, payload});

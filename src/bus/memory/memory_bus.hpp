@@ -29,6 +29,17 @@ public:
     void delete_log(const std::string& key) override;
     std::unique_ptr<Subscription> subscribe(const std::string& key, boost::asio::any_io_executor executor) override;
 
+    void hash_set(const std::string& key, const std::string& field, const std::string& value,
+                  std::chrono::milliseconds ttl = std::chrono::milliseconds::zero()) override;
+    std::optional<std::string> hash_get(const std::string& key, const std::string& field) override;
+    std::vector<std::pair<std::string, std::string>> hash_get_all(const std::string& key) override;
+    void hash_delete(const std::string& key, const std::string& field = {}) override;
+
+    void queue_push(const std::string& key, const std::string& payload) override;
+    std::optional<std::string> queue_pop(const std::string& key) override;
+    std::vector<std::string> queue_drain(const std::string& key) override;
+    std::size_t queue_length(const std::string& key) override;
+
     void broadcast(const std::string& channel, const std::string& payload) override;
     bool healthy() override { return true; }
 
@@ -59,6 +70,14 @@ private:
     mutable std::unordered_map<std::string, Lock> locks_;
     std::unordered_map<std::string, Log> logs_;
     std::unordered_map<std::string, std::vector<std::shared_ptr<Subscriber>>> subscribers_;
+    struct Hash {
+        std::map<std::string, std::string> fields;
+        std::optional<Clock::time_point> expires;
+    };
+    std::unordered_map<std::string, Hash> hashes_;
+    std::unordered_map<std::string, std::deque<std::string>> queues_;
+    /// The hash, or null when absent or expired (then dropped). Caller holds mutex_.
+    Hash* live_hash_locked(const std::string& key);
     std::uint64_t next_entry_ = 0;
     Clock::time_point next_sweep_{};
     mutable std::atomic<std::uint64_t> generation_{0};
