@@ -62,7 +62,9 @@ AGENTD_PID=""; AGENTD_URL=""
 start_agentd() {  # $1: log name
     local pf="$WORK/agentd.port" log="$WORK/$1.log" port="" i
     rm -f "$pf"
-    bench_start "$log" "$BIN" serve --host 127.0.0.1 --port 0 --data-dir "$DATA" --port-file "$pf"
+    # Like nginx here (access_log off), agentd runs without its per-request log line.
+    AGENTD_ACCESS_LOG="${AGENTD_ACCESS_LOG:-false}" \
+        bench_start "$log" "$BIN" serve --host 127.0.0.1 --port 0 --data-dir "$DATA" --port-file "$pf"
     AGENTD_PID="$BENCH_LAST_PID"
     for ((i = 0; i < 300; i++)); do
         if [ -s "$pf" ]; then

@@ -26,7 +26,15 @@ std::vector<std::string> split_path(std::string_view path) {
 }
 
 void Router::add(Route route) {
-    compiled_.push_back(Compiled{split_path(route.pattern)});
+    Compiled compiled{split_path(route.pattern)};
+    bool is_static = route.pattern.find('{') == std::string::npos;
+    if (is_static) {
+        bool shadowed = false;
+        for (std::size_t i = 0; i < routes_.size(); ++i)
+            if (routes_[i].method == route.method && match(compiled_[i], compiled.segments, nullptr)) shadowed = true;
+        if (!shadowed) static_routes_.emplace(route.method + " " + route.pattern, routes_.size());
+    }
+    compiled_.push_back(std::move(compiled));
     routes_.push_back(std::move(route));
 }
 
@@ -90,6 +98,18 @@ Router::Resolution Router::resolve(const Request& req) const {
     if (auto pf = preflight(req)) {
         res.immediate = std::move(*pf);
         return res;
+    }
+    {
+        std::string key;
+        key.reserve(req.method.size() + 1 + req.path.size());
+        key += req.method == "HEAD" ? std::string("GET") : req.method;
+        key += ' ';
+        key += req.path;
+        auto it = static_routes_.find(key);
+        if (it != static_routes_.end()) {
+            res.route = &routes_[it->second];
+            return res;
+        }
     }
     auto parts = split_path(req.path);
     std::set<std::string> allowed;

@@ -5,6 +5,7 @@
 #include <boost/json/object.hpp>
 #include <functional>
 #include <map>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -100,6 +101,9 @@ private:
 
     std::vector<Route> routes_;
     std::vector<Compiled> compiled_;
+    /// "METHOD path" -> route index, for parameterless routes that no earlier route
+    /// shadows: the common requests skip the scan below.
+    std::unordered_map<std::string, std::size_t> static_routes_;
     CorsPolicy cors_;
 };
 
