@@ -33,8 +33,10 @@ test-asan: deps $(ASAN_BUILD)/CMakeCache.txt
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure
 
-bench: build
+bench: deps $(BUILD)/CMakeCache.txt
 	@scripts/install-deps.sh bench
+	cmake -S . -B $(BUILD) -DAGENTD_BUILD_BENCH=ON
+	cmake --build $(BUILD) -j $(JOBS) --target agentd agentd_runtime_bench
 	bench/run.sh $(BUILD)/agentd
 
 fmt:

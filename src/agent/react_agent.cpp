@@ -10,6 +10,7 @@
 #include "common/clock.hpp"
 #include "common/ids.hpp"
 #include "common/json.hpp"
+#include "common/json_access.hpp"
 #include "domain/event.hpp"
 #include "domain/message.hpp"
 
@@ -21,12 +22,6 @@ namespace {
 
 constexpr std::string_view kInterruptedToolText =
     "<system-reminder>The tool call has been interrupted by the user.</system-reminder>";
-
-std::string_view str_of(const bj::object& o, std::string_view key) {
-    auto it = o.find(key);
-    return (it != o.end() && it->value().is_string()) ? std::string_view(it->value().get_string())
-                                                      : std::string_view();
-}
 
 domain::Usage to_domain(const model::Usage& u) {
     domain::Usage d;
@@ -41,14 +36,14 @@ domain::Usage to_domain(const model::Usage& u) {
 std::optional<bj::object> context_block(const bj::value& v) {
     if (!v.is_object()) return std::nullopt;
     const auto& b = v.get_object();
-    auto type = str_of(b, "type");
-    if (type == "text") return domain::text_block(str_of(b, "text"));
+    auto type = json::str_at(b, "type");
+    if (type == "text") return domain::text_block(json::str_at(b, "text"));
     if (type == "tool_call") {
-        auto input = b.contains("input") && b.at("input").is_string() ? str_of(b, "input") : std::string_view("{}");
-        return domain::tool_call_block(str_of(b, "id"), str_of(b, "name"), input);
+        auto input = b.contains("input") && b.at("input").is_string() ? json::str_at(b, "input") : std::string_view("{}");
+        return domain::tool_call_block(json::str_at(b, "id"), json::str_at(b, "name"), input);
     }
     if (type == "thinking") {
-        bj::object out = domain::thinking_block(str_of(b, "thinking"));
+        bj::object out = domain::thinking_block(json::str_at(b, "thinking"));
         for (const auto& kv : b)  // provider extras (signatures) ride along
             if (!out.contains(kv.key())) out[kv.key()] = kv.value();
         return out;
@@ -56,7 +51,7 @@ std::optional<bj::object> context_block(const bj::value& v) {
     if (type == "data") {
         // Audio produced by the model is streamed but not kept in context (spec §2.5).
         if (b.contains("source") && b.at("source").is_object()) {
-            auto media = str_of(b.at("source").get_object(), "media_type");
+            auto media = json::str_at(b.at("source").get_object(), "media_type");
             if (media.rfind("audio/", 0) == 0) return std::nullopt;
         }
         return b;
@@ -162,7 +157,7 @@ void ReactAgent::set_cur_iter(std::int64_t v) { state_.reply_context["cur_iter"]
 bool ReactAgent::has_reply_message() const {
     if (context_.empty() || !context_.back().is_object()) return false;
     const auto& m = context_.back().get_object();
-    return str_of(m, "role") == "assistant" && str_of(m, "id") == reply_id_ && str_of(m, "name") == profile_.name;
+    return json::str_at(m, "role") == "assistant" && json::str_at(m, "id") == reply_id_ && json::str_at(m, "name") == profile_.name;
 }
 
 bj::object& ReactAgent::reply_message() {
@@ -186,11 +181,11 @@ std::vector<bj::object*> ReactAgent::unfinished_calls() {
     auto& msg = context_.back().get_object();
     auto& content = domain::content_of(msg);
     for (auto& b : content) {
-        if (!b.is_object() || str_of(b.get_object(), "type") != "tool_call") continue;
-        auto id = str_of(b.get_object(), "id");
+        if (!b.is_object() || json::str_at(b.get_object(), "type") != "tool_call") continue;
+        auto id = json::str_at(b.get_object(), "id");
         bool has_result = false;
         for (const auto& r : content)
-            if (r.is_object() && str_of(r.get_object(), "type") == "tool_result" && str_of(r.get_object(), "id") == id)
+            if (r.is_object() && json::str_at(r.get_object(), "type") == "tool_result" && json::str_at(r.get_object(), "id") == id)
                 has_result = true;
         if (!has_result) out.push_back(&b.get_object());
     }
@@ -231,8 +226,8 @@ void ReactAgent::maybe_inject_runtime_state() {
         for (const auto& b : msg.at("content").get_array()) {
             if (!b.is_object()) continue;
             const auto& blk = b.get_object();
-            if (str_of(blk, "type") != "hint" || str_of(blk, "source") != kRuntimeStateSource) continue;
-            auto text = str_of(blk, "hint");
+            if (json::str_at(blk, "type") != "hint" || json::str_at(blk, "source") != kRuntimeStateSource) continue;
+            auto text = json::str_at(blk, "hint");
             auto start = text.find("<current-time>");
             auto end = text.find("</current-time>");
             if (start == std::string_view::npos || end == std::string_view::npos) continue;
@@ -247,7 +242,7 @@ void ReactAgent::maybe_inject_runtime_state() {
     auto event = ev::hint_block(reply_id_, block_id, bj::value(hint), bj::value(kRuntimeStateSource));
     domain::BlockStamp stamp;
     stamp.id = block_id;
-    stamp.created_at = std::string(str_of(event, "created_at"));
+    stamp.created_at = std::string(json::str_at(event, "created_at"));
     append_blocks(bj::array{domain::hint_block(bj::value(hint), bj::value(kRuntimeStateSource), stamp)});
     sink_.emit(event);
 }
@@ -393,7 +388,7 @@ boost::asio::awaitable<bool> ReactAgent::reasoning() {
     for (const auto& b : response.content) {
         auto block = context_block(b);
         if (!block) continue;
-        auto type = str_of(*block, "type");
+        auto type = json::str_at(*block, "type");
         if (type == "tool_call") has_tool_call = true;
         if (type != "thinking") has_visible = true;
         blocks.push_back(std::move(*block));
@@ -417,8 +412,8 @@ boost::asio::awaitable<void> ReactAgent::acting() {
     };
     std::vector<Batch> batches;
     for (auto* call : unfinished_calls()) {
-        std::string id(str_of(*call, "id"));
-        Tool* tool = toolkit_.find(std::string(str_of(*call, "name")));
+        std::string id(json::str_at(*call, "id"));
+        Tool* tool = toolkit_.find(std::string(json::str_at(*call, "name")));
         bool concurrent = !tool || tool->concurrency_safe();
         if (batches.empty() || batches.back().concurrent != concurrent) batches.push_back(Batch{concurrent, {}});
         batches.back().ids.push_back(std::move(id));
@@ -466,8 +461,8 @@ boost::asio::awaitable<void> ReactAgent::run_concurrently(const std::vector<std:
 boost::asio::awaitable<void> ReactAgent::run_tool(std::string id) {
     std::string name, input_text;
     if (auto* call = domain::find_block(reply_message(), "tool_call", id)) {
-        name = std::string(str_of(*call, "name"));
-        input_text = std::string(str_of(*call, "input"));
+        name = std::string(json::str_at(*call, "name"));
+        input_text = std::string(json::str_at(*call, "input"));
     }
     auto find_call = [&]() -> bj::object* {
         return domain::find_block(reply_message(), "tool_call", id);
@@ -506,11 +501,11 @@ boost::asio::awaitable<void> ReactAgent::run_tool(std::string id) {
             if (!chunk.text.empty()) sink_.emit(ev::tool_result_text_delta(reply_id_, id, chunk.text));
             if (chunk.data_source) {
                 const auto& src = *chunk.data_source;
-                std::string media(str_of(src, "media_type"));
-                if (str_of(src, "type") == "url")
-                    sink_.emit(ev::tool_result_data_delta(reply_id_, id, media, std::nullopt, std::string(str_of(src, "url"))));
+                std::string media(json::str_at(src, "media_type"));
+                if (json::str_at(src, "type") == "url")
+                    sink_.emit(ev::tool_result_data_delta(reply_id_, id, media, std::nullopt, std::string(json::str_at(src, "url"))));
                 else
-                    sink_.emit(ev::tool_result_data_delta(reply_id_, id, media, std::string(str_of(src, "data")), std::nullopt));
+                    sink_.emit(ev::tool_result_data_delta(reply_id_, id, media, std::string(json::str_at(src, "data")), std::nullopt));
             }
     };
     const bj::object& tool_input = parsed.value->get_object();
@@ -540,8 +535,8 @@ boost::asio::awaitable<void> ReactAgent::close_interrupted() {
     };
     std::vector<Open> open;
     for (auto* call : unfinished_calls())
-        open.push_back({std::string(str_of(*call, "id")), std::string(str_of(*call, "name")),
-                        std::string(str_of(*call, "state"))});
+        open.push_back({std::string(json::str_at(*call, "id")), std::string(json::str_at(*call, "name")),
+                        std::string(json::str_at(*call, "state"))});
     for (const auto& call : open) {
         if (call.state != "allowed" && call.state != "submitted")
             sink_.emit(ev::tool_result_start(reply_id_, call.id, call.name));

@@ -5,12 +5,6 @@
 
 namespace agentd::model {
 
-std::string_view str_at(const bj::object& o, std::string_view key) {
-    auto it = o.find(key);
-    if (it == o.end() || !it->value().is_string()) return {};
-    const auto& s = it->value().get_string();
-    return {s.data(), s.size()};
-}
 
 std::vector<const bj::object*> history_of(const ChatRequest& request, bj::object& system_storage) {
     std::vector<const bj::object*> out;

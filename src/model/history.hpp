@@ -4,6 +4,8 @@
 // formatting every provider shares: the system turn, tool-result text with
 // media promotion (spec/models.md §5.4), and the short ids of promoted media.
 #include <boost/json.hpp>
+
+#include "common/json_access.hpp"
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,8 +16,7 @@
 
 namespace agentd::model {
 
-/// The string at `key`, or "" when absent or not a string.
-std::string_view str_at(const bj::object& o, std::string_view key);
+using json::str_at;
 
 /// The messages a formatter sees: a system Msg carrying `system_prompt` (when
 /// not empty) followed by the request's messages.

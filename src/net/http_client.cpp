@@ -1,5 +1,8 @@
 #include "net/http_client.hpp"
 
+#include <map>
+#include <mutex>
+
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
@@ -456,10 +459,44 @@ private:
 
 }  // namespace
 
+namespace {
+
+/// TLS client contexts are costly to build (loading the system CA store takes tens of
+/// milliseconds), so there is one per process and extra-CA file, built on first use
+/// and read-only afterwards; every exchange of every client shares it.
+std::shared_ptr<ssl::context> shared_tls_context(const std::string& extra_ca_file) {
+    static std::mutex mutex;  // guards cache
+    static std::map<std::string, std::shared_ptr<ssl::context>> cache;
+    std::lock_guard lock(mutex);
+    auto& slot = cache[extra_ca_file];
+    if (slot) return slot;
+    auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
+    ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                     ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    // The system store (OpenSSL also honours SSL_CERT_FILE / SSL_CERT_DIR here).
+    beast::error_code ec;
+    ctx->set_default_verify_paths(ec);
+    if (!extra_ca_file.empty()) {
+        ctx->load_verify_file(extra_ca_file, ec);
+        if (ec)
+            throw TransportError(Kind::kTls, "cannot load extra CA file " + extra_ca_file + ": " + ec.message());
+    }
+    ctx->set_verify_mode(ssl::verify_peer);
+    slot = ctx;
+    return slot;
+}
+
+/// The context plain-http exchanges carry but never use.
+ssl::context& unused_tls_context() {
+    static ssl::context ctx(ssl::context::tls_client);
+    return ctx;
+}
+
+}  // namespace
+
 struct HttpClient::Impl {
     asio::any_io_executor executor;
-    ssl::context tls{
-        ssl::context::tls_client};  // read-only after construction; shared by all exchanges
+    std::string extra_ca_file;
 };
 
 HttpClientOptions HttpClientOptions::from_env() {
@@ -474,19 +511,9 @@ HttpClient::HttpClient(asio::any_io_executor executor)
 HttpClient::HttpClient(asio::any_io_executor executor, HttpClientOptions options)
     : impl_(std::make_unique<Impl>()) {
     impl_->executor = std::move(executor);
-    auto& ctx = impl_->tls;
-    ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                    ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-    // The system store (OpenSSL also honours SSL_CERT_FILE / SSL_CERT_DIR here).
-    beast::error_code ec;
-    ctx.set_default_verify_paths(ec);
-    if (!options.extra_ca_file.empty()) {
-        ctx.load_verify_file(options.extra_ca_file, ec);
-        if (ec)
-            throw TransportError(Kind::kTls, "cannot load extra CA file " + options.extra_ca_file +
-                                                 ": " + ec.message());
-    }
-    ctx.set_verify_mode(ssl::verify_peer);
+    impl_->extra_ca_file = options.extra_ca_file;
+    // A bad extra CA file is reported now, not at the first https call.
+    if (!options.extra_ca_file.empty()) shared_tls_context(options.extra_ca_file);
 }
 
 HttpClient::~HttpClient() = default;
@@ -510,7 +537,9 @@ awaitable<void> HttpClient::stream(const HttpRequest& req,
 
     // Every I/O object of the exchange lives on one strand, which the cancellation
     // callback posts to: a close never races a completion on another io thread.
-    ExchangeRunner runner(impl_->tls, req, *target, proxy, on_head, on_data, cancel);
+    std::shared_ptr<ssl::context> tls;
+    if (target->scheme == "https") tls = shared_tls_context(impl_->extra_ca_file);
+    ExchangeRunner runner(tls ? *tls : unused_tls_context(), req, *target, proxy, on_head, on_data, cancel);
     try {
         co_await asio::co_spawn(asio::make_strand(impl_->executor), runner.run(),
                                 asio::use_awaitable);

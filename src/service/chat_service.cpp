@@ -12,6 +12,7 @@
 #include "common/error.hpp"
 #include "common/ids.hpp"
 #include "common/json.hpp"
+#include "common/json_access.hpp"
 #include "domain/event.hpp"
 #include "domain/message.hpp"
 #include "domain/reply_builder.hpp"
@@ -26,12 +27,6 @@ namespace asio = boost::asio;
 namespace ev = domain::event;
 
 namespace {
-
-std::string_view str_of(const bj::object& o, std::string_view key) {
-    auto it = o.find(key);
-    return (it != o.end() && it->value().is_string()) ? std::string_view(it->value().get_string())
-                                                      : std::string_view();
-}
 
 const char* message_for(std::string_view type) {
     if (type == "authentication") return "Authentication failed \u2014 check the model's API key / credential.";
@@ -61,15 +56,15 @@ std::string type_for_status(int status) {
 std::optional<bj::object> repair_context_tail(bj::array& context) {
     if (context.empty() || !context.back().is_object()) return std::nullopt;
     auto& msg = context.back().get_object();
-    if (str_of(msg, "role") != "assistant") return std::nullopt;
+    if (json::str_at(msg, "role") != "assistant") return std::nullopt;
     auto& content = domain::content_of(msg);
     std::vector<std::pair<std::string, std::string>> open;
     for (const auto& b : content) {
-        if (!b.is_object() || str_of(b.get_object(), "type") != "tool_call") continue;
-        auto state = str_of(b.get_object(), "state");
+        if (!b.is_object() || json::str_at(b.get_object(), "type") != "tool_call") continue;
+        auto state = json::str_at(b.get_object(), "state");
         if (state == "asking" || state == "submitted") return std::nullopt;  // parked: legitimately open
-        std::string id(str_of(b.get_object(), "id"));
-        if (!domain::find_block(msg, "tool_result", id)) open.emplace_back(id, std::string(str_of(b.get_object(), "name")));
+        std::string id(json::str_at(b.get_object(), "id"));
+        if (!domain::find_block(msg, "tool_result", id)) open.emplace_back(id, std::string(json::str_at(b.get_object(), "name")));
     }
     if (open.empty()) return std::nullopt;
     constexpr std::string_view kText =
@@ -218,7 +213,7 @@ bj::object ChatService::start(const std::string& user_id, const domain::ChatRequ
     };
     ctx->chat_credential = credential_of(chat_cfg);
     {
-        std::string type(str_of(ctx->chat_credential, "type"));
+        std::string type(json::str_at(ctx->chat_credential, "type"));
         std::string model_name(chat_cfg.at("model").as_string());
         ctx->context_size = model::catalogued_context_size(type, model_name).value_or(model::default_context_size(type));
     }
@@ -246,9 +241,9 @@ bj::object ChatService::start(const std::string& user_id, const domain::ChatRequ
         }
         // A reply left without REPLY_END by a crash is marked interrupted in the log.
         if (auto last = storage_.get_message(user_id, request.session_id,
-                                             std::string(str_of(ctx->session.state.reply_context, "reply_id")))) {
+                                             std::string(json::str_at(ctx->session.state.reply_context, "reply_id")))) {
             if (last->contains("finished_reason") && last->at("finished_reason").is_null() &&
-                domain::awaiting_tool_calls(*last).empty() && str_of(*last, "role") == "assistant") {
+                domain::awaiting_tool_calls(*last).empty() && json::str_at(*last, "role") == "assistant") {
                 (*last)["finished_reason"] = "interrupted";
                 (*last)["finished_at"] = (*last)["created_at"];
                 recovery.log_upserts.push_back(*last);
@@ -312,21 +307,21 @@ asio::awaitable<void> ChatService::run(std::shared_ptr<RunContext> ctx) {
             agent::Toolkit toolkit;
             if (tools_) tools_(toolkit);
             agent::AgentProfile profile;
-            profile.name = std::string(str_of(ctx->agent.data, "name"));
-            profile.system_prompt = std::string(str_of(ctx->agent.data, "system_prompt")) +
+            profile.name = std::string(json::str_at(ctx->agent.data, "name"));
+            profile.system_prompt = std::string(json::str_at(ctx->agent.data, "system_prompt")) +
                                     "\n\n<system-notification>You are working in the session with id=" +
                                     ctx->session_id + ".</system-notification>";
             const auto& react = ctx->agent.data.at("react_config").as_object();
             if (react.contains("max_iters") && react.at("max_iters").is_int64())
                 profile.max_iters = react.at("max_iters").as_int64();
-            profile.interruption_message = std::string(str_of(react, "interruption_message"));
+            profile.interruption_message = std::string(json::str_at(react, "interruption_message"));
             const auto& context_cfg = ctx->agent.data.at("context_config").as_object();
             if (context_cfg.contains("tool_result_limit") && context_cfg.at("tool_result_limit").is_int64())
                 profile.tool_result_limit = context_cfg.at("tool_result_limit").as_int64();
             profile.trigger_ratio = context_cfg.at("trigger_ratio").to_number<double>();
             profile.reserve_ratio = context_cfg.at("reserve_ratio").to_number<double>();
-            profile.compression_prompt = std::string(str_of(context_cfg, "compression_prompt"));
-            profile.summary_template = std::string(str_of(context_cfg, "summary_template"));
+            profile.compression_prompt = std::string(json::str_at(context_cfg, "compression_prompt"));
+            profile.summary_template = std::string(json::str_at(context_cfg, "summary_template"));
             if (context_cfg.contains("summary_schema") && context_cfg.at("summary_schema").is_object())
                 profile.summary_schema = context_cfg.at("summary_schema").as_object();
             profile.context_size = ctx->context_size;
@@ -341,7 +336,7 @@ asio::awaitable<void> ChatService::run(std::shared_ptr<RunContext> ctx) {
             }
             if (failure) {
                 auto error = classify_error(failure, false);
-                if (!ctx->reply_log || str_of(*ctx->reply_log, "finished_reason").empty())
+                if (!ctx->reply_log || json::str_at(*ctx->reply_log, "finished_reason").empty())
                     ctx->emit(ev::reply_end(ctx->session_id, agent.reply_id(), "error", error));
                 std::vector<bj::object> nothing;
                 co_await ctx->checkpoint(nothing, false);

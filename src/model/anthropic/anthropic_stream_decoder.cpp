@@ -1,3 +1,4 @@
+#include "common/json_access.hpp"
 #include "model/anthropic/anthropic_stream_decoder.hpp"
 
 #include "model/history.hpp"
@@ -5,22 +6,9 @@
 
 namespace agentd::model::anthropic {
 
-namespace {
+using json::int_at;
+using json::object_at;
 
-std::int64_t int_at(const bj::object& o, std::string_view key) {
-    auto it = o.find(key);
-    if (it == o.end()) return 0;
-    if (it->value().is_int64()) return it->value().get_int64();
-    if (it->value().is_uint64()) return static_cast<std::int64_t>(it->value().get_uint64());
-    return 0;
-}
-
-const bj::object* object_at(const bj::object& o, std::string_view key) {
-    auto it = o.find(key);
-    return it != o.end() && it->value().is_object() ? &it->value().get_object() : nullptr;
-}
-
-}  // namespace
 
 std::vector<ModelChunk> AnthropicStreamDecoder::feed(std::string_view payload) {
     std::vector<ModelChunk> out;

@@ -1,3 +1,4 @@
+#include "common/json_access.hpp"
 #include "model/gemini/gemini_stream_decoder.hpp"
 
 #include "common/ids.hpp"
@@ -7,6 +8,8 @@
 
 namespace agentd::model::gemini {
 
+using json::object_at;
+
 namespace {
 
 std::optional<std::int64_t> opt_int(const bj::object& o, std::string_view key) {
@@ -15,11 +18,6 @@ std::optional<std::int64_t> opt_int(const bj::object& o, std::string_view key) {
     if (it->value().is_int64()) return it->value().get_int64();
     if (it->value().is_uint64()) return static_cast<std::int64_t>(it->value().get_uint64());
     return std::nullopt;
-}
-
-const bj::object* object_at(const bj::object& o, std::string_view key) {
-    auto it = o.find(key);
-    return it != o.end() && it->value().is_object() ? &it->value().get_object() : nullptr;
 }
 
 }  // namespace

@@ -1,3 +1,4 @@
+#include "common/json_access.hpp"
 #include "model/ollama/ollama_stream_decoder.hpp"
 
 #include "common/json.hpp"
@@ -6,15 +7,8 @@
 
 namespace agentd::model::ollama {
 
-namespace {
-std::int64_t int_at(const bj::object& o, std::string_view key) {
-    auto it = o.find(key);
-    if (it == o.end()) return 0;
-    if (it->value().is_int64()) return it->value().get_int64();
-    if (it->value().is_uint64()) return static_cast<std::int64_t>(it->value().get_uint64());
-    return 0;
-}
-}  // namespace
+using json::int_at;
+
 
 std::vector<ModelChunk> OllamaStreamDecoder::feed(std::string_view line) {
     std::vector<ModelChunk> out;
