@@ -212,8 +212,13 @@ def test_input_persisted_before_the_run_answers(srv):
         env.script([{"text": "Late answer.", "first_byte_delay_ms": 1500}])
         s = env.start("Store me first")
         page = env.messages()
-        same([user_msg_pattern("Store me first")], page["messages"],
+        # The user's message is stored before the run; the reply may already be there
+        # too, unfinished, because every step (REPLY_START included) is persisted.
+        same([user_msg_pattern("Store me first")], page["messages"][:1],
              "the message log right after POST /chat/ (provider still silent)")
+        for m in page["messages"][1:]:
+            check(m["role"] == "assistant" and m["finished_reason"] is None,
+                  f"unexpected message while the provider is silent: {m}")
         check(page["is_running"] is True, f"is_running {page['is_running']} during the run")
         check(env.status() == "running", f"status during the run: {env.status()}")
         rid = env.wait_reply_start(s)
