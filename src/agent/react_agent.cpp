@@ -218,8 +218,12 @@ void ReactAgent::maybe_inject_runtime_state() {
     // context carries one from the last half hour.
     constexpr std::int64_t kIntervalUs = 30LL * 60 * 1000000;
     std::int64_t now = clock::now_us();
-    std::optional<std::int64_t> last;
-    for (const auto& m : context_) {
+    // Only messages not scanned before are read: the scan is incremental, so a long
+    // conversation does not cost a full pass per step.
+    std::optional<std::int64_t> last = last_injection_us_;
+    if (injection_scan_from_ > context_.size()) injection_scan_from_ = 0;  // compaction rewrote it
+    for (std::size_t i = injection_scan_from_; i < context_.size(); ++i) {
+        const auto& m = context_[i];
         if (!m.is_object()) continue;
         const auto& msg = m.get_object();
         if (!msg.contains("content") || !msg.at("content").is_array()) continue;
@@ -236,6 +240,9 @@ void ReactAgent::maybe_inject_runtime_state() {
             if (strptime(stamp.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) last = static_cast<std::int64_t>(timegm(&tm)) * 1000000;
         }
     }
+    // The tail (the reply in progress) keeps changing: rescan it next time.
+    injection_scan_from_ = context_.empty() ? 0 : context_.size() - 1;
+    last_injection_us_ = last;
     if (last && now - *last >= 0 && now - *last <= kIntervalUs) return;
     std::string hint = runtime_state_hint(now);
     std::string block_id = new_id();
@@ -244,6 +251,7 @@ void ReactAgent::maybe_inject_runtime_state() {
     stamp.id = block_id;
     stamp.created_at = std::string(json::str_at(event, "created_at"));
     append_blocks(bj::array{domain::hint_block(bj::value(hint), bj::value(kRuntimeStateSource), stamp)});
+    last_injection_us_ = now - now % 1000000;
     sink_.emit(event);
 }
 
@@ -292,14 +300,17 @@ boost::asio::awaitable<void> ReactAgent::loop() {
 boost::asio::awaitable<void> ReactAgent::maybe_compact() {
     if (profile_.context_size <= 0 || profile_.summary_schema.empty()) co_return;
     const auto base = estimate_tokens(bj::value(profile_.system_prompt)) + estimate_tokens(state_.summary);
-    std::vector<std::int64_t> cost;
+    // Messages before the tail do not change: their tokens are counted once and kept.
+    if (token_cache_.size() > context_.size()) token_cache_.clear();  // compaction rewrote it
+    while (token_cache_.size() + 1 < context_.size()) token_cache_.push_back(estimate_tokens(context_[token_cache_.size()]));
+    if (token_cache_.size() == context_.size() && !token_cache_.empty()) token_cache_.pop_back();  // the tail changed
     std::int64_t total = base;
-    for (const auto& m : context_) {
-        cost.push_back(estimate_tokens(m));
-        total += cost.back();
-    }
+    for (auto c : token_cache_) total += c;
+    if (!context_.empty()) total += estimate_tokens(context_.back());
     const auto threshold = static_cast<std::int64_t>(profile_.trigger_ratio * static_cast<double>(profile_.context_size));
     if (total < threshold || context_.size() < 2) co_return;
+    std::vector<std::int64_t> cost(token_cache_.begin(), token_cache_.end());
+    cost.push_back(estimate_tokens(context_.back()));
 
     // Keep the newest messages worth `reserve` tokens (always the reply in
     // progress, the tail); everything older is summarised.
@@ -348,6 +359,8 @@ boost::asio::awaitable<void> ReactAgent::maybe_compact() {
     for (std::size_t i = split; i < context_.size(); ++i) rest.push_back(std::move(context_[i]));
     context_ = std::move(rest);
     context_replaced_ = true;
+    token_cache_.clear();
+    injection_scan_from_ = 0;
     co_await checkpoint();
 }
 
@@ -364,7 +377,7 @@ boost::asio::awaitable<bool> ReactAgent::reasoning() {
                                                        : state_.summary.get_array();
         request.messages.push_back(domain::user_msg("user", content));
     }
-    for (const auto& m : context_) request.messages.push_back(m);
+    request.context = &context_;  // by reference: the call never outlives this step
     request.tools = toolkit_.schemas();
 
     ChunkEvents events(sink_, reply_id_);

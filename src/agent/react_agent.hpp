@@ -9,6 +9,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/json.hpp>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -99,6 +100,9 @@ private:
     std::size_t context_mark_;  ///< context size at the last checkpoint
     bool dirty_ = false;        ///< the tail (reply) message changed since the last checkpoint
     bool context_replaced_ = false;  ///< compaction rewrote the context since the last checkpoint
+    std::vector<std::int64_t> token_cache_;  ///< estimated tokens of context messages before the tail
+    std::size_t injection_scan_from_ = 0;    ///< first context index the injection scan has not read
+    std::optional<std::int64_t> last_injection_us_;  ///< newest runtime-state time seen in context
 };
 
 /// The hint text of the runtime-state injection (current time in UTC).

@@ -131,7 +131,10 @@ TEST(ReactAgent, PlainTextReplyEventSequence) {
     EXPECT_EQ(reply.at("id"), h.state.reply_context.at("reply_id"));
     EXPECT_EQ(reply.at("usage").at("input_tokens"), 10);
     EXPECT_EQ(h.state.reply_context.at("cur_iter"), 1);
-    EXPECT_EQ(h.model.requests.at(0).messages.size(), 2u);  // the user message and the reply with its hint
+    // The conversation goes by reference (no copy per call): the user message and the reply.
+    ASSERT_NE(h.model.requests.at(0).context, nullptr);
+    EXPECT_EQ(h.model.requests.at(0).context, &h.context);
+    EXPECT_TRUE(h.model.requests.at(0).messages.empty());
 }
 
 TEST(ReactAgent, ToolRoundThenAnswerCountsTwoIterations) {

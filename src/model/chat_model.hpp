@@ -29,6 +29,9 @@ struct ToolSchema {
 struct ChatRequest {
     std::string system_prompt;  ///< may be empty
     bj::array messages;         ///< Msg JSON objects, oldest first (user / assistant / system)
+    /// More messages after `messages`, by reference so that a long conversation is
+    /// not copied for every call. Must outlive the call; may be null.
+    const bj::array* context = nullptr;
     std::vector<ToolSchema> tools;
     /// "auto" | "none" | "required" | a tool name; nullopt leaves the provider default.
     std::optional<std::string> tool_choice;

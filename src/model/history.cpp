@@ -18,6 +18,9 @@ std::vector<const bj::object*> history_of(const ChatRequest& request, bj::object
     }
     for (const auto& m : request.messages)
         if (m.is_object()) out.push_back(&m.get_object());
+    if (request.context)
+        for (const auto& m : *request.context)
+            if (m.is_object()) out.push_back(&m.get_object());
     return out;
 }
 

@@ -18,10 +18,14 @@ std::vector<StructuredStrategy> structured_strategies(const ChatRequest& request
 }
 
 ChatRequest structured_request(const ChatRequest& request, StructuredStrategy strategy) {
-    if (request.messages.empty())
+    ChatRequest out = request;
+    if (out.context) {  // this path edits the last message: work on a copy
+        for (const auto& m : *out.context) out.messages.push_back(m);
+        out.context = nullptr;
+    }
+    if (out.messages.empty())
         throw std::invalid_argument(
             "The input messages cannot be empty for the `generate_structured_output` method.");
-    ChatRequest out = request;
     static constexpr std::string_view kInstruction =
         "<system-reminder>Now you **MUST** call the tool named 'generate_structured_output' to "
         "generate the "
