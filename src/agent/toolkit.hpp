@@ -12,6 +12,11 @@
 #include "common/cancellation.hpp"
 #include "domain/session.hpp"
 #include "model/chat_model.hpp"
+#include "permission/permission.hpp"
+
+namespace agentd::workspace {
+class Workspace;
+}
 
 namespace agentd::agent {
 
@@ -35,14 +40,31 @@ struct ToolContext {
     std::string session_id;
     domain::SessionState& state;  ///< live state (tasks, permissions, tool context)
     CancellationPtr cancel;
+    workspace::Workspace* workspace = nullptr;  ///< where file and shell tools work; null in bare tests
 };
 
-class Tool {
+/// A tool: its schema, how it runs, and its opinion for the permission engine.
+/// The permission defaults are those of a plain function tool: not read-only,
+/// ask before running, only tool-wide rules match.
+class Tool : public permission::PermissionSubject {
 public:
-    virtual ~Tool() = default;
     virtual const model::ToolSchema& schema() const = 0;
     /// Safe to run at the same time as other concurrency-safe calls.
     virtual bool concurrency_safe() const { return false; }
+    /// Statically read-only (allowed in every mode unless a rule says otherwise).
+    virtual bool read_only() const { return false; }
+    /// Executed by the client, not the service (REQUIRE_EXTERNAL_EXECUTION).
+    virtual bool external() const { return false; }
+
+    const std::string& subject_name() const override { return schema().name; }
+    bool check_read_only(const bj::object&) const override { return read_only(); }
+    permission::Decision check_permissions(const bj::object&, const permission::Context&) const override {
+        return permission::Decision::ask();
+    }
+    bool match_rule(const std::string&, const bj::object&) const override { return false; }
+    std::vector<permission::Rule> suggestions(const bj::object&) const override {
+        return {permission::Rule{schema().name, std::nullopt, permission::Behavior::kAllow, "suggested"}};
+    }
     /// Runs with already parsed `input`; `emit` streams output as it is produced.
     virtual boost::asio::awaitable<ToolOutcome> run(const bj::object& input, ToolContext& ctx,
                                                     const std::function<void(const ToolChunk&)>& emit) = 0;
