@@ -13,6 +13,7 @@
 #include "common/json_access.hpp"
 #include "domain/event.hpp"
 #include "domain/message.hpp"
+#include "common/error.hpp"
 
 namespace agentd::agent {
 
@@ -266,35 +267,220 @@ boost::asio::awaitable<void> ReactAgent::reply(const bj::array& inputs) {
     co_await loop();
 }
 
+namespace {
+
+/// The tail reply's calls without results, split the way the next-action
+/// decision needs them (spec §4.3).
+struct OpenCalls {
+    std::vector<std::string> executable;  ///< allowed ones, and pending ones when nothing awaits
+    bool awaiting = false;                ///< something is asking or submitted
+};
+
+OpenCalls open_calls(const bj::object& msg) {
+    OpenCalls out;
+    std::vector<std::string> allowed_or_pending;
+    std::vector<bool> is_allowed;
+    const auto& content = msg.at("content").get_array();
+    for (const auto& b : content) {
+        if (!b.is_object() || json::str_at(b.get_object(), "type") != "tool_call") continue;
+        const auto& call = b.get_object();
+        auto id = json::str_at(call, "id");
+        if (domain::find_block(msg, "tool_result", id)) continue;
+        auto state = json::str_at(call, "state");
+        if (state == "asking" || state == "submitted") {
+            out.awaiting = true;
+            continue;
+        }
+        allowed_or_pending.emplace_back(id);
+        is_allowed.push_back(state == "allowed");
+    }
+    for (std::size_t i = 0; i < allowed_or_pending.size(); ++i)
+        if (is_allowed[i] || !out.awaiting) out.executable.push_back(std::move(allowed_or_pending[i]));
+    return out;
+}
+
+}  // namespace
+
+bool ReactAgent::parked() const {
+    if (context_.empty() || !context_.back().is_object()) return false;
+    const auto& m = context_.back().get_object();
+    if (json::str_at(m, "role") != "assistant" || json::str_at(m, "name") != profile_.name) return false;
+    return !domain::awaiting_tool_calls(m).empty();
+}
+
+std::optional<std::string> continuation_error(const bj::array& context, const std::string& agent_name,
+                                              const bj::object& event) {
+    std::vector<std::string> asking, submitted;
+    if (!context.empty() && context.back().is_object()) {
+        const auto& m = context.back().get_object();
+        if (json::str_at(m, "role") == "assistant" && json::str_at(m, "name") == agent_name) {
+            for (const auto* call : domain::awaiting_tool_calls(m)) {
+                auto state = json::str_at(*call, "state");
+                (state == "asking" ? asking : submitted).emplace_back(json::str_at(*call, "id"));
+            }
+        }
+    }
+    auto contains = [](const std::vector<std::string>& v, std::string_view id) {
+        return std::find(v.begin(), v.end(), id) != v.end();
+    };
+    auto type = ev::type_of(event);
+    if (type == ev::type::kUserConfirmResult) {
+        if (asking.empty()) return "The session has no tool call awaiting confirmation.";
+        for (const auto& r : event.at("confirm_results").get_array()) {
+            auto id = json::str_at(r.get_object().at("tool_call").get_object(), "id");
+            if (!contains(asking, id))
+                return "Tool call " + py_repr(std::string(id)) + " is not awaiting confirmation.";
+        }
+        return std::nullopt;
+    }
+    if (type == ev::type::kExternalExecutionResult) {
+        if (submitted.empty()) return "The session has no tool call awaiting an external execution result.";
+        for (const auto& r : event.at("execution_results").get_array()) {
+            auto id = json::str_at(r.get_object(), "id");
+            if (!contains(submitted, id))
+                return "Tool call " + py_repr(std::string(id)) + " is not awaiting an external execution result.";
+        }
+        return std::nullopt;
+    }
+    return std::nullopt;  // USER_INTERRUPT applies to anything
+}
+
+std::string ReactAgent::state_fingerprint() const {
+    return bj::serialize(state_.tasks_context) + "\n" + bj::serialize(state_.permission_context);
+}
+
+void ReactAgent::notify_state_change(const std::string& before) {
+    if (state_fingerprint() == before) return;
+    sink_.notify(ev::custom("state_updated", bj::object{{"tasks_context", state_.tasks_context},
+                                                        {"permission_context", state_.permission_context}}));
+}
+
+void ReactAgent::error_result(const std::string& id, const std::string& name, std::string_view state,
+                              const std::string& text) {
+    sink_.emit(ev::tool_result_start(reply_id_, id, name));
+    sink_.emit(ev::tool_result_text_delta(reply_id_, id, text));
+    auto& msg = reply_message();
+    if (auto* c = domain::find_block(msg, "tool_call", id)) (*c)["state"] = "finished";
+    domain::content_of(msg).push_back(domain::tool_result_block(id, name, bj::value(text), state, {}));
+    sink_.emit(ev::tool_result_end(reply_id_, id, state));
+}
+
+void ReactAgent::apply_confirmations(const bj::object& event) {
+    for (const auto& r : event.at("confirm_results").get_array()) {
+        const auto& result = r.get_object();
+        const auto& submitted = result.at("tool_call").get_object();
+        std::string id(json::str_at(submitted, "id"));
+        auto* call = domain::find_block(reply_message(), "tool_call", id);
+        if (!call || json::str_at(*call, "state") != "asking") continue;
+        std::string name(json::str_at(*call, "name"));
+        if (result.contains("confirmed") && result.at("confirmed").is_bool() && result.at("confirmed").get_bool()) {
+            // Approval may edit the call: the client echoes the block it approved.
+            (*call)["state"] = "allowed";
+            if (submitted.contains("name") && submitted.at("name").is_string()) (*call)["name"] = submitted.at("name");
+            if (submitted.contains("input") && submitted.at("input").is_string()) (*call)["input"] = submitted.at("input");
+            if (result.contains("rules") && result.at("rules").is_array())
+                for (const auto& rv : result.at("rules").get_array())
+                    if (auto rule = permission::Rule::from_json(rv)) permission::add_rule(state_.permission_context, *rule);
+        } else {
+            error_result(id, name, "denied",
+                         "<system-reminder>The execution of tool \"" + name + "\" is denied by user!</system-reminder>");
+        }
+    }
+}
+
+void ReactAgent::apply_external_results(const bj::object& event) {
+    for (const auto& r : event.at("execution_results").get_array()) {
+        const auto& result = r.get_object();
+        std::string id(json::str_at(result, "id"));
+        auto* call = domain::find_block(reply_message(), "tool_call", id);
+        if (!call || json::str_at(*call, "state") != "submitted") continue;
+        std::string name(json::str_at(*call, "name"));
+        const bj::value output = result.contains("output") ? result.at("output") : bj::value("");
+        if (output.is_string()) {
+            if (!output.get_string().empty()) sink_.emit(ev::tool_result_text_delta(reply_id_, id, output.get_string()));
+        } else if (output.is_array()) {
+            for (const auto& b : output.get_array()) {
+                if (!b.is_object()) continue;
+                const auto& blk = b.get_object();
+                if (json::str_at(blk, "type") == "text") {
+                    sink_.emit(ev::tool_result_text_delta(reply_id_, id, json::str_at(blk, "text")));
+                } else if (json::str_at(blk, "type") == "data" && blk.contains("source") && blk.at("source").is_object()) {
+                    const auto& src = blk.at("source").get_object();
+                    std::string media(json::str_at(src, "media_type"));
+                    if (json::str_at(src, "type") == "url")
+                        sink_.emit(ev::tool_result_data_delta(reply_id_, id, media, std::nullopt, std::string(json::str_at(src, "url"))));
+                    else
+                        sink_.emit(ev::tool_result_data_delta(reply_id_, id, media, std::string(json::str_at(src, "data")), std::nullopt));
+                }
+            }
+        }
+        std::string state(json::str_at(result, "state"));
+        if (state.empty()) state = "success";
+        bj::object metadata = result.contains("metadata") && result.at("metadata").is_object()
+                                  ? result.at("metadata").get_object()
+                                  : bj::object{};
+        (*call)["state"] = "finished";
+        domain::content_of(reply_message())
+            .push_back(domain::tool_result_block(id, name, truncate_tool_output(output, profile_.tool_result_limit),
+                                                 state, metadata));
+        sink_.emit(ev::tool_result_end(reply_id_, id, state, std::move(metadata)));
+    }
+}
+
+boost::asio::awaitable<void> ReactAgent::resume(const bj::object& event) {
+    auto it = state_.reply_context.find("reply_id");
+    if (it != state_.reply_context.end() && it->value().is_string()) reply_id_ = std::string(it->value().get_string());
+    state_.session_id = session_id_;
+    auto type = ev::type_of(event);
+    if (type == ev::type::kUserInterrupt) {
+        if (parked()) co_await close_interrupted();
+        co_return;
+    }
+    const std::string before = state_fingerprint();
+    if (type == ev::type::kUserConfirmResult) apply_confirmations(event);
+    else if (type == ev::type::kExternalExecutionResult) apply_external_results(event);
+    notify_state_change(before);
+    co_await checkpoint();
+    co_await loop();
+}
+
 boost::asio::awaitable<void> ReactAgent::loop() {
     bool final_answer = false;
+    const std::string turn_start = state_fingerprint();
     for (;;) {
         if (cancelled()) {
             co_await close_interrupted();
-            co_return;
+            break;
         }
-        if (!unfinished_calls().empty()) {
+        OpenCalls calls = has_reply_message() ? open_calls(context_.back().get_object()) : OpenCalls{};
+        if (!calls.executable.empty()) {
             co_await acting();
             if (cancelled()) continue;  // the loop head closes the reply
             if (unfinished_calls().empty()) set_cur_iter(cur_iter() + 1);
             co_await checkpoint();
             continue;
         }
+        if (calls.awaiting) {
+            // Parked: no REPLY_END; the run ends and the lock is released.
+            co_await checkpoint();
+            break;
+        }
         if (final_answer) {
             sink_.emit(ev::reply_end(session_id_, reply_id_, "completed"));
             co_await checkpoint();
-            co_return;
+            break;
         }
         if (cur_iter() >= profile_.max_iters) {
             sink_.emit(ev::exceed_max_iters(reply_id_, profile_.name));
             sink_.emit(ev::reply_end(session_id_, reply_id_, "exceed_max_iters"));
             co_await checkpoint();
-            co_return;
+            break;
         }
         final_answer = co_await reasoning();
         if (unfinished_calls().empty() && !cancelled()) set_cur_iter(cur_iter() + 1);
         co_await checkpoint();
     }
+    notify_state_change(turn_start);
 }
 
 boost::asio::awaitable<void> ReactAgent::maybe_compact() {
@@ -418,35 +604,42 @@ boost::asio::awaitable<bool> ReactAgent::reasoning() {
 
 boost::asio::awaitable<void> ReactAgent::acting() {
     // Consecutive calls of the same kind form a batch: concurrency-safe (or
-    // unknown) tools run together, the others one by one (spec §4.5.1).
+    // unknown) tools run together, the others one by one (spec §4.5.1). A call
+    // that parks stops its sequential batch and every later batch.
     struct Batch {
         bool concurrent;
         std::vector<std::string> ids;
     };
     std::vector<Batch> batches;
-    for (auto* call : unfinished_calls()) {
-        std::string id(json::str_at(*call, "id"));
-        Tool* tool = toolkit_.find(std::string(json::str_at(*call, "name")));
-        bool concurrent = !tool || tool->concurrency_safe();
-        if (batches.empty() || batches.back().concurrent != concurrent) batches.push_back(Batch{concurrent, {}});
-        batches.back().ids.push_back(std::move(id));
+    {
+        OpenCalls calls = open_calls(context_.back().get_object());
+        for (auto& id : calls.executable) {
+            const auto* call = domain::find_block(reply_message(), "tool_call", id);
+            Tool* tool = call ? toolkit_.find(std::string(json::str_at(*call, "name"))) : nullptr;
+            bool concurrent = !tool || tool->concurrency_safe();
+            if (batches.empty() || batches.back().concurrent != concurrent) batches.push_back(Batch{concurrent, {}});
+            batches.back().ids.push_back(std::move(id));
+        }
     }
     for (const auto& batch : batches) {
         if (cancelled()) co_return;
         if (batch.concurrent && batch.ids.size() > 1) {
-            co_await run_concurrently(batch.ids);
+            bool parked_any = co_await run_concurrently(batch.ids);
             co_await checkpoint();
+            if (parked_any) co_return;
             continue;
         }
         for (const auto& id : batch.ids) {
             if (cancelled()) co_return;
-            co_await run_tool(id);
+            CallEnd end = co_await run_tool(id, nullptr);
             co_await checkpoint();
+            if (end == CallEnd::kInterrupted) cancel_->request();  // the reply ends interrupted (§4.5.1)
+            if (end != CallEnd::kFinished) co_return;
         }
     }
 }
 
-boost::asio::awaitable<void> ReactAgent::run_concurrently(const std::vector<std::string>& call_ids) {
+boost::asio::awaitable<bool> ReactAgent::run_concurrently(const std::vector<std::string>& call_ids) {
     auto executor = co_await boost::asio::this_coro::executor;
     // Every call runs as its own coroutine on this strand; a timer that the last
     // one to finish cancels is the join point.
@@ -454,13 +647,16 @@ boost::asio::awaitable<void> ReactAgent::run_concurrently(const std::vector<std:
         explicit Join(boost::asio::any_io_executor ex) : timer(ex, boost::asio::steady_timer::time_point::max()) {}
         boost::asio::steady_timer timer;
         std::size_t remaining = 0;
+        bool parked = false;
         std::exception_ptr error;
+        std::vector<permission::Rule> kept_rules;  // asks surfaced so far in this batch
     };
     auto join = std::make_shared<Join>(executor);
     join->remaining = call_ids.size();
     for (const auto& id : call_ids) {
-        boost::asio::co_spawn(executor, run_tool(id), [join](std::exception_ptr e) {
+        boost::asio::co_spawn(executor, run_tool(id, &join->kept_rules), [join](std::exception_ptr e, CallEnd end) {
             if (e && !join->error) join->error = e;
+            if (!e && end == CallEnd::kParked) join->parked = true;
             if (--join->remaining == 0) join->timer.cancel();
         });
     }
@@ -469,46 +665,77 @@ boost::asio::awaitable<void> ReactAgent::run_concurrently(const std::vector<std:
         (void)ec;
     }
     if (join->error) std::rethrow_exception(join->error);
+    co_return join->parked;
 }
 
-boost::asio::awaitable<void> ReactAgent::run_tool(std::string id) {
-    std::string name, input_text;
+boost::asio::awaitable<ReactAgent::CallEnd> ReactAgent::run_tool(std::string id,
+                                                                std::vector<permission::Rule>* kept_rules) {
+    std::string name, input_text, call_state;
     if (auto* call = domain::find_block(reply_message(), "tool_call", id)) {
         name = std::string(json::str_at(*call, "name"));
         input_text = std::string(json::str_at(*call, "input"));
+        call_state = std::string(json::str_at(*call, "state"));
     }
     auto find_call = [&]() -> bj::object* {
         return domain::find_block(reply_message(), "tool_call", id);
     };
-    auto finish = [&](std::string_view state, bj::value output, bj::object metadata) {
-        auto& msg = reply_message();
-        if (auto* c = find_call()) (*c)["state"] = "finished";
-        // Only the context copy is cut; the streamed deltas carried everything.
-        auto result = domain::tool_result_block(id, name, truncate_tool_output(output, profile_.tool_result_limit),
-                                                state, metadata);
-        domain::content_of(msg).push_back(std::move(result));
-        sink_.emit(ev::tool_result_end(reply_id_, id, state, std::move(metadata)));
-    };
-    auto fail = [&](std::string_view state, const std::string& message) {
-        sink_.emit(ev::tool_result_start(reply_id_, id, name));
-        sink_.emit(ev::tool_result_text_delta(reply_id_, id, message));
-        finish(state, bj::value(message), {});
-    };
 
     Tool* tool = toolkit_.find(name);
     if (!tool) {
-        fail("error", "ToolNotFoundError: The tool named '" + name + "' doesn't exist.");
-        co_return;
+        error_result(id, name, "error", "ToolNotFoundError: The tool named '" + name + "' doesn't exist.");
+        co_return CallEnd::kFinished;
     }
     auto parsed = json::parse(input_text.empty() ? std::string("{}") : input_text);
     if (!parsed.value || !parsed.value->is_object()) {
-        fail("error", "Input validation failed for tool '" + name + "': the arguments are not a JSON object");
-        co_return;
+        error_result(id, name, "error", "Input validation failed for tool '" + name + "': the arguments are not a JSON object");
+        co_return CallEnd::kFinished;
     }
-    if (auto* c = find_call()) (*c)["state"] = "allowed";
-    sink_.emit(ev::tool_result_start(reply_id_, id, name));
+    const bj::object& tool_input = parsed.value->get_object();
 
-    ToolContext ctx{session_id_, state_, cancel_};
+    // Permission (spec §4.5.2 step 2): a call the user approved is allowed as is.
+    permission::Decision decision = call_state == "allowed"
+                                        ? permission::Decision::allow()
+                                        : permission::evaluate(*tool, tool_input,
+                                                               permission::Context::from_json(state_.permission_context));
+    if (decision.behavior == permission::Behavior::kAsk || decision.behavior == permission::Behavior::kPassthrough) {
+        if (kept_rules && !decision.bypass_immune) {
+            for (const auto& rule : *kept_rules) {
+                if (rule.tool_name != tool->subject_name()) continue;
+                bool covers = !rule.rule_content || rule.rule_content->empty() ||
+                              tool->match_rule(*rule.rule_content, tool_input);
+                if (covers) co_return CallEnd::kParked;  // stays pending; re-evaluated after the answer
+            }
+        }
+        if (kept_rules) kept_rules->insert(kept_rules->end(), decision.suggested_rules.begin(), decision.suggested_rules.end());
+        auto* call = find_call();
+        if (!call) co_return CallEnd::kFinished;
+        (*call)["state"] = "asking";
+        bj::array rules;
+        for (const auto& r : decision.suggested_rules) rules.push_back(r.to_json());
+        (*call)["suggested_rules"] = std::move(rules);
+        mark_dirty();
+        sink_.emit(ev::require_user_confirm(reply_id_, bj::array{*call}));
+        co_return CallEnd::kParked;
+    }
+    if (decision.behavior == permission::Behavior::kDeny) {
+        error_result(id, name, "denied", decision.message);
+        co_return CallEnd::kFinished;
+    }
+
+    if (auto* c = find_call()) (*c)["state"] = "allowed";
+    mark_dirty();
+    sink_.emit(ev::tool_result_start(reply_id_, id, name));
+    if (tool->external()) {
+        auto* call = find_call();
+        if (call) {
+            (*call)["state"] = "submitted";
+            sink_.emit(ev::require_external_execution(reply_id_, bj::array{*call}));
+        }
+        co_return CallEnd::kParked;
+    }
+
+    const std::string before = state_fingerprint();
+    ToolContext ctx{session_id_, state_, cancel_, workspace_};
     ToolOutcome outcome;
     const std::function<void(const ToolChunk&)> emit = [&](const ToolChunk& chunk) {
             if (!chunk.text.empty()) sink_.emit(ev::tool_result_text_delta(reply_id_, id, chunk.text));
@@ -521,7 +748,6 @@ boost::asio::awaitable<void> ReactAgent::run_tool(std::string id) {
                     sink_.emit(ev::tool_result_data_delta(reply_id_, id, media, std::string(json::str_at(src, "data")), std::nullopt));
             }
     };
-    const bj::object& tool_input = parsed.value->get_object();
     try {
         outcome = co_await tool->run(tool_input, ctx, emit);
     } catch (const std::exception& e) {
@@ -534,7 +760,15 @@ boost::asio::awaitable<void> ReactAgent::run_tool(std::string id) {
     bj::value output = outcome.output;
     if (output.is_string() && outcome.state == "success")  // text output is kept as text blocks
         output = bj::array{domain::text_block(output.get_string())};
-    finish(outcome.state, std::move(output), std::move(outcome.metadata));
+    auto& msg = reply_message();
+    if (auto* c = find_call()) (*c)["state"] = "finished";
+    // Only the context copy is cut; the streamed deltas carried everything.
+    domain::content_of(msg).push_back(domain::tool_result_block(
+        id, name, truncate_tool_output(output, profile_.tool_result_limit), outcome.state, outcome.metadata));
+    const bool interrupted = outcome.state == "interrupted";
+    sink_.emit(ev::tool_result_end(reply_id_, id, outcome.state, std::move(outcome.metadata)));
+    notify_state_change(before);
+    co_return interrupted ? CallEnd::kInterrupted : CallEnd::kFinished;
 }
 
 boost::asio::awaitable<void> ReactAgent::close_interrupted() {

@@ -46,6 +46,9 @@ public:
     /// since the previous checkpoint; the state is read from the agent's session.
     /// With `replace_context`, `changed` is the whole context (after compaction).
     virtual boost::asio::awaitable<void> checkpoint(std::vector<bj::object>& changed, bool replace_context) = 0;
+    /// Publishes an event that is not part of the reply (CUSTOM state_updated):
+    /// live subscribers see it, the persisted reply does not fold it.
+    virtual void notify(const bj::object& event) { emit(event); }
 };
 
 class ReactAgent {
@@ -58,21 +61,45 @@ public:
     /// (ModelError) after the partial reply was checkpointed.
     boost::asio::awaitable<void> reply(const bj::array& inputs);
 
+    /// Continues the parked reply of the state's reply_context with a
+    /// USER_CONFIRM_RESULT, EXTERNAL_EXECUTION_RESULT or USER_INTERRUPT event
+    /// (spec §6, §5.2). The event must have been checked with continuation_error().
+    boost::asio::awaitable<void> resume(const bj::object& event);
+
     /// Closes every unfinished tool call of the current reply as interrupted and
     /// ends it (spec §5.3). Used for interrupts and for crash recovery.
     boost::asio::awaitable<void> close_interrupted();
 
+    /// Whether the context's tail is this agent's reply with calls awaiting the
+    /// user (asking) or an external result (submitted).
+    bool parked() const;
+
+    /// The workspace tools run in (null: tools that need one fail cleanly).
+    void set_workspace(workspace::Workspace* ws) { workspace_ = ws; }
+
     const std::string& reply_id() const { return reply_id_; }
 
 private:
+    enum class CallEnd { kFinished, kParked, kInterrupted };
     boost::asio::awaitable<void> loop();
     /// One model call; returns true when the reply got a final answer.
     boost::asio::awaitable<bool> reasoning();
     boost::asio::awaitable<void> acting();
     /// Runs the call with this id (looked up afresh: blocks move as the reply grows).
-    boost::asio::awaitable<void> run_tool(std::string call_id);
-    /// Runs the calls at the same time on this coroutine's strand; returns when all ended.
-    boost::asio::awaitable<void> run_concurrently(const std::vector<std::string>& call_ids);
+    /// `kept_rules` (concurrent batches only) de-duplicates asks covered by a rule
+    /// an earlier call of the batch already suggested (spec §4.5.2 step 3).
+    boost::asio::awaitable<CallEnd> run_tool(std::string call_id, std::vector<permission::Rule>* kept_rules);
+    /// Runs the calls at the same time on this coroutine's strand; returns when all
+    /// ended, whether any parked.
+    boost::asio::awaitable<bool> run_concurrently(const std::vector<std::string>& call_ids);
+    /// Applies a confirmation or external results to the parked calls.
+    void apply_confirmations(const bj::object& event);
+    void apply_external_results(const bj::object& event);
+    /// An error result for a call that never ran (validation, deny, user denial).
+    void error_result(const std::string& id, const std::string& name, std::string_view state, const std::string& text);
+    /// Publishes CUSTOM state_updated when tasks or permissions changed since `before`.
+    void notify_state_change(const std::string& before);
+    std::string state_fingerprint() const;
     /// The assistant message of the current reply at the context's tail (created on demand).
     bj::object& reply_message();
     bool has_reply_message() const;
@@ -103,7 +130,13 @@ private:
     std::vector<std::int64_t> token_cache_;  ///< estimated tokens of context messages before the tail
     std::size_t injection_scan_from_ = 0;    ///< first context index the injection scan has not read
     std::optional<std::int64_t> last_injection_us_;  ///< newest runtime-state time seen in context
+    workspace::Workspace* workspace_ = nullptr;
 };
+
+/// Why a continuation event cannot apply to this context (spec §4.2 step 2), or
+/// nullopt when it can. `agent_name` authors the parked reply.
+std::optional<std::string> continuation_error(const bj::array& context, const std::string& agent_name,
+                                              const bj::object& event);
 
 /// The hint text of the runtime-state injection (current time in UTC).
 std::string runtime_state_hint(std::int64_t now_us);

@@ -110,6 +110,8 @@ struct ChatService::RunContext : agent::ReplySink {
     bj::object chat_credential;
     std::optional<bj::object> fallback_credential;
     CancellationPtr cancel = std::make_shared<Cancellation>();
+    std::optional<bj::object> continuation;  ///< the event resuming a parked reply (Case B)
+    bool close_parked = false;  ///< a new message arrived while parked: close that reply first
     std::int64_t context_size = 32768;  ///< the chat model card's window, or the provider default
     std::optional<bj::object> reply_log;  ///< the message-log copy, folded from events
     std::vector<bj::object> pending_log_extra;  ///< other log messages to write at the next step
@@ -122,6 +124,8 @@ struct ChatService::RunContext : agent::ReplySink {
         service->publish(session_id, event);
         renew_if_due();
     }
+
+    void notify(const bj::object& event) override { service->publish(session_id, event); }
 
     asio::awaitable<void> checkpoint(std::vector<bj::object>& changed, bool replace_context) override {
         storage::StepDelta delta;
@@ -150,9 +154,10 @@ struct ChatService::RunContext : agent::ReplySink {
 };
 
 ChatService::ChatService(storage::Storage& storage, bus::MessageBus& bus, asio::any_io_executor io,
-                         asio::thread_pool& blocking, ModelFactory models, ToolkitFactory tools, ChatOptions options)
+                         asio::thread_pool& blocking, ModelFactory models, ToolkitFactory tools, ChatOptions options,
+                         workspace::WorkspaceManager* workspaces)
     : storage_(storage), bus_(bus), io_(std::move(io)), blocking_(blocking), models_(std::move(models)),
-      tools_(std::move(tools)), options_(options) {}
+      tools_(std::move(tools)), options_(options), workspaces_(workspaces) {}
 
 ChatService::~ChatService() = default;
 
@@ -181,12 +186,16 @@ std::size_t ChatService::active_runs() {
 }
 
 bj::object ChatService::start(const std::string& user_id, const domain::ChatRequest& request) {
-    const auto* messages = std::get_if<domain::MessagesInput>(&request.input);
-    if (!messages && !std::holds_alternative<domain::NoChatInput>(request.input)) {
-        // Confirmation and external results resume a parked reply; nothing can park
-        // until the permission engine exists, so there is never one to resume.
-        throw Error(ErrorCode::kConflict, "Session '" + request.session_id + "' has no tool call awaiting a result.");
-    }
+    return launch(user_id, request, nullptr);
+}
+
+bj::object ChatService::launch(const std::string& user_id, const domain::ChatRequest& request,
+                               const bj::object* internal_event) {
+    const auto* messages = internal_event ? nullptr : std::get_if<domain::MessagesInput>(&request.input);
+    std::optional<bj::object> continuation;
+    if (internal_event) continuation = *internal_event;
+    else if (const auto* c = std::get_if<domain::ConfirmResultInput>(&request.input)) continuation = c->event;
+    else if (const auto* x = std::get_if<domain::ExternalResultInput>(&request.input)) continuation = x->event;
     auto ctx = std::make_shared<RunContext>();
     ctx->service = this;
     ctx->user_id = user_id;
@@ -249,6 +258,29 @@ bj::object ChatService::start(const std::string& user_id, const domain::ChatRequ
                 recovery.log_upserts.push_back(*last);
             }
         }
+        // A parked reply (calls asking or submitted) only moves on the answer it
+        // awaits, an interrupt, or a new message (which closes it first).
+        const std::string agent_name(json::str_at(ctx->agent.data, "name"));
+        const bool parked = [&] {
+            if (ctx->context.empty() || !ctx->context.back().is_object()) return false;
+            const auto& tail = ctx->context.back().get_object();
+            return json::str_at(tail, "role") == "assistant" && json::str_at(tail, "name") == agent_name &&
+                   !domain::awaiting_tool_calls(tail).empty();
+        }();
+        const std::string state_reply_id(json::str_at(ctx->session.state.reply_context, "reply_id"));
+        if (continuation) {
+            if (auto problem = agent::continuation_error(ctx->context, agent_name, *continuation))
+                throw Error::conflict(*problem);
+            auto event_reply = json::str_at(*continuation, "reply_id");
+            if (ev::type_of(*continuation) != ev::type::kUserInterrupt && event_reply != state_reply_id)
+                throw Error::conflict("Reply " + py_repr(std::string(event_reply)) + " is not awaiting a result.");
+            ctx->continuation = std::move(continuation);
+        } else if (parked && !messages) {
+            throw Error::conflict("Session " + py_repr(request.session_id) +
+                                  " is waiting for a tool confirmation or an external execution result.");
+        } else if (parked) {
+            ctx->close_parked = true;
+        }
         if (messages) {
             for (const auto& m : messages->messages) recovery.log_upserts.push_back(m.as_object());
             ctx->inputs = messages->messages;
@@ -304,8 +336,19 @@ asio::awaitable<void> ChatService::run(std::shared_ptr<RunContext> ctx) {
             std::vector<bj::object> nothing;
             co_await ctx->checkpoint(nothing, false);
         } else {
+            std::shared_ptr<workspace::Workspace> workspace;
+            if (workspaces_) {
+                auto* manager = workspaces_;
+                std::string workspace_id(json::str_at(ctx->session.config, "workspace_id"));
+                auto job = [manager, &ctx, &workspace_id] {
+                    return manager->get(ctx->user_id, ctx->agent.id, workspace_id);
+                };
+                workspace = co_await on_pool(job);
+                // The workspace is a working directory of the session (accept_edits, dont_ask).
+                permission::add_working_directory(ctx->session.state.permission_context, workspace->workdir(), "session");
+            }
             agent::Toolkit toolkit;
-            if (tools_) tools_(toolkit);
+            if (tools_) tools_(toolkit, workspace);
             agent::AgentProfile profile;
             profile.name = std::string(json::str_at(ctx->agent.data, "name"));
             profile.system_prompt = std::string(json::str_at(ctx->agent.data, "system_prompt")) +
@@ -327,9 +370,23 @@ asio::awaitable<void> ChatService::run(std::shared_ptr<RunContext> ctx) {
             profile.context_size = ctx->context_size;
             agent::ReactAgent agent(profile, *chat_model, toolkit, ctx->session_id, ctx->session.state, ctx->context,
                                     *ctx, ctx->cancel);
+            agent.set_workspace(workspace.get());
             std::exception_ptr failure;
             try {
-                co_await agent.reply(ctx->inputs);
+                if (ctx->continuation || ctx->close_parked) {
+                    // Case B: the stored reply is continued in place; clients get a
+                    // REPLY_START with the reply id they already hold.
+                    std::string reply_id(json::str_at(ctx->session.state.reply_context, "reply_id"));
+                    auto* storage = &storage_;
+                    auto load = [storage, &ctx, &reply_id] { return storage->get_message(ctx->user_id, ctx->session_id, reply_id); };
+                    ctx->reply_log = co_await on_pool(load);
+                    const auto type = ctx->continuation ? ev::type_of(*ctx->continuation) : ev::type::kUserInterrupt;
+                    if (ctx->continuation && type != ev::type::kUserInterrupt) publish(ctx->session_id, *ctx->continuation);
+                    publish(ctx->session_id, ev::reply_start(ctx->session_id, reply_id, profile.name));
+                    bj::object event = ctx->continuation ? *ctx->continuation : ev::user_interrupt(reply_id);
+                    co_await agent.resume(event);
+                }
+                if (!ctx->continuation) co_await agent.reply(ctx->inputs);
             } catch (const std::exception& e) {
                 spdlog::warn("session {}: reply failed: {}", ctx->session_id, e.what());
                 failure = std::current_exception();
@@ -366,11 +423,26 @@ bj::object ChatService::interrupt(const std::string& user_id, const std::string&
         auto it = runs_.find(session_id);
         if (it != runs_.end()) cancel = it->second;
     }
-    if (cancel) cancel->request();
-    else if (bus_.is_locked(bus::session_lock_key(session_id)))
+    if (cancel) {
+        cancel->request();
+    } else if (bus_.is_locked(bus::session_lock_key(session_id))) {
         bus_.broadcast(bus::kSessionInterruptChannel, session_id);  // the owning process cancels it
-    // A session that is not running has nothing to interrupt: unlike the
-    // reference, no stray continuation REPLY_START is published.
+    } else if (auto session = storage_.get_session(user_id, session_id, true);
+               session && session->tail_status != "idle") {
+        // Parked: a short run closes the awaiting calls as interrupted. An idle
+        // session has nothing to interrupt, and unlike the reference no stray
+        // continuation REPLY_START is published for it.
+        domain::ChatRequest request;
+        request.agent_id = session->agent_id;
+        request.session_id = session_id;
+        std::string reply_id(json::str_at(session->state.reply_context, "reply_id"));
+        const bj::object event = ev::user_interrupt(reply_id);
+        try {
+            launch(user_id, request, &event);
+        } catch (const Error& e) {
+            if (e.code() != ErrorCode::kConflict) throw;  // raced with another run: it owns the session now
+        }
+    }
     return bj::object{{"session_id", session_id}};
 }
 

@@ -21,6 +21,7 @@
 #include "http/stream_body.hpp"
 #include "model/chat_model.hpp"
 #include "storage/storage.hpp"
+#include "workspace/workspace.hpp"
 
 namespace agentd::service {
 
@@ -37,21 +38,26 @@ struct ChatOptions {
 using ModelFactory = std::function<std::unique_ptr<model::ChatModel>(
     boost::asio::any_io_executor, const bj::object& credential_data, const std::string& model,
     const bj::object& parameters, std::unique_ptr<model::ChatModel> fallback)>;
-/// Adds the tools of a run to its toolkit.
-using ToolkitFactory = std::function<void(agent::Toolkit&)>;
+/// Adds the tools of a run to its toolkit; `workspace` is the session's (null
+/// when the service runs without workspaces).
+using ToolkitFactory = std::function<void(agent::Toolkit&, const std::shared_ptr<workspace::Workspace>& workspace)>;
 
 class ChatService {
 public:
     ChatService(storage::Storage& storage, bus::MessageBus& bus, boost::asio::any_io_executor io,
-                boost::asio::thread_pool& blocking, ModelFactory models, ToolkitFactory tools, ChatOptions options);
+                boost::asio::thread_pool& blocking, ModelFactory models, ToolkitFactory tools, ChatOptions options,
+                workspace::WorkspaceManager* workspaces = nullptr);
     ~ChatService();
 
     /// POST /chat/. Blocking: call on the blocking pool. 404 for a missing session
     /// or agent, 422 without a model configuration, 409 while a run holds the
-    /// session; otherwise the input is stored and the run started.
+    /// session; otherwise the input is stored and the run started. A confirmation
+    /// or external result resumes the parked reply (409 when nothing awaits it); a
+    /// new message while parked first closes the parked reply as interrupted.
     bj::object start(const std::string& user_id, const domain::ChatRequest& request);
 
-    /// POST /sessions/{id}/interrupt. Blocking. 404 when the session is not the caller's.
+    /// POST /sessions/{id}/interrupt. Blocking. 404 when the session is not the
+    /// caller's. A running reply is cancelled; a parked one is closed as interrupted.
     bj::object interrupt(const std::string& user_id, const std::string& session_id);
 
     /// The SSE body of GET /sessions/{id}/stream (after the caller's 404 check).
@@ -66,6 +72,8 @@ public:
     struct RunContext;  // one run's loaded records and resources (chat_service.cpp)
 
 private:
+    /// start() with an internal continuation event (USER_INTERRUPT) instead of the request's input.
+    bj::object launch(const std::string& user_id, const domain::ChatRequest& request, const bj::object* internal_event);
     boost::asio::awaitable<void> run(std::shared_ptr<RunContext> ctx);
     /// Executes `fn` on the blocking pool and resumes on the caller's executor.
     template <typename F>
@@ -80,6 +88,7 @@ private:
     ModelFactory models_;
     ToolkitFactory tools_;
     ChatOptions options_;
+    workspace::WorkspaceManager* workspaces_;
 
     std::mutex runs_mutex_;  // guards runs_
     std::unordered_map<std::string, CancellationPtr> runs_;  ///< session id -> its run's cancellation

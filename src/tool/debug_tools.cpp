@@ -19,7 +19,15 @@ model::ToolSchema schema(std::string name, std::string description, bj::object p
                                         {"required", std::move(required)}}};
 }
 
-class EchoTool final : public agent::Tool {
+/// Debug tools that run without asking: they touch nothing but their output.
+class AllowedTool : public agent::Tool {
+public:
+    permission::Decision check_permissions(const bj::object&, const permission::Context&) const override {
+        return permission::Decision::allow();
+    }
+};
+
+class EchoTool final : public AllowedTool {
 public:
     const model::ToolSchema& schema() const override {
         static const auto kSchema = tool::schema("debug_echo", "Returns the given text.",
@@ -37,7 +45,7 @@ public:
     }
 };
 
-class SleepTool final : public agent::Tool {
+class SleepTool final : public AllowedTool {
 public:
     const model::ToolSchema& schema() const override {
         static const auto kSchema = tool::schema("debug_sleep", "Waits for the given number of milliseconds.",
@@ -61,7 +69,7 @@ public:
     }
 };
 
-class FailTool final : public agent::Tool {
+class FailTool final : public AllowedTool {
 public:
     const model::ToolSchema& schema() const override {
         static const auto kSchema = tool::schema("debug_fail", "Always fails.", bj::object{}, {});
@@ -74,7 +82,7 @@ public:
     }
 };
 
-class ChunksTool final : public agent::Tool {
+class ChunksTool final : public AllowedTool {
 public:
     const model::ToolSchema& schema() const override {
         static const auto kSchema = tool::schema("debug_chunks", "Streams `count` numbered lines.",
@@ -95,6 +103,52 @@ public:
     }
 };
 
+/// Echoes `text`, but only after the user approved it: it always asks (a plain
+/// ask, so bypass and dont_ask decide without a prompt). A rule's content
+/// matches a `text` that starts with it; the suggested rule is the text itself.
+class GuardedTool final : public agent::Tool {
+public:
+    const model::ToolSchema& schema() const override {
+        static const auto kSchema = tool::schema("debug_guarded", "Returns the given text once the user allows it.",
+                                                 bj::object{{"text", bj::object{{"type", "string"}}}}, {"text"});
+        return kSchema;
+    }
+    bool match_rule(const std::string& rule_content, const bj::object& input) const override {
+        auto text = input.contains("text") && input.at("text").is_string() ? std::string_view(input.at("text").get_string())
+                                                                           : std::string_view();
+        return text.substr(0, rule_content.size()) == rule_content;
+    }
+    std::vector<permission::Rule> suggestions(const bj::object& input) const override {
+        std::string text = input.contains("text") && input.at("text").is_string() ? std::string(input.at("text").get_string())
+                                                                                  : std::string();
+        return {permission::Rule{"debug_guarded", text, permission::Behavior::kAllow, "suggested"}};
+    }
+    asio::awaitable<agent::ToolOutcome> run(const bj::object& input, agent::ToolContext&,
+                                            const std::function<void(const agent::ToolChunk&)>& emit) override {
+        std::string text = input.contains("text") && input.at("text").is_string()
+                               ? std::string(input.at("text").as_string())
+                               : std::string();
+        emit(agent::ToolChunk{"guarded: " + text, std::nullopt});
+        co_return agent::ToolOutcome{"success", bj::value("guarded: " + text), {}};
+    }
+};
+
+/// Executed by the client: the agent parks with REQUIRE_EXTERNAL_EXECUTION.
+class ExternalTool final : public AllowedTool {
+public:
+    const model::ToolSchema& schema() const override {
+        static const auto kSchema = tool::schema("debug_external", "Runs on the client; returns what the client sends.",
+                                                 bj::object{{"query", bj::object{{"type", "string"}}}}, {"query"});
+        return kSchema;
+    }
+    bool external() const override { return true; }
+    asio::awaitable<agent::ToolOutcome> run(const bj::object&, agent::ToolContext&,
+                                            const std::function<void(const agent::ToolChunk&)>&) override {
+        throw std::logic_error("debug_external runs on the client");
+        co_return agent::ToolOutcome{};
+    }
+};
+
 }  // namespace
 
 void add_debug_tools(agent::Toolkit& toolkit) {
@@ -102,6 +156,8 @@ void add_debug_tools(agent::Toolkit& toolkit) {
     toolkit.add(std::make_shared<SleepTool>());
     toolkit.add(std::make_shared<FailTool>());
     toolkit.add(std::make_shared<ChunksTool>());
+    toolkit.add(std::make_shared<GuardedTool>());
+    toolkit.add(std::make_shared<ExternalTool>());
 }
 
 }  // namespace agentd::tool
