@@ -3,7 +3,6 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/json.hpp>
 #include <functional>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -70,22 +69,34 @@ public:
                                                     const std::function<void(const ToolChunk&)>& emit) = 0;
 };
 
+/// The tools of one run, in registration order (the order the model sees their
+/// schemas); a tool registered under an existing name replaces it in place.
 class Toolkit {
 public:
-    void add(std::shared_ptr<Tool> tool) { tools_[tool->schema().name] = std::move(tool); }
+    void add(std::shared_ptr<Tool> tool) {
+        for (auto& t : tools_) {
+            if (t->schema().name == tool->schema().name) {
+                t = std::move(tool);
+                return;
+            }
+        }
+        tools_.push_back(std::move(tool));
+    }
     Tool* find(const std::string& name) const {
-        auto it = tools_.find(name);
-        return it == tools_.end() ? nullptr : it->second.get();
+        for (const auto& t : tools_)
+            if (t->schema().name == name) return t.get();
+        return nullptr;
     }
     std::vector<model::ToolSchema> schemas() const {
         std::vector<model::ToolSchema> out;
-        for (const auto& [name, t] : tools_) out.push_back(t->schema());
+        out.reserve(tools_.size());
+        for (const auto& t : tools_) out.push_back(t->schema());
         return out;
     }
     bool empty() const { return tools_.empty(); }
 
 private:
-    std::map<std::string, std::shared_ptr<Tool>> tools_;
+    std::vector<std::shared_ptr<Tool>> tools_;
 };
 
 }  // namespace agentd::agent

@@ -1,0 +1,352 @@
+"""Human in the loop end to end (agentd serve --debug-tools, fake LLM provider).
+
+debug_guarded always asks (a plain ask: the permission engine's fallback), and
+debug_external is executed by the client. A reply that needs the user parks: it
+emits REQUIRE_USER_CONFIRM / REQUIRE_EXTERNAL_EXECUTION and no REPLY_END, the run
+ends and releases the session, the status says what it waits for. POST /chat/ with
+USER_CONFIRM_RESULT / EXTERNAL_EXECUTION_RESULT resumes it: a REPLY_START with the
+same reply id, the results, the rest of the turn, one persisted reply updated in
+place. Interrupting a parked reply closes it; a new message closes it first.
+
+Specs: runtime 4.2-4.3, 4.5.2, 5.2, 6, 7.2, 3.8; data-model 6.
+"""
+
+import json
+
+from lib.checks import check
+from lib.sse import FORMATS, ChatEnv, tool_calls_and_results
+
+DENIED = '<system-reminder>The execution of tool "debug_guarded" is denied by user!</system-reminder>'
+INTERRUPTED = "<system-reminder>The tool call has been interrupted by the user.</system-reminder>"
+
+
+def guarded_call(call_id, text):
+    return {"tool_calls": [{"id": call_id, "name": "debug_guarded", "arguments": {"text": text}}]}
+
+
+def park(env, call_id="call_g", text="hi", then=None):
+    """Starts a turn whose first model call asks for debug_guarded; returns
+    (stream, reply_id, the REQUIRE_USER_CONFIRM event)."""
+    env.script([guarded_call(call_id, text)] + (then or [{"text": "All done."}]))
+    s = env.start("Please run the guarded tool")
+    rid = env.wait_reply_start(s)
+    ask = s.wait_type("REQUIRE_USER_CONFIRM").event
+    check(env.wait_status("awaiting_permission", timeout=3) == "awaiting_permission",
+          f"status while parked: {env.status()}")
+    return s, rid, ask
+
+
+def confirm(env, rid, call, confirmed=True, rules=None):
+    return env.post_chat(input_={"type": "USER_CONFIRM_RESULT", "reply_id": rid,
+                                 "confirm_results": [{"confirmed": confirmed, "tool_call": call,
+                                                      "rules": rules}]})
+
+
+def frames_after(s, index):
+    return [f.event for f in s.data_frames()[index:]]
+
+
+def _ask_then_approve(srv, fmt):
+    env = ChatEnv(srv, fmt, user=f"hitl-ok-{fmt}")
+    try:
+        s, rid, ask = park(env)
+        check(ask["reply_id"] == rid and len(ask["tool_calls"]) == 1, f"REQUIRE_USER_CONFIRM {ask}")
+        call = ask["tool_calls"][0]
+        check(call["id"] == "call_g" and call["name"] == "debug_guarded" and call["state"] == "asking",
+              f"the asking call {call}")
+        check(call["suggested_rules"] == [{"tool_name": "debug_guarded", "rule_content": "hi",
+                                           "behavior": "allow", "source": "suggested"}],
+              f"suggested rules {call['suggested_rules']}")
+        before = s.data_frames()
+        check(not any(f.type == "REPLY_END" for f in before), "a parked reply ended")
+        check(not any(f.type == "TOOL_RESULT_START" for f in before), "an asking call started a result")
+        reply = env.messages()["messages"][-1]
+        check(reply["id"] == rid and reply["finished_reason"] is None,
+              f"persisted parked reply {reply['id']} {reply.get('finished_reason')}")
+        stored = [b for b in reply["content"] if b["type"] == "tool_call"][0]
+        check(stored["state"] == "asking", f"persisted call state {stored['state']}")
+        check(env.messages()["is_running"] is False, "is_running while parked")
+
+        mark = len(s.data_frames())
+        r = confirm(env, rid, call)
+        check(r.status == 200, f"confirm: {r.status} {r.body[:200]}")
+        s.wait_frame(lambda e: e.get("type") == "REPLY_END" and e.get("reply_id") == rid,
+                     8.0, "REPLY_END of the resumed reply")
+        evs = frames_after(s, mark)
+        types = [e["type"] for e in evs if e["type"] != "CUSTOM"]
+        check(types[0] == "USER_CONFIRM_RESULT" and types[1] == "REPLY_START",
+              f"resumed run starts with {types[:3]}")
+        check(evs[[e["type"] for e in evs].index("REPLY_START")]["reply_id"] == rid,
+              "the continuation REPLY_START has another reply id")
+        i = types.index("TOOL_RESULT_START")
+        check(types[i:i + 3] == ["TOOL_RESULT_START", "TOOL_RESULT_TEXT_DELTA", "TOOL_RESULT_END"],
+              f"result events {types[i:i + 3]}")
+        out = [e for e in evs if e["type"] == "TOOL_RESULT_TEXT_DELTA"][0]["delta"]
+        check(out == "guarded: hi", f"tool output {out!r}")
+        check(types[-1] == "REPLY_END" and evs[-1]["finished_reason"] == "completed", f"end {evs[-1]}")
+        check(env.wait_status("idle") == "idle", f"status after the turn {env.status()}")
+
+        msgs = env.messages()["messages"]
+        check([m["role"] for m in msgs] == ["user", "assistant"] and msgs[1]["id"] == rid,
+              f"message log {[(m['role'], m['id']) for m in msgs]}")
+        reply = msgs[1]
+        check(reply["finished_reason"] == "completed", f"finished_reason {reply['finished_reason']}")
+        kinds = [b["type"] for b in reply["content"]]
+        check(kinds.count("tool_result") == 1 and kinds[-1] == "text", f"blocks {kinds}")
+        res = [b for b in reply["content"] if b["type"] == "tool_result"][0]
+        check(res["state"] == "success", f"result state {res['state']}")
+        reqs = env.wait_requests(2, finished=True)
+        calls, results = tool_calls_and_results(reqs[1])
+        check(results.get("call_g", "").strip() == "guarded: hi", f"model saw {results}")
+        check(env.session_view()["session"]["state"]["reply_context"]["cur_iter"] == 2,
+              "cur_iter after the approved round and the answer")
+    finally:
+        env.close()
+
+
+def _ask_then_deny(srv, fmt):
+    env = ChatEnv(srv, fmt, user=f"hitl-deny-{fmt}")
+    try:
+        s, rid, ask = park(env, then=[{"text": "Understood, not running it."}])
+        mark = len(s.data_frames())
+        r = confirm(env, rid, ask["tool_calls"][0], confirmed=False)
+        check(r.status == 200, f"deny: {r.status} {r.body[:200]}")
+        s.wait_frame(lambda e: e.get("type") == "REPLY_END" and e.get("reply_id") == rid, 8.0, "REPLY_END")
+        evs = frames_after(s, mark)
+        res = [e for e in evs if e["type"].startswith("TOOL_RESULT")]
+        check([e["type"] for e in res] == ["TOOL_RESULT_START", "TOOL_RESULT_TEXT_DELTA", "TOOL_RESULT_END"],
+              f"denial events {[e['type'] for e in res]}")
+        check(res[1]["delta"] == DENIED, f"denial text {res[1]['delta']!r}")
+        check(res[2]["state"] == "denied", f"denial state {res[2]}")
+        check(evs[-1]["finished_reason"] == "completed", f"end {evs[-1]}")
+        reqs = env.wait_requests(2, finished=True)
+        _, results = tool_calls_and_results(reqs[1])
+        check(results.get("call_g", "").strip() == DENIED, f"model saw {results}")
+        reply = env.messages()["messages"][-1]
+        res = [b for b in reply["content"] if b["type"] == "tool_result"][0]
+        check(res["state"] == "denied" and res["output"] == DENIED, f"persisted denial {res}")
+    finally:
+        env.close()
+
+
+def _approve_with_rule(srv, fmt):
+    env = ChatEnv(srv, fmt, user=f"hitl-rule-{fmt}")
+    try:
+        s, rid, ask = park(env)
+        rule = {"tool_name": "debug_guarded", "rule_content": "hi", "behavior": "allow", "source": "user"}
+        mark = len(s.data_frames())
+        r = confirm(env, rid, ask["tool_calls"][0], rules=[rule])
+        check(r.status == 200, f"confirm: {r.status}")
+        s.wait_frame(lambda e: e.get("type") == "REPLY_END" and e.get("reply_id") == rid, 8.0, "REPLY_END")
+        customs = [e for e in frames_after(s, mark) if e["type"] == "CUSTOM" and e.get("name") == "state_updated"]
+        check(customs, "no CUSTOM state_updated after the rule was added")
+        pc = customs[0]["value"]["permission_context"]
+        check(pc["allow_rules"].get("debug_guarded") == [rule], f"allow rules {pc['allow_rules']}")
+        check(env.wait_status("idle") == "idle", "not idle")
+        state = env.session_view()["session"]["state"]
+        check(state["permission_context"]["allow_rules"].get("debug_guarded") == [rule],
+              f"persisted permission_context {state['permission_context']}")
+
+        # The rule matches texts starting with "hi": this call runs without asking.
+        run = env.run("Again", [guarded_call("call_g2", "hi there"), {"text": "Ran it."}])
+        types = run.types()
+        check("REQUIRE_USER_CONFIRM" not in types, f"asked again: {types}")
+        out = [e for e in run.events if e["type"] == "TOOL_RESULT_TEXT_DELTA"][0]["delta"]
+        check(out == "guarded: hi there" and run.end["finished_reason"] == "completed", f"{out!r} {run.end}")
+        # Not covered by the rule: asks.
+        env.script([guarded_call("call_g3", "other"), {"text": "x"}])
+        s2 = env.start("A third time")
+        env.wait_reply_start(s2)
+        s2.wait_type("REQUIRE_USER_CONFIRM")
+        check(env.wait_status("awaiting_permission", 3) == "awaiting_permission", "did not park")
+    finally:
+        env.close()
+
+
+def _external_execution(srv, fmt):
+    env = ChatEnv(srv, fmt, user=f"hitl-ext-{fmt}")
+    try:
+        env.script([{"tool_calls": [{"id": "call_x", "name": "debug_external", "arguments": {"query": "q"}}]},
+                    {"text": "The client said 42."}])
+        s = env.start("Ask the client")
+        rid = env.wait_reply_start(s)
+        req = s.wait_type("REQUIRE_EXTERNAL_EXECUTION").event
+        call = req["tool_calls"][0]
+        check(call["id"] == "call_x" and call["state"] == "submitted", f"submitted call {call}")
+        types = [f.type for f in s.data_frames()]
+        check(types.index("TOOL_RESULT_START") < types.index("REQUIRE_EXTERNAL_EXECUTION"),
+              f"TOOL_RESULT_START precedes the request: {types}")
+        check(env.wait_status("awaiting_external_result", 3) == "awaiting_external_result",
+              f"status {env.status()}")
+        # Answering a confirmation instead is a conflict and changes nothing.
+        r = confirm(env, rid, call)
+        check(r.status == 409, f"confirmation for a submitted call: {r.status}")
+        mark = len(s.data_frames())
+        r = env.post_chat(input_={"type": "EXTERNAL_EXECUTION_RESULT", "reply_id": rid, "execution_results": [
+            {"type": "tool_result", "id": "call_x", "name": "debug_external", "output": "42",
+             "state": "success", "metadata": {"source": "client"}}]})
+        check(r.status == 200, f"external result: {r.status} {r.body[:200]}")
+        s.wait_frame(lambda e: e.get("type") == "REPLY_END" and e.get("reply_id") == rid, 8.0, "REPLY_END")
+        evs = frames_after(s, mark)
+        types = [e["type"] for e in evs if e["type"] != "CUSTOM"]
+        check(types[:2] == ["EXTERNAL_EXECUTION_RESULT", "REPLY_START"], f"resumed with {types[:3]}")
+        check("TOOL_RESULT_START" not in types, "a second TOOL_RESULT_START for the external call")
+        i = types.index("TOOL_RESULT_TEXT_DELTA")
+        check(types[i + 1] == "TOOL_RESULT_END", f"{types}")
+        end = [e for e in evs if e["type"] == "TOOL_RESULT_END"][0]
+        check(end["state"] == "success" and end["metadata"] == {"source": "client"}, f"TOOL_RESULT_END {end}")
+        reqs = env.wait_requests(2, finished=True)
+        _, results = tool_calls_and_results(reqs[1])
+        check(results.get("call_x", "").strip() == "42", f"model saw {results}")
+        reply = env.messages()["messages"][-1]
+        res = [b for b in reply["content"] if b["type"] == "tool_result"]
+        check(len(res) == 1 and res[0]["state"] == "success", f"persisted results {res}")
+        check(reply["finished_reason"] == "completed", f"{reply['finished_reason']}")
+    finally:
+        env.close()
+
+
+def _interrupt_parked(srv, fmt):
+    env = ChatEnv(srv, fmt, user=f"hitl-int-{fmt}")
+    try:
+        s, rid, ask = park(env)
+        mark = len(s.data_frames())
+        r = env.interrupt()
+        check(r.status == 202, f"interrupt: {r.status}")
+        s.wait_frame(lambda e: e.get("type") == "REPLY_END" and e.get("reply_id") == rid, 8.0, "REPLY_END")
+        evs = frames_after(s, mark)
+        types = [e["type"] for e in evs if e["type"] != "CUSTOM"]
+        check(types == ["REPLY_START", "TOOL_RESULT_START", "TOOL_RESULT_TEXT_DELTA", "TOOL_RESULT_END",
+                        "REPLY_END"], f"interrupt events {types}")
+        check(evs[-1]["finished_reason"] == "interrupted", f"{evs[-1]}")
+        check(env.wait_status("idle") == "idle", f"status {env.status()}")
+        reply = env.messages()["messages"][-1]
+        res = [b for b in reply["content"] if b["type"] == "tool_result"][0]
+        check(res["state"] == "interrupted" and res["output"] == INTERRUPTED, f"{res}")
+        check(reply["finished_reason"] == "interrupted", f"{reply['finished_reason']}")
+        # The answer now comes too late.
+        r = confirm(env, rid, ask["tool_calls"][0])
+        check(r.status == 409, f"late confirmation: {r.status}")
+        # And an idle session's interrupt publishes nothing.
+        n = len(s.data_frames())
+        check(env.interrupt().status == 202, "interrupt of an idle session")
+        import time
+        time.sleep(0.3)
+        check(len(s.data_frames()) == n, "an idle interrupt published events")
+    finally:
+        env.close()
+
+
+def _message_while_parked(srv, fmt):
+    env = ChatEnv(srv, fmt, user=f"hitl-msg-{fmt}")
+    try:
+        s, rid, ask = park(env, then=[{"text": "Sure, something else."}])
+        r = env.post_chat(input_=None)
+        check(r.status == 409, f"null input while parked: {r.status}")
+        r = env.post_chat("Never mind, do something else")
+        check(r.status == 200, f"message while parked: {r.status} {r.body[:200]}")
+        s.wait_frame(lambda e: e.get("type") == "REPLY_END" and e.get("reply_id") == rid, 8.0,
+                     "the parked reply's REPLY_END")
+        new_rid = env.wait_reply_start(s)
+        run = env.collect(s, new_rid)
+        check(run.end["finished_reason"] == "completed" and run.text() == "Sure, something else.",
+              f"new reply {run.end} {run.text()!r}")
+        frames = s.data_frames()
+        old_end = [f.event for f in frames if f.type == "REPLY_END" and f.event["reply_id"] == rid][0]
+        check(old_end["finished_reason"] == "interrupted", f"old reply ended {old_end}")
+        msgs = env.messages()["messages"]
+        check([m["role"] for m in msgs] == ["user", "assistant", "user", "assistant"],
+              f"log {[(m['role'], m['id']) for m in msgs]}")
+        check(msgs[1]["id"] == rid and msgs[1]["finished_reason"] == "interrupted", f"{msgs[1]['finished_reason']}")
+        check(not any(m.get("finished_reason") == "error" for m in msgs), "a spurious error reply")
+        reqs = env.wait_requests(2, finished=True)
+        calls, results = tool_calls_and_results(reqs[1])
+        check(results.get("call_g", "").strip() == INTERRUPTED, f"model saw {results}")
+    finally:
+        env.close()
+
+
+def _conflicts(srv, fmt):
+    env = ChatEnv(srv, fmt, user=f"hitl-409-{fmt}")
+    try:
+        run = env.run("Hello", [{"text": "Hi."}])
+        fake_call = {"type": "tool_call", "id": "nope", "name": "debug_guarded", "input": "{}"}
+        r = confirm(env, run.reply_id, fake_call)
+        check(r.status == 409 and "detail" in r.json(), f"confirmation with nothing parked: {r.status}")
+        s, rid, ask = park(env)
+        r = confirm(env, "not-the-reply", ask["tool_calls"][0])
+        check(r.status == 409, f"wrong reply id: {r.status}")
+        r = confirm(env, rid, dict(ask["tool_calls"][0], id="other"))
+        check(r.status == 409, f"unknown call id: {r.status}")
+        r = env.post_chat(input_={"type": "EXTERNAL_EXECUTION_RESULT", "reply_id": rid, "execution_results": [
+            {"type": "tool_result", "id": "call_g", "name": "debug_guarded", "output": "x", "state": "success"}]})
+        check(r.status == 409, f"external result for an asking call: {r.status}")
+        check(env.status() == "awaiting_permission", "a rejected answer moved the reply")
+        r = confirm(env, rid, ask["tool_calls"][0])
+        check(r.status == 200, f"the right answer: {r.status}")
+    finally:
+        env.close()
+
+
+def _modes(srv, fmt):
+    env = ChatEnv(srv, fmt, user=f"hitl-modes-{fmt}")
+    try:
+        def patch_mode(mode):
+            r = srv.patch(f"/sessions/{env.session_id}{env.q()}", json={"permission_mode": mode}, user=env.user)
+            check(r.status == 200, f"PATCH permission_mode {mode}: {r.status} {r.body[:200]}")
+
+        patch_mode("explore")
+        run = env.run("Explore", [guarded_call("call_e", "x"), {"text": "Denied."}])
+        res = [e for e in run.events if e["type"] == "TOOL_RESULT_END"]
+        check(res and res[0]["state"] == "denied", f"explore: {res}")
+        check("REQUIRE_USER_CONFIRM" not in run.types(), "explore asked")
+        patch_mode("dont_ask")
+        run = env.run("Unattended", [guarded_call("call_d", "x"), {"text": "Denied."}])
+        res = [e for e in run.events if e["type"] == "TOOL_RESULT_END"]
+        check(res and res[0]["state"] == "denied", f"dont_ask: {res}")
+        patch_mode("bypass")
+        run = env.run("Bypass", [guarded_call("call_b", "x"), {"text": "Ran."}])
+        res = [e for e in run.events if e["type"] == "TOOL_RESULT_END"]
+        check(res and res[0]["state"] == "success", f"bypass: {res}")
+        # Parked in default mode, switched to bypass while parked: the approval
+        # resumes, and the next call needs no prompt.
+        patch_mode("default")
+        s, rid, ask = park(env, then=[guarded_call("call_n", "next"), {"text": "Both ran."}])
+        patch_mode("bypass")
+        r = confirm(env, rid, ask["tool_calls"][0])
+        check(r.status == 200, f"confirm {r.status}")
+        s.wait_frame(lambda e: e.get("type") == "REPLY_END" and e.get("reply_id") == rid, 8.0, "REPLY_END")
+        ends = [e for e in s.events() if e["type"] == "TOOL_RESULT_END" and e["reply_id"] == rid]
+        check([e["state"] for e in ends] == ["success", "success"], f"{ends}")
+    finally:
+        env.close()
+
+
+def _restart_while_parked(srv, fmt):
+    env = ChatEnv(srv, fmt, user=f"hitl-restart-{fmt}")
+    try:
+        s, rid, ask = park(env, then=[{"text": "Done after the restart."}])
+        env.close()
+        srv.restart()
+        check(env.status() == "awaiting_permission", f"status after restart: {env.status()}")
+        s = env.stream()
+        r = confirm(env, rid, ask["tool_calls"][0])
+        check(r.status == 200, f"confirm after restart: {r.status} {r.body[:200]}")
+        s.wait_frame(lambda e: e.get("type") == "REPLY_END" and e.get("reply_id") == rid, 8.0, "REPLY_END")
+        check(env.wait_status("idle") == "idle", "not idle")
+        reply = env.messages()["messages"][-1]
+        check(reply["id"] == rid and reply["finished_reason"] == "completed"
+              and reply["content"][-1]["text"] == "Done after the restart.", f"{reply}")
+    finally:
+        env.close()
+
+
+for _fmt in FORMATS:
+    def _make(fn, fmt):
+        def test(srv):
+            fn(srv, fmt)
+        return test
+    for _fn in (_ask_then_approve, _ask_then_deny, _approve_with_rule, _external_execution,
+                _interrupt_parked, _message_while_parked, _conflicts, _modes, _restart_while_parked):
+        globals()[f"test{_fn.__name__}_{_fmt}"] = _make(_fn, _fmt)
+del _fmt, _fn
