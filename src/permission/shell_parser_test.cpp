@@ -137,7 +137,7 @@ TEST(ShellParser, RejectsMalformedInput) {
         "ls)",                  "if true; then ls",    "for x in a", "case x in a) ls", "&& ls",
         "ls &&",                "ls | | wc",           "echo ${x",   "cat <",    "ls; ;",
         "fi",                   "done",                "{ ls",       "[[ -f x",  "(( 1 + 2",
-        "echo $(( 1 + 2 )",     "coproc cat",          "a=(1 2",     "f()",      "2>   "f()",      "ls >& $x",x ls",
+        "echo $(( 1 + 2 )",     "coproc cat",          "a=(1 2",     "f()",      "ls <& x",
     };
     for (const char* c : bad) EXPECT_FALSE(parse_shell(c).ok()) << c;
 }
