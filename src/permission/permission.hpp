@@ -58,15 +58,23 @@ struct Decision {
     std::vector<Rule> suggested_rules;
     bool bypass_immune = false;  ///< a "safety ask": not silenced by allow rules or bypass
 
-    static Decision allow(std::string message = {}) { return {Behavior::kAllow, std::move(message)}; }
-    static Decision deny(std::string message) { return {Behavior::kDeny, std::move(message)}; }
-    static Decision ask(std::string message = {}) { return {Behavior::kAsk, std::move(message)}; }
+    static Decision allow(std::string message = {}) { return make(Behavior::kAllow, std::move(message)); }
+    static Decision deny(std::string message) { return make(Behavior::kDeny, std::move(message)); }
+    static Decision ask(std::string message = {}) { return make(Behavior::kAsk, std::move(message)); }
     static Decision safety_ask(std::string message) {
-        Decision d{Behavior::kAsk, std::move(message)};
+        Decision d = make(Behavior::kAsk, std::move(message));
         d.bypass_immune = true;
         return d;
     }
     static Decision passthrough() { return {}; }
+
+private:
+    static Decision make(Behavior b, std::string message) {
+        Decision d;
+        d.behavior = b;
+        d.message = std::move(message);
+        return d;
+    }
 };
 
 /// What the engine needs to know about a tool.
