@@ -1,0 +1,42 @@
+#include "workspace/local/local_workspace.hpp"
+
+#include "workspace/process_runner.hpp"
+
+namespace agentd::workspace {
+
+namespace {
+
+fs::path canonical_dir(const fs::path& dir) {
+    return fs::canonical(fs::absolute(dir));  // throws when it does not exist
+}
+
+}  // namespace
+
+LocalWorkspace::LocalWorkspace(std::string id, const fs::path& host_dir)
+    : Workspace(std::move(id), canonical_dir(host_dir).string(), canonical_dir(host_dir)) {}
+
+boost::asio::awaitable<ExecResult> LocalWorkspace::exec(ExecRequest request) {
+    ProcessSpec spec;
+    spec.cwd = host_dir();
+    if (request.cwd) {
+        auto resolved = resolve(*request.cwd, /*allow_relative=*/true);
+        if (!resolved) {
+            ExecResult refused;
+            refused.exit_code = 127;
+            refused.stderr_bytes = resolved.error->message;
+            co_return refused;
+        }
+        spec.cwd = *resolved.host;
+    }
+    spec.argv = std::move(request.argv);
+    spec.env = server_environment(request.env);
+    spec.timeout = request.timeout;
+    spec.output_limit = request.output_limit;
+    spec.stdin_data = std::move(request.stdin_data);
+    spec.cancel = std::move(request.cancel);
+    auto running = run_process(std::move(spec));
+    ExecResult result = co_await std::move(running);
+    co_return result;
+}
+
+}  // namespace agentd::workspace
