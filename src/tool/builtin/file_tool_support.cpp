@@ -48,7 +48,7 @@ bool bool_arg(const bj::object& input, std::string_view key, bool fallback, bool
 }
 
 bool read_host_file(const std::filesystem::path& path, std::string& out, std::string& error) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0) {
         error = std::strerror(errno);
         return false;

@@ -37,7 +37,7 @@ std::optional<std::int64_t> int_arg(const bj::object& input, std::string_view ke
 /// A boolean argument, `fallback` when absent or null; `ok` false when mistyped.
 bool bool_arg(const bj::object& input, std::string_view key, bool fallback, bool& ok);
 
-/// Reads a whole regular file; the last component must not be a symlink (the
+/// Reads a whole file (non-blocking open, so a FIFO reads as empty); the last component must not be a symlink (the
 /// path comes from Workspace::resolve, which already followed every link).
 /// Returns false with `error` set to a strerror-style text.
 bool read_host_file(const std::filesystem::path& path, std::string& out, std::string& error);

@@ -128,6 +128,13 @@ TEST_F(ReadToolTest, ImagesBecomeDataBlocksAndCacheNothing) {
     EXPECT_EQ(run_tool(any_image, bj::object{{"file_path", ws->path("i.bmp")}}, state).outcome.state, "success");
 }
 
+TEST_F(ReadToolTest, FifoDoesNotBlock) {
+    ASSERT_EQ(::mkfifo(ws->host("pipe").c_str(), 0600), 0);
+    auto r = read({{"file_path", ws->path("pipe")}});
+    EXPECT_EQ(r.outcome.state, "success");
+    EXPECT_EQ(r.text(), "");
+}
+
 TEST_F(ReadToolTest, LocalStyleWorkdirPrintsHostPaths) {
     auto local = TempWorkspace::make("");
     ReadTool t(local);
