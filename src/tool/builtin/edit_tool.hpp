@@ -1,0 +1,36 @@
+#pragma once
+// Edit (spec/tools-workspace.md §4.5): exact string replacement in a file the agent has read
+// (and that has not changed since). The result's metadata carries a
+// difflib-style unified diff. The read cache is consulted, never refreshed.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/toolkit.hpp"
+
+namespace agentd::workspace {
+class Workspace;
+}
+
+namespace agentd::tool {
+
+namespace bj = boost::json;
+
+class EditTool final : public agent::Tool {
+public:
+    explicit EditTool(std::shared_ptr<workspace::Workspace> workspace);
+
+    const model::ToolSchema& schema() const override { return schema_; }
+    /// Dangerous path → safety ask; accept_edits/dont_ask inside a working directory → allow.
+    permission::Decision check_permissions(const bj::object& input, const permission::Context& ctx) const override;
+    bool match_rule(const std::string& rule_content, const bj::object& input) const override;
+    std::vector<permission::Rule> suggestions(const bj::object& input) const override;
+    boost::asio::awaitable<agent::ToolOutcome> run(const bj::object& input, agent::ToolContext& ctx,
+                                                   const std::function<void(const agent::ToolChunk&)>& emit) override;
+
+private:
+    std::shared_ptr<workspace::Workspace> workspace_;
+    model::ToolSchema schema_;
+};
+
+}  // namespace agentd::tool
