@@ -18,8 +18,14 @@
 #include "model/fallback_chat_model.hpp"
 #include "model/model_factory.hpp"
 #include "service/chat_service.hpp"
-#include "tool/debug_tools.hpp"
+#include "api/workspace_routes.hpp"
+#include "service/workspace_service.hpp"
 #include "storage/sqlite/sqlite_storage.hpp"
+#include "tool/builtin/bash_tool.hpp"
+#include "tool/builtin/file_tools.hpp"
+#include "tool/builtin/task_tools.hpp"
+#include "tool/debug_tools.hpp"
+#include "workspace/directory_workspace_manager.hpp"
 #include "workspace/isolation_policy.hpp"
 
 namespace {
@@ -40,6 +46,9 @@ struct Settings {
     int sse_heartbeat_ms = 30000;
     int event_log_retention_s = 600;
     bool debug_tools = false;
+    std::string workspace = "local";
+    bool workspace_network = false;
+    std::string download_secret;
 };
 
 void add_common_options(CLI::App& cmd, Settings& s) {
@@ -85,6 +94,8 @@ std::vector<std::string> split_list(const std::string& text) {
 int serve(const Settings& s) {
     auto policy = agentd::workspace::parse_isolation_policy(s.isolation);
     if (!policy) throw std::runtime_error("unknown workspace isolation policy: " + s.isolation);
+    auto workspace_kind = agentd::workspace::parse_workspace_kind(s.workspace);
+    if (!workspace_kind) throw std::runtime_error("unknown workspace backend: " + s.workspace + " (local or bwrap)");
     std::size_t threads = s.threads ? s.threads : std::max(1u, std::thread::hardware_concurrency());
     std::size_t blocking = std::max<std::size_t>(4, threads * 2);
 
@@ -96,6 +107,8 @@ int serve(const Settings& s) {
     agentd::service::CredentialService credentials(*storage);
     agentd::service::SessionService sessions(*storage, bus, agents, credentials, *policy);
     agentd::service::CatalogService catalog;
+    // bwrap: probes the sandbox now, so a host without user namespaces fails at start.
+    agentd::workspace::DirectoryWorkspaceManager workspaces(s.data_dir, *workspace_kind, s.workspace_network);
 
     agentd::http::Router router;
     agentd::http::ServerOptions opts;
@@ -129,11 +142,25 @@ int serve(const Settings& s) {
             if (!fallback) return primary;
             return std::make_unique<agentd::model::FallbackChatModel>(std::move(primary), std::move(fallback));
         },
-        s.debug_tools ? agentd::service::ToolkitFactory(agentd::tool::add_debug_tools) : agentd::service::ToolkitFactory(),
-        chat_options);
+        // The run's toolkit, in the reference's order: the workspace tools, the task tools,
+        // then (tests, demos) the debug tools.
+        [debug = s.debug_tools](agentd::agent::Toolkit& toolkit,
+                                const std::shared_ptr<agentd::workspace::Workspace>& workspace) {
+            if (workspace) {
+                toolkit.add(std::make_shared<agentd::tool::BashTool>(workspace));
+                for (auto& t : agentd::tool::make_file_tools(workspace)) toolkit.add(std::move(t));
+            }
+            for (auto& t : agentd::tool::make_task_tools()) toolkit.add(std::move(t));
+            if (debug) agentd::tool::add_debug_tools(toolkit);
+        },
+        chat_options, &workspaces);
     chat_ptr = &chat;
     agentd::api::Services services{agents, credentials, sessions, catalog, chat, *storage, bus, AGENTD_VERSION};
     agentd::api::register_routes(router, services);
+    agentd::service::WorkspaceService workspace_service(
+        *storage, workspaces, server.io_executor(), server.blocking_pool().get_executor(),
+        s.download_secret.empty() ? std::nullopt : std::optional<std::string>(s.download_secret));
+    agentd::api::register_workspace_routes(router, workspace_service);
     agentd::http::CorsPolicy cors;
     cors.allowed_origins = split_list(s.cors_origins);
     cors.enabled = !cors.allowed_origins.empty();
@@ -181,6 +208,13 @@ int main(int argc, char** argv) {
         ->envname("AGENTD_EVENT_LOG_RETENTION")->capture_default_str();
     serve_cmd->add_flag("--debug-tools", s.debug_tools, "Give agents the deterministic debug_* tools (tests, demos)")
         ->envname("AGENTD_DEBUG_TOOLS");
+    serve_cmd->add_option("--workspace", s.workspace, "Where tools run: local (a directory) or bwrap (a bubblewrap sandbox)")
+        ->envname("AGENTD_WORKSPACE")->capture_default_str();
+    serve_cmd->add_option("--workspace-network", s.workspace_network, "Give bwrap sandboxes the host's network (true/false)")
+        ->envname("AGENTD_WORKSPACE_NETWORK")->capture_default_str();
+    serve_cmd->add_option("--download-secret", s.download_secret,
+                          "HMAC key of file download tokens (default: random per process)")
+        ->envname("AGENTD_DOWNLOAD_SECRET");
     add_common_options(*serve_cmd, s);
 
     auto* migrate_cmd = app.add_subcommand("migrate", "Apply database migrations and exit");

@@ -77,6 +77,11 @@ public:
 /// Echoes its text; `concurrent` tools record overlap.
 class EchoTool final : public Tool {
 public:
+    permission::Decision check_permissions(const bj::object&, const permission::Context&) const override {
+        return permission::Decision::allow();
+    }
+
+public:
     explicit EchoTool(std::string name, bool concurrent = false) : schema_{std::move(name), "echo", {}}, concurrent_(concurrent) {}
     const model::ToolSchema& schema() const override { return schema_; }
     bool concurrency_safe() const override { return concurrent_; }
@@ -220,6 +225,11 @@ TEST(ReactAgent, InterruptClosesOpenCallsAndEndsInterrupted) {
 
 TEST(ReactAgent, LargeToolResultsAreTruncatedInContextOnly) {
     class BigTool final : public Tool {
+    public:
+        permission::Decision check_permissions(const bj::object&, const permission::Context&) const override {
+            return permission::Decision::allow();
+        }
+
     public:
         model::ToolSchema s{"big", "", {}};
         const model::ToolSchema& schema() const override { return s; }

@@ -127,8 +127,14 @@ struct Server::Impl {
                            std::string(bhttp::obsolete_reason(static_cast<bhttp::status>(resp.status))) +
                            "\r\nServer: agentd\r\n";
         if (!resp.content_type.empty()) head += "Content-Type: " + resp.content_type + "\r\n";
-        for (const auto& [k, v] : resp.headers) head += k + ": " + v + "\r\n";
-        head += "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+        // A body of known length (a file download) goes out raw after its
+        // Content-Length; everything else is chunked.
+        bool sized = false;
+        for (const auto& [k, v] : resp.headers) {
+            head += k + ": " + v + "\r\n";
+            if (beast::iequals(k, "content-length")) sized = true;
+        }
+        head += sized ? "Connection: close\r\n\r\n" : "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
         stream.expires_never();
         auto [ec, n] = co_await asio::async_write(stream.socket(), asio::buffer(head), kTuple);
         if (ec) co_return;
@@ -146,6 +152,11 @@ struct Server::Impl {
             auto piece = std::get<0>(std::move(result));
             if (!piece) break;
             if (piece->empty()) continue;
+            if (sized) {
+                auto [wec, wn] = co_await asio::async_write(stream.socket(), asio::buffer(*piece), kTuple);
+                if (wec || stopping) co_return;
+                continue;
+            }
             char size[32];
             int len = std::snprintf(size, sizeof size, "%zx\r\n", piece->size());
             std::array<asio::const_buffer, 3> bufs{asio::buffer(size, static_cast<std::size_t>(len)),
@@ -153,6 +164,7 @@ struct Server::Impl {
             auto [wec, wn] = co_await asio::async_write(stream.socket(), bufs, kTuple);
             if (wec || stopping) break;
         }
+        if (sized) co_return;  // the connection closes; a short body shows as truncated
         auto [fec, fn] = co_await asio::async_write(stream.socket(), asio::buffer("0\r\n\r\n", 5), kTuple);
         (void)fec;
     }

@@ -20,6 +20,13 @@ DENIED = '<system-reminder>The execution of tool "debug_guarded" is denied by us
 INTERRUPTED = "<system-reminder>The tool call has been interrupted by the user.</system-reminder>"
 
 
+def output_text(block):
+    out = block.get("output")
+    if isinstance(out, str):
+        return out
+    return "".join(b.get("text", "") for b in out or [] if isinstance(b, dict))
+
+
 def guarded_call(call_id, text):
     return {"tool_calls": [{"id": call_id, "name": "debug_guarded", "arguments": {"text": text}}]}
 
@@ -124,7 +131,7 @@ def _ask_then_deny(srv, fmt):
         check(results.get("call_g", "").strip() == DENIED, f"model saw {results}")
         reply = env.messages()["messages"][-1]
         res = [b for b in reply["content"] if b["type"] == "tool_result"][0]
-        check(res["state"] == "denied" and res["output"] == DENIED, f"persisted denial {res}")
+        check(res["state"] == "denied" and output_text(res) == DENIED, f"persisted denial {res}")
     finally:
         env.close()
 
@@ -222,7 +229,7 @@ def _interrupt_parked(srv, fmt):
         check(env.wait_status("idle") == "idle", f"status {env.status()}")
         reply = env.messages()["messages"][-1]
         res = [b for b in reply["content"] if b["type"] == "tool_result"][0]
-        check(res["state"] == "interrupted" and res["output"] == INTERRUPTED, f"{res}")
+        check(res["state"] == "interrupted" and output_text(res) == INTERRUPTED, f"{res}")
         check(reply["finished_reason"] == "interrupted", f"{reply['finished_reason']}")
         # The answer now comes too late.
         r = confirm(env, rid, ask["tool_calls"][0])

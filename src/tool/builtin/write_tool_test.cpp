@@ -88,7 +88,12 @@ TEST_F(WriteToolTest, PathErrors) {
 
 TEST_F(WriteToolTest, PermissionHooks) {
     const bj::object input{{"file_path", "/workspace/src/a.py"}, {"content", ""}};
-    EXPECT_EQ(tool.check_permissions(input, permission::Context{}).message, "stub:/workspace/src/a.py:/workspace");
+    // An ordinary path: no opinion in default mode; a dangerous one: a safety ask.
+    EXPECT_EQ(tool.check_permissions(input, permission::Context{}).behavior, permission::Behavior::kPassthrough);
+    const bj::object dangerous{{"file_path", "/workspace/.bashrc"}, {"content", ""}};
+    auto d = tool.check_permissions(dangerous, permission::Context{});
+    EXPECT_EQ(d.behavior, permission::Behavior::kAsk);
+    EXPECT_TRUE(d.bypass_immune);
     EXPECT_EQ(tool.check_permissions({}, permission::Context{}).message, "No file path provided");
     EXPECT_TRUE(tool.match_rule("/workspace/src/*", input));
     EXPECT_FALSE(tool.match_rule("/other/*", input));
