@@ -357,3 +357,38 @@ for _fmt in FORMATS:
                 _interrupt_parked, _message_while_parked, _conflicts, _modes, _restart_while_parked):
         globals()[f"test{_fn.__name__}_{_fmt}"] = _make(_fn, _fmt)
 del _fmt, _fn
+
+
+def _real_bash(srv, fmt):
+    """The built-in Bash tool in the session's workspace: a read-only command runs
+    at once, a write asks, and once approved it changes the workspace."""
+    env = ChatEnv(srv, fmt, user=f"hitl-bash-{fmt}")
+    try:
+        run = env.run("List", [{"tool_calls": [{"id": "call_ls", "name": "Bash",
+                                                 "arguments": {"command": "pwd"}}]}, {"text": "Listed."}])
+        check("REQUIRE_USER_CONFIRM" not in run.types(), f"read-only command asked: {run.types()}")
+        workdir = "".join(e["delta"] for e in run.events if e["type"] == "TOOL_RESULT_TEXT_DELTA").strip()
+        check(workdir.startswith("/"), f"pwd printed {workdir!r}")
+        env.script([{"tool_calls": [{"id": "call_t", "name": "Bash",
+                                     "arguments": {"command": "touch made.txt && echo created"}}]},
+                    {"text": "Created."}])
+        s = env.start("Create a file")
+        rid = env.wait_reply_start(s)
+        ask = s.wait_type("REQUIRE_USER_CONFIRM").event
+        call = ask["tool_calls"][0]
+        check(call["name"] == "Bash" and call["suggested_rules"], f"Bash ask {call}")
+        r = confirm(env, rid, call)
+        check(r.status == 200, f"confirm {r.status}")
+        s.wait_frame(lambda e: e.get("type") == "REPLY_END" and e.get("reply_id") == rid, 8.0, "REPLY_END")
+        outs = [e["delta"] for e in s.events() if e["type"] == "TOOL_RESULT_TEXT_DELTA" and e["reply_id"] == rid]
+        check("".join(outs).strip() == "created", f"Bash output {outs}")
+        st = srv.get(f"/workspace/directories?agent_id={env.agent_id}&session_id={env.session_id}", user=env.user)
+        check(st.status == 200 and "made.txt" in [e["name"] for e in st.json()["entries"]],
+              f"workspace listing {st.status} {st.body[:300]}")
+    finally:
+        env.close()
+
+
+for _fmt in FORMATS:
+    globals()[f"test_real_bash_{_fmt}"] = (lambda fmt: (lambda srv: _real_bash(srv, fmt)))(_fmt)
+del _fmt
