@@ -7,6 +7,7 @@
 #include <boost/asio/strand.hpp>
 #include <deque>
 
+#include "domain/event.hpp"
 #include "domain/message.hpp"
 
 namespace agentd::agent {
@@ -282,6 +283,30 @@ TEST(ReactAgent, CompactionSummarisesOldMessagesWhenTheWindowFills) {
     EXPECT_EQ(first.at("role"), "user");
     EXPECT_NE(bj::serialize(first).find("old work"), std::string::npos);
     EXPECT_EQ(h.sink.events.back().at("finished_reason"), "completed");
+}
+
+TEST(ReactAgent, ContinuationsMustMatchWhatTheReplyAwaits) {
+    auto asking = domain::tool_call_block("c1", "debug_guarded", "{}");
+    asking["state"] = "asking";
+    auto submitted = domain::tool_call_block("c2", "debug_external", "{}");
+    submitted["state"] = "submitted";
+    bj::array context{domain::assistant_msg("Tester", bj::array{asking, submitted})};
+    auto confirm = [](std::string id) {
+        return domain::event::user_confirm_result(
+            "r1", bj::array{domain::event::confirm_result(true, bj::object{{"id", id}, {"name", "x"}, {"input", "{}"}})});
+    };
+    auto external = [](std::string id) {
+        return domain::event::external_execution_result(
+            "r1", bj::array{bj::object{{"type", "tool_result"}, {"id", id}, {"name", "x"}, {"output", "ok"}, {"state", "success"}}});
+    };
+    EXPECT_FALSE(continuation_error(context, "Tester", confirm("c1")));
+    EXPECT_FALSE(continuation_error(context, "Tester", external("c2")));
+    EXPECT_TRUE(continuation_error(context, "Tester", confirm("c2")));   // submitted, not asking
+    EXPECT_TRUE(continuation_error(context, "Tester", external("c1")));  // asking, not submitted
+    EXPECT_TRUE(continuation_error(context, "Tester", confirm("zz")));
+    EXPECT_TRUE(continuation_error(context, "Other", confirm("c1")));    // another agent's reply
+    EXPECT_TRUE(continuation_error(bj::array{}, "Tester", confirm("c1")));
+    EXPECT_FALSE(continuation_error(bj::array{}, "Tester", domain::event::user_interrupt("r1")));
 }
 
 }  // namespace

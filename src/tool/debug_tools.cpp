@@ -149,6 +149,23 @@ public:
     }
 };
 
+/// Executed by the client, after the user allowed it (spec §6.4, mixed).
+class GuardedExternalTool final : public agent::Tool {
+public:
+    const model::ToolSchema& schema() const override {
+        static const auto kSchema = tool::schema("debug_guarded_external",
+                                                 "Runs on the client once the user allows it.",
+                                                 bj::object{{"query", bj::object{{"type", "string"}}}}, {"query"});
+        return kSchema;
+    }
+    bool external() const override { return true; }
+    asio::awaitable<agent::ToolOutcome> run(const bj::object&, agent::ToolContext&,
+                                            const std::function<void(const agent::ToolChunk&)>&) override {
+        throw std::logic_error("debug_guarded_external runs on the client");
+        co_return agent::ToolOutcome{};
+    }
+};
+
 }  // namespace
 
 void add_debug_tools(agent::Toolkit& toolkit) {
@@ -158,6 +175,7 @@ void add_debug_tools(agent::Toolkit& toolkit) {
     toolkit.add(std::make_shared<ChunksTool>());
     toolkit.add(std::make_shared<GuardedTool>());
     toolkit.add(std::make_shared<ExternalTool>());
+    toolkit.add(std::make_shared<GuardedExternalTool>());
 }
 
 }  // namespace agentd::tool

@@ -9,7 +9,7 @@ namespace agentd::tool {
 /// Adds debug_echo (returns its `text`), debug_sleep (waits `ms`, honours interrupts),
 /// debug_fail (raises), debug_chunks (streams `count` text chunks) — all allowed
 /// without asking — plus debug_guarded (echoes after the user allowed it) and
-/// debug_external (executed by the client).
+/// debug_external (executed by the client) and debug_guarded_external (both).
 void add_debug_tools(agent::Toolkit& toolkit);
 
 }  // namespace agentd::tool

@@ -392,3 +392,37 @@ def _real_bash(srv, fmt):
 for _fmt in FORMATS:
     globals()[f"test_real_bash_{_fmt}"] = (lambda fmt: (lambda srv: _real_bash(srv, fmt)))(_fmt)
 del _fmt
+
+
+def _ask_then_external(srv, fmt):
+    """spec 6.4: approved, then executed by the client: two parks in one reply."""
+    env = ChatEnv(srv, fmt, user=f"hitl-mixed-{fmt}")
+    try:
+        env.script([{"tool_calls": [{"id": "call_m", "name": "debug_guarded_external",
+                                     "arguments": {"query": "q"}}]},
+                    {"text": "Mixed done."}])
+        s = env.start("Mixed")
+        rid = env.wait_reply_start(s)
+        ask = s.wait_type("REQUIRE_USER_CONFIRM").event
+        check(env.wait_status("awaiting_permission", 3) == "awaiting_permission", "first park")
+        check(confirm(env, rid, ask["tool_calls"][0]).status == 200, "confirm")
+        req = s.wait_type("REQUIRE_EXTERNAL_EXECUTION").event
+        check(req["reply_id"] == rid and req["tool_calls"][0]["state"] == "submitted", f"{req}")
+        check(env.wait_status("awaiting_external_result", 3) == "awaiting_external_result",
+              f"second park: {env.status()}")
+        r = env.post_chat(input_={"type": "EXTERNAL_EXECUTION_RESULT", "reply_id": rid, "execution_results": [
+            {"type": "tool_result", "id": "call_m", "name": "debug_guarded_external", "output": "7",
+             "state": "success"}]})
+        check(r.status == 200, f"external result {r.status}")
+        s.wait_frame(lambda e: e.get("type") == "REPLY_END" and e.get("reply_id") == rid, 8.0, "REPLY_END")
+        starts = [e for e in s.events() if e["type"] == "TOOL_RESULT_START" and e["reply_id"] == rid]
+        check(len(starts) == 1, f"TOOL_RESULT_START count {len(starts)}")
+        reply = env.messages()["messages"][-1]
+        check(reply["finished_reason"] == "completed", f"{reply['finished_reason']}")
+    finally:
+        env.close()
+
+
+for _fmt in FORMATS:
+    globals()[f"test_ask_then_external_{_fmt}"] = (lambda fmt: (lambda srv: _ask_then_external(srv, fmt)))(_fmt)
+del _fmt
