@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <array>
 
+#include "permission/shell_parser.hpp"
+
 namespace agentd::permission {
 
 namespace {
@@ -54,17 +56,43 @@ std::map<std::string, std::vector<Rule>> read_rules(const bj::object& ctx, std::
     return out;
 }
 
-bool rule_matches(const PermissionSubject& tool, const Rule& rule, const bj::object& input) {
+/// How a rule's content is held against a compound Bash command. The reference
+/// matches the whole command string, so an allow rule `git:*` also allowed
+/// `git status; curl … | sh`, and a deny rule `rm:*` missed `ls && rm -r x`.
+/// Agentd splits compound commands: an allow rule must match every
+/// subcommand, a deny or ask rule any of them (or the whole string).
+enum class CompoundMatch { kEvery, kAny };
+
+std::vector<std::string> bash_subcommands(const bj::object& input) {
+    const auto it = input.find("command");
+    if (it == input.end() || !it->value().is_string()) return {};
+    auto parsed = parse_shell(std::string_view(it->value().get_string()));
+    std::vector<std::string> out;
+    if (!parsed.ok()) return out;
+    for (const auto& c : parsed.script->commands) out.push_back(c.text);
+    return out;
+}
+
+bool rule_matches(const PermissionSubject& tool, const Rule& rule, const bj::object& input, CompoundMatch how) {
     if (!rule.rule_content || rule.rule_content->empty()) return true;
-    return tool.match_rule(*rule.rule_content, input);
+    const std::string& content = *rule.rule_content;
+    const bool whole = tool.match_rule(content, input);
+    if (tool.subject_name() != "Bash") return whole;
+    const auto parts = bash_subcommands(input);
+    if (parts.size() <= 1) return whole;
+    auto part_matches = [&](const std::string& part) {
+        return tool.match_rule(content, bj::object{{"command", part}});
+    };
+    if (how == CompoundMatch::kEvery) return std::all_of(parts.begin(), parts.end(), part_matches);
+    return whole || std::any_of(parts.begin(), parts.end(), part_matches);
 }
 
 const Rule* first_match(const std::map<std::string, std::vector<Rule>>& rules,
-                        const PermissionSubject& tool, const bj::object& input) {
+                        const PermissionSubject& tool, const bj::object& input, CompoundMatch how) {
     const auto it = rules.find(tool.subject_name());
     if (it == rules.end()) return nullptr;
     for (const auto& rule : it->second)
-        if (rule_matches(tool, rule, input)) return &rule;
+        if (rule_matches(tool, rule, input, how)) return &rule;
     return nullptr;
 }
 
@@ -177,14 +205,14 @@ Decision evaluate(const PermissionSubject& tool, const bj::object& input, const 
     const std::string& name = tool.subject_name();
 
     // 1. Deny rules beat everything.
-    if (const Rule* r = first_match(ctx.deny_rules, tool, input)) {
+    if (const Rule* r = first_match(ctx.deny_rules, tool, input, CompoundMatch::kAny)) {
         Decision d = Decision::deny("Permission to use " + name + " has been denied");
         d.reason = rule_reason(*r);
         return d;
     }
 
     // 2. Ask rules beat read-only status and allow rules.
-    if (const Rule* r = first_match(ctx.ask_rules, tool, input)) {
+    if (const Rule* r = first_match(ctx.ask_rules, tool, input, CompoundMatch::kAny)) {
         Decision d = Decision::ask("Permission required for " + name);
         d.reason = rule_reason(*r);
         d.suggested_rules = tool.suggestions(input);
@@ -216,7 +244,7 @@ Decision evaluate(const PermissionSubject& tool, const bj::object& input, const 
     }
 
     // 5. Allow rules.
-    if (first_match(ctx.allow_rules, tool, input)) {
+    if (first_match(ctx.allow_rules, tool, input, CompoundMatch::kEvery)) {
         return Decision::allow("Permission granted for " + name);
     }
 

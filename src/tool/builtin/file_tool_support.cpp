@@ -1,5 +1,8 @@
 #include "tool/builtin/file_tool_support.hpp"
 
+#include "permission/tool_rules.hpp"
+#include "workspace/workspace.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -100,6 +103,28 @@ std::string line_number_prefix(std::size_t n) {
     if (digits.size() < 6) digits.insert(0, 6 - digits.size(), ' ');
     digits.push_back('\t');
     return digits;
+}
+
+permission::Decision file_edit_permissions(const bj::object& input, const permission::Context& ctx,
+                                           const workspace::Workspace& workspace) {
+    auto path = string_arg(input, "file_path");
+    if (!path || path->empty()) {
+        auto d = permission::Decision::passthrough();
+        d.message = "No file path provided";
+        return d;
+    }
+    return permission::file_edit_check(*path, ctx, permission::PathEnvironment{workspace.workdir(), workspace.workdir()});
+}
+
+bool file_path_rule_matches(const std::string& rule_content, const bj::object& input) {
+    auto path = string_arg(input, "file_path");
+    return path && !path->empty() && permission::path_glob_matches(rule_content, *path);
+}
+
+std::vector<permission::Rule> file_path_suggestions(const std::string& tool_name, const bj::object& input) {
+    auto path = string_arg(input, "file_path");
+    if (!path || path->empty()) return {};
+    return permission::path_suggestions(tool_name, *path);
 }
 
 }  // namespace agentd::tool

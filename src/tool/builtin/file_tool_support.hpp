@@ -45,6 +45,13 @@ bool read_host_file(const std::filesystem::path& path, std::string& out, std::st
 /// symlink as the last component.
 bool write_host_file(const std::filesystem::path& path, std::string_view bytes, std::string& error);
 
+/// Write/Edit permission hooks, shared: the call's `file_path` is what rules and
+/// the path checks look at.
+permission::Decision file_edit_permissions(const bj::object& input, const permission::Context& ctx,
+                                           const workspace::Workspace& workspace);
+bool file_path_rule_matches(const std::string& rule_content, const bj::object& input);
+std::vector<permission::Rule> file_path_suggestions(const std::string& tool_name, const bj::object& input);
+
 /// `%6d\t` as Python formats f"{n:6d}\t".
 std::string line_number_prefix(std::size_t n);
 

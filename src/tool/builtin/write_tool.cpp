@@ -85,24 +85,15 @@ WriteTool::WriteTool(std::shared_ptr<workspace::Workspace> workspace)
     : workspace_(std::move(workspace)), schema_(make_schema()) {}
 
 permission::Decision WriteTool::check_permissions(const bj::object& input, const permission::Context& ctx) const {
-    auto path = string_arg(input, "file_path");
-    if (!path || path->empty()) {
-        auto d = permission::Decision::passthrough();
-        d.message = "No file path provided";
-        return d;
-    }
-    return permission::file_edit_check(*path, ctx, permission::PathEnvironment{workspace_->workdir(), workspace_->workdir()});
+    return file_edit_permissions(input, ctx, *workspace_);
 }
 
 bool WriteTool::match_rule(const std::string& rule_content, const bj::object& input) const {
-    auto path = string_arg(input, "file_path");
-    return path && !path->empty() && permission::path_glob_matches(rule_content, *path);
+    return file_path_rule_matches(rule_content, input);
 }
 
 std::vector<permission::Rule> WriteTool::suggestions(const bj::object& input) const {
-    auto path = string_arg(input, "file_path");
-    if (!path || path->empty()) return {};
-    return permission::path_suggestions(schema_.name, *path);
+    return file_path_suggestions(schema_.name, input);
 }
 
 boost::asio::awaitable<agent::ToolOutcome> WriteTool::run(const bj::object& input, agent::ToolContext& ctx,
