@@ -230,6 +230,13 @@ bj::object ChatService::launch(const std::string& user_id, const domain::ChatReq
         ctx->fallback_credential = credential_of(session->config.at("fallback_chat_model_config"));
 
     auto token = bus_.try_lock(bus::session_lock_key(request.session_id), options_.lock_ttl);
+    // An answer may arrive while the run that parked is still persisting and
+    // releasing the lock (a client can react to REQUIRE_USER_CONFIRM within
+    // milliseconds): give that run a moment instead of answering 409 at once.
+    for (int i = 0; !token && continuation && !internal_event && i < 300; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        token = bus_.try_lock(bus::session_lock_key(request.session_id), options_.lock_ttl);
+    }
     if (!token)
         throw Error::conflict("Session " + py_repr(request.session_id) +
                               " already has an active chat run in this process.");
