@@ -253,6 +253,9 @@ struct Server::Impl {
         beast::error_code ignored;
         stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
         stream.socket().close(ignored);
+        // A shutdown cut-off posted to this strand may still be queued: it must
+        // find no stream rather than this frame's, which is about to be freed.
+        conn->stream = nullptr;
         std::lock_guard lock(conns_mutex);
         conns.erase(id);
     }
