@@ -291,6 +291,9 @@ def _conflicts(srv, fmt):
         check(env.status() == "awaiting_permission", "a rejected answer moved the reply")
         r = confirm(env, rid, ask["tool_calls"][0])
         check(r.status == 200, f"the right answer: {r.status}")
+        # Let the resumed run finish: the fake provider is shared with the next test.
+        s.wait_frame(lambda e: e.get("type") == "REPLY_END" and e.get("reply_id") == rid, 8.0, "REPLY_END")
+        env.wait_status("idle")
     finally:
         env.close()
 
