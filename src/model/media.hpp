@@ -3,10 +3,13 @@
 // `url` sources are turned into inline bytes, base64, and the streaming WAV
 // header that wraps raw PCM audio from omni models.
 #include <functional>
+
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "common/base64.hpp"
 
 namespace agentd::model {
 
@@ -32,9 +35,8 @@ private:
 /// themselves: the HTTP glue fetches what a first formatting pass asked for.
 using MediaResolver = std::function<std::optional<std::string>(const std::string& url)>;
 
-std::string base64_encode(std::string_view bytes);
-/// Standard alphabet, padding optional, whitespace not allowed; nullopt when malformed.
-std::optional<std::string> base64_decode(std::string_view text);
+using agentd::base64_decode;  // common/base64.hpp
+using agentd::base64_encode;
 
 /// 44-byte RIFF/WAVE header for open-ended 24 kHz mono 16-bit PCM (sizes 0xFFFFFFFF).
 std::string streaming_wav_header();

@@ -1,5 +1,7 @@
 #include "service/download_token.hpp"
 
+#include "common/base64.hpp"
+
 #include <sodium.h>
 
 #include <array>
@@ -14,15 +16,6 @@ namespace agentd::service {
 namespace {
 
 constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-int sextet(char c) {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '-') return 62;
-    if (c == '_') return 63;
-    return -1;
-}
 
 // "<expires_at>\0<user_id>\0<path>": NUL cannot occur in any field, so no
 // two triples share a message.
@@ -98,48 +91,6 @@ std::string verify_download_token(std::string_view secret, std::string_view toke
         throw unauthorized("Invalid download token.");
     if (static_cast<double>(expires_at) < now_seconds) throw unauthorized("Expired download token.");
     return std::move(*user_id);
-}
-
-std::string base64url_encode(std::string_view bytes) {
-    std::string out;
-    out.reserve((bytes.size() * 4 + 2) / 3);
-    const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-    std::size_t i = 0;
-    for (; i + 3 <= bytes.size(); i += 3) {
-        std::uint32_t v = (p[i] << 16) | (p[i + 1] << 8) | p[i + 2];
-        out += kAlphabet[(v >> 18) & 63];
-        out += kAlphabet[(v >> 12) & 63];
-        out += kAlphabet[(v >> 6) & 63];
-        out += kAlphabet[v & 63];
-    }
-    if (std::size_t rest = bytes.size() - i; rest > 0) {
-        std::uint32_t v = p[i] << 16;
-        if (rest == 2) v |= p[i + 1] << 8;
-        out += kAlphabet[(v >> 18) & 63];
-        out += kAlphabet[(v >> 12) & 63];
-        if (rest == 2) out += kAlphabet[(v >> 6) & 63];
-    }
-    return out;
-}
-
-std::optional<std::string> base64url_decode(std::string_view text) {
-    while (!text.empty() && text.back() == '=') text.remove_suffix(1);
-    if (text.size() % 4 == 1) return std::nullopt;
-    std::string out;
-    out.reserve(text.size() * 3 / 4);
-    std::uint32_t acc = 0;
-    int bits = 0;
-    for (char c : text) {
-        int v = sextet(c);
-        if (v < 0) return std::nullopt;
-        acc = (acc << 6) | static_cast<std::uint32_t>(v);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out.push_back(static_cast<char>((acc >> bits) & 0xFF));
-        }
-    }
-    return out;
 }
 
 }  // namespace agentd::service

@@ -9,8 +9,11 @@
 // request, so a token for one resource cannot be replayed against another.
 #include <cstdint>
 #include <optional>
+
 #include <string>
 #include <string_view>
+
+#include "common/base64.hpp"
 
 namespace agentd::service {
 
@@ -36,9 +39,7 @@ DownloadToken sign_download_token(std::string_view secret, std::string_view user
 std::string verify_download_token(std::string_view secret, std::string_view token, std::string_view path,
                                   double now_seconds);
 
-/// Base64url without padding, as the token uses it.
-std::string base64url_encode(std::string_view bytes);
-/// The inverse; accepts trailing '=' padding. Nullopt on any other malformation.
-std::optional<std::string> base64url_decode(std::string_view text);
+using agentd::base64url_decode;  // common/base64.hpp
+using agentd::base64url_encode;
 
 }  // namespace agentd::service
