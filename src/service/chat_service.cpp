@@ -116,16 +116,32 @@ struct ChatService::RunContext : agent::ReplySink {
     std::optional<bj::object> reply_log;  ///< the message-log copy, folded from events
     std::vector<bj::object> pending_log_extra;  ///< other log messages to write at the next step
     std::chrono::steady_clock::time_point last_renewal = std::chrono::steady_clock::now();
+    /// REPLY_END (and anything after it) waits for the step that persists it: a
+    /// client that saw the end of a reply reads the finished reply back.
+    std::vector<bj::object> held_events;
 
     void emit(const bj::object& event) override {
         auto type = ev::type_of(event);
         if (type == ev::type::kReplyStart) reply_log = domain::start_reply(event);
         else if (reply_log) domain::append_event(*reply_log, event);
-        service->publish(session_id, event);
+        if (type == ev::type::kReplyEnd || !held_events.empty())
+            held_events.push_back(event);
+        else
+            service->publish(session_id, event);
         renew_if_due();
     }
 
-    void notify(const bj::object& event) override { service->publish(session_id, event); }
+    void release_held_events() {
+        for (const auto& e : held_events) service->publish(session_id, e);
+        held_events.clear();
+    }
+
+    void notify(const bj::object& event) override {
+        if (!held_events.empty())
+            held_events.push_back(event);
+        else
+            service->publish(session_id, event);
+    }
 
     asio::awaitable<void> checkpoint(std::vector<bj::object>& changed, bool replace_context) override {
         storage::StepDelta delta;
@@ -141,6 +157,7 @@ struct ChatService::RunContext : agent::ReplySink {
         auto* storage = &service->storage_;
         auto job = [storage, &delta, this] { return storage->persist_step(user_id, session_id, delta); };
         co_await service->on_pool(job);
+        release_held_events();
         renew_if_due();
     }
 
@@ -255,16 +272,6 @@ bj::object ChatService::launch(const std::string& user_id, const domain::ChatReq
             recovery.context_upserts.push_back(*repaired);
             spdlog::warn("session {}: closed tool calls a crashed run left open", request.session_id);
         }
-        // A reply left without REPLY_END by a crash is marked interrupted in the log.
-        if (auto last = storage_.get_message(user_id, request.session_id,
-                                             std::string(json::str_at(ctx->session.state.reply_context, "reply_id")))) {
-            if (last->contains("finished_reason") && last->at("finished_reason").is_null() &&
-                domain::awaiting_tool_calls(*last).empty() && json::str_at(*last, "role") == "assistant") {
-                (*last)["finished_reason"] = "interrupted";
-                (*last)["finished_at"] = (*last)["created_at"];
-                recovery.log_upserts.push_back(*last);
-            }
-        }
         // A parked reply (calls asking or submitted) only moves on the answer it
         // awaits, an interrupt, or a new message (which closes it first).
         const std::string agent_name(json::str_at(ctx->agent.data, "name"));
@@ -274,6 +281,19 @@ bj::object ChatService::launch(const std::string& user_id, const domain::ChatReq
             return json::str_at(tail, "role") == "assistant" && json::str_at(tail, "name") == agent_name &&
                    !domain::awaiting_tool_calls(tail).empty();
         }();
+        // A reply left without REPLY_END by a crash is marked interrupted in the
+        // log. Whether it is parked is read from the context: the log copy of an
+        // external call already holds the result block TOOL_RESULT_START opened.
+        std::optional<bj::object> last;
+        if (!parked)
+            last = storage_.get_message(user_id, request.session_id,
+                                        std::string(json::str_at(ctx->session.state.reply_context, "reply_id")));
+        if (last && last->contains("finished_reason") && last->at("finished_reason").is_null() &&
+            json::str_at(*last, "role") == "assistant") {
+            (*last)["finished_reason"] = "interrupted";
+            (*last)["finished_at"] = (*last)["created_at"];
+            recovery.log_upserts.push_back(*last);
+        }
         const std::string state_reply_id(json::str_at(ctx->session.state.reply_context, "reply_id"));
         if (continuation) {
             if (auto problem = agent::continuation_error(ctx->context, agent_name, *continuation))
@@ -409,6 +429,7 @@ asio::awaitable<void> ChatService::run(std::shared_ptr<RunContext> ctx) {
     } catch (const std::exception& e) {
         spdlog::error("session {}: run aborted: {}", ctx->session_id, e.what());
     }
+    ctx->release_held_events();
     finish_run(ctx->session_id, ctx->lock_token);
 }
 

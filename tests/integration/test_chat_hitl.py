@@ -403,7 +403,7 @@ def _ask_then_external(srv, fmt):
     try:
         env.script([{"tool_calls": [{"id": "call_m", "name": "debug_guarded_external",
                                      "arguments": {"query": "q"}}]},
-                    {"text": "Mixed done."}])
+                    {"text": "Mixed done.", "first_byte_delay_ms": 800}])
         s = env.start("Mixed")
         rid = env.wait_reply_start(s)
         ask = s.wait_type("REQUIRE_USER_CONFIRM").event
@@ -417,6 +417,12 @@ def _ask_then_external(srv, fmt):
             {"type": "tool_result", "id": "call_m", "name": "debug_guarded_external", "output": "7",
              "state": "success"}]})
         check(r.status == 200, f"external result {r.status}")
+        # While the resumed run waits for the model, the stored reply is still in
+        # progress: its external call's open result block is not a crash remnant.
+        env.wait_requests(2)
+        mid = env.messages()["messages"][-1]
+        check(mid["id"] == rid and mid["finished_reason"] is None,
+              f"reply while resumed: {mid['id']} {mid['finished_reason']}")
         s.wait_frame(lambda e: e.get("type") == "REPLY_END" and e.get("reply_id") == rid, 8.0, "REPLY_END")
         starts = [e for e in s.events() if e["type"] == "TOOL_RESULT_START" and e["reply_id"] == rid]
         check(len(starts) == 1, f"TOOL_RESULT_START count {len(starts)}")
