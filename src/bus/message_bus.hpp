@@ -46,6 +46,9 @@ public:
     /// executor given to subscribe(). Redis: XREAD BLOCK on the stream, or a
     /// pub/sub connection feeding this queue.
     virtual boost::asio::awaitable<Next> next(std::chrono::milliseconds timeout) = 0;
+    /// Ends the subscription from its own executor: a pending or later next()
+    /// reports kClosed. Redis: closes the blocking reader's connection.
+    virtual void cancel() = 0;
 };
 
 class MessageBus {

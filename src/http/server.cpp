@@ -4,7 +4,6 @@
 
 #include <atomic>
 #include <boost/asio.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <filesystem>
@@ -33,6 +32,36 @@ struct Connection {
     beast::tcp_stream* stream = nullptr;
     bool idle = true;  ///< reading a request (or waiting for one): safe to cut off at shutdown
 };
+
+/// Shared by a streamed response and its close-watching read.
+struct CloseWatch {
+    bool closed = false;               ///< the client closed, reset, or shutdown cancelled the read
+    bool done = false;                 ///< the response ended: the socket may be gone, never read again
+    std::shared_ptr<StreamBody> body;  ///< cancelled on close; released when the response ends
+    char buffer[512];
+};
+
+/// Marks the response ended on every way out of write_stream.
+struct EndWatch {
+    CloseWatch& watch;
+    ~EndWatch() {
+        watch.done = true;
+        watch.body.reset();
+    }
+};
+
+/// Reads (and drops) whatever a streaming client sends until its end closes or
+/// the read is cancelled, then cancels the body so a waiting next() returns.
+awaitable<void> watch_close(tcp::socket& socket, std::shared_ptr<CloseWatch> watch) {
+    for (;;) {
+        auto [ec, n] = co_await socket.async_read_some(asio::buffer(watch->buffer), kTuple);
+        if (watch->done) co_return;
+        if (!ec) continue;  // a client writing on an event stream: ignore it
+        watch->closed = true;
+        if (watch->body) watch->body->cancel();
+        co_return;
+    }
+}
 
 std::string reason_json(int status) {
     switch (status) {
@@ -122,7 +151,6 @@ struct Server::Impl {
     /// when the source ends, the client disconnects, or the server stops.
     awaitable<void> write_stream(beast::tcp_stream& stream, const Response& resp, unsigned version,
                                  const std::shared_ptr<Connection>& conn) {
-        using namespace asio::experimental::awaitable_operators;
         std::string head = "HTTP/1." + std::to_string(version % 10) + " " + std::to_string(resp.status) + " " +
                            std::string(bhttp::obsolete_reason(static_cast<bhttp::status>(resp.status))) +
                            "\r\nServer: agentd\r\n";
@@ -139,22 +167,20 @@ struct Server::Impl {
         auto [ec, n] = co_await asio::async_write(stream.socket(), asio::buffer(head), kTuple);
         if (ec) co_return;
         conn->idle = true;  // a stream is cut off at shutdown like an idle connection
-        char probe[512];
+        // One read stays pending for the whole response and notices the client
+        // closing (or shutdown cancelling it); re-arming a read per piece cost
+        // more than the write itself on a stream with many subscribers.
+        auto watch = std::make_shared<CloseWatch>();
+        watch->body = resp.stream;
+        asio::co_spawn(stream.get_executor(), watch_close(stream.socket(), watch), asio::detached);
+        EndWatch end_watch{*watch};
         for (;;) {
-            // Race the next piece against the client closing its end.
-            auto result = co_await (resp.stream->next() ||
-                                    stream.socket().async_read_some(asio::buffer(probe), kTuple));
-            if (result.index() == 1) {
-                auto [rec, rn] = std::get<1>(result);
-                if (rec) break;  // closed, reset or cancelled by shutdown
-                continue;        // a client writing on an event stream: ignore it
-            }
-            auto piece = std::get<0>(std::move(result));
-            if (!piece) break;
+            auto piece = co_await resp.stream->next();
+            if (!piece || watch->closed) break;
             if (piece->empty()) continue;
             if (sized) {
                 auto [wec, wn] = co_await asio::async_write(stream.socket(), asio::buffer(*piece), kTuple);
-                if (wec || stopping) co_return;
+                if (wec || stopping) break;
                 continue;
             }
             char size[32];
@@ -164,7 +190,8 @@ struct Server::Impl {
             auto [wec, wn] = co_await asio::async_write(stream.socket(), bufs, kTuple);
             if (wec || stopping) break;
         }
-        if (sized) co_return;  // the connection closes; a short body shows as truncated
+        // A short sized body shows as truncated; a stream ended by shutdown still gets its last chunk.
+        if (sized || (watch->closed && !stopping)) co_return;
         auto [fec, fn] = co_await asio::async_write(stream.socket(), asio::buffer("0\r\n\r\n", 5), kTuple);
         (void)fec;
     }

@@ -20,12 +20,15 @@ public:
                        std::chrono::milliseconds heartbeat);
 
     boost::asio::awaitable<std::optional<std::string>> next() override;
+    void cancel() override;
 
     /// "id: <id>\ndata: <payload>\n\n"
     static std::string frame(const bus::LogEntry& entry);
 
     /// Most log entries replayed on connect.
     static constexpr std::size_t kMaxReplay = 10000;
+    /// Live entries already queued are sent together, up to this many bytes.
+    static constexpr std::size_t kMaxBatchBytes = 64 * 1024;
 
 private:
     bus::MessageBus& bus_;
@@ -33,6 +36,7 @@ private:
     std::optional<bus::EntryId> last_sent_;
     std::chrono::milliseconds heartbeat_;
     std::unique_ptr<bus::Subscription> subscription_;
+    bool cancelled_ = false;
 };
 
 }  // namespace agentd::service

@@ -96,6 +96,8 @@ public:
         }
     }
 
+    void cancel() override { s_->close(); }
+
 private:
     std::shared_ptr<MemoryBus::Subscriber> s_;
     std::function<void()> detach_;
