@@ -55,7 +55,7 @@ std::optional<std::string> Statement::opt_text(int col) const {
     return text(col);
 }
 
-Connection::Connection(const std::string& path) {
+Connection::Connection(const std::string& path, std::mutex* writer) : writer_(writer) {
     if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         nullptr) != SQLITE_OK)
         fail(db_, "open " + path);
@@ -88,7 +88,10 @@ void Connection::exec_script(const std::string& sql) {
     }
 }
 
-Transaction::Transaction(Connection& c) : conn_(c) { conn_.prepare("BEGIN IMMEDIATE").exec(); }
+Transaction::Transaction(Connection& c) : conn_(c) {
+    if (auto* writer = conn_.writer()) writing_ = std::unique_lock(*writer);
+    conn_.prepare("BEGIN IMMEDIATE").exec();
+}
 
 Transaction::~Transaction() {
     if (!done_) {
@@ -102,6 +105,7 @@ Transaction::~Transaction() {
 void Transaction::commit() {
     conn_.prepare("COMMIT").exec();
     done_ = true;
+    if (writing_.owns_lock()) writing_.unlock();
 }
 
 ConnectionPool::ConnectionPool(std::string path, std::size_t size) : path_(std::move(path)), size_(size) {}
@@ -118,7 +122,7 @@ ConnectionPool::Lease ConnectionPool::acquire() {
             ++created_;
             lock.unlock();
             try {
-                return Lease(*this, std::make_unique<Connection>(path_));
+                return Lease(*this, std::make_unique<Connection>(path_, &writer_));
             } catch (...) {
                 std::lock_guard relock(mutex_);
                 --created_;

@@ -46,7 +46,9 @@ private:
 
 class Connection {
 public:
-    explicit Connection(const std::string& path);
+    /// `writer`: the mutex every write transaction of this process takes on the
+    /// database (null: rely on SQLite's busy timeout alone).
+    explicit Connection(const std::string& path, std::mutex* writer = nullptr);
     ~Connection();
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
@@ -55,13 +57,19 @@ public:
     Statement prepare(const std::string& sql);
     void exec_script(const std::string& sql);
     sqlite3* raw() { return db_; }
+    std::mutex* writer() { return writer_; }
 
 private:
     sqlite3* db_ = nullptr;
+    std::mutex* writer_ = nullptr;
     std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };
 
 /// BEGIN IMMEDIATE ... COMMIT, rolled back unless commit() is reached.
+/// Writers of one process queue on the connection's writer mutex first: SQLite
+/// lets one writer in at a time, and a writer refused with SQLITE_BUSY sleeps in
+/// its busy handler for 1-100 ms steps, which under many concurrent runs cost
+/// far more than the writes. The busy timeout still covers other processes.
 class Transaction {
 public:
     explicit Transaction(Connection& c);
@@ -70,6 +78,7 @@ public:
 
 private:
     Connection& conn_;
+    std::unique_lock<std::mutex> writing_;
     bool done_ = false;
 };
 
@@ -96,7 +105,8 @@ private:
     void give_back(std::unique_ptr<Connection> c);
 
     std::string path_;
-    std::mutex mutex_;  // guards idle_ and created_
+    std::mutex writer_;  // one write transaction at a time (see Transaction)
+    std::mutex mutex_;   // guards idle_ and created_
     std::condition_variable available_;
     std::vector<std::unique_ptr<Connection>> idle_;
     std::size_t created_ = 0;
