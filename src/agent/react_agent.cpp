@@ -564,7 +564,7 @@ boost::asio::awaitable<bool> ReactAgent::reasoning() {
         request.messages.push_back(domain::user_msg("user", content));
     }
     request.context = &context_;  // by reference: the call never outlives this step
-    request.tools = toolkit_.schemas();
+    request.tools = toolkit_.schemas(domain::activated_groups(state_));
 
     ChunkEvents events(sink_, reply_id_);
     model::ModelResponse response;
@@ -615,7 +615,7 @@ boost::asio::awaitable<void> ReactAgent::acting() {
         OpenCalls calls = open_calls(context_.back().get_object());
         for (auto& id : calls.executable) {
             const auto* call = domain::find_block(reply_message(), "tool_call", id);
-            Tool* tool = call ? toolkit_.find(std::string(json::str_at(*call, "name"))) : nullptr;
+            Tool* tool = call ? toolkit_.find_registered(std::string(json::str_at(*call, "name"))) : nullptr;
             bool concurrent = !tool || tool->concurrency_safe();
             if (batches.empty() || batches.back().concurrent != concurrent) batches.push_back(Batch{concurrent, {}});
             batches.back().ids.push_back(std::move(id));
@@ -680,11 +680,13 @@ boost::asio::awaitable<ReactAgent::CallEnd> ReactAgent::run_tool(std::string id,
         return domain::find_block(reply_message(), "tool_call", id);
     };
 
-    Tool* tool = toolkit_.find(name);
-    if (!tool) {
-        error_result(id, name, "error", "ToolNotFoundError: The tool named '" + name + "' doesn't exist.");
+    // Available means basic or an active group (spec/tools-workspace.md §2.3 step 1).
+    ToolLookup lookup = toolkit_.find(name, domain::activated_groups(state_));
+    if (!lookup.tool) {
+        error_result(id, name, "error", lookup.error);
         co_return CallEnd::kFinished;
     }
+    Tool* tool = lookup.tool;
     auto parsed = json::parse(input_text.empty() ? std::string("{}") : input_text);
     if (!parsed.value || !parsed.value->is_object()) {
         error_result(id, name, "error", "Input validation failed for tool '" + name + "': the arguments are not a JSON object");

@@ -9,6 +9,7 @@
 
 #include "domain/event.hpp"
 #include "domain/message.hpp"
+#include "domain/session.hpp"
 
 namespace agentd::agent {
 namespace {
@@ -123,6 +124,29 @@ struct Harness {
         if (error) std::rethrow_exception(error);
     }
 };
+
+model::ModelResponse call_with(std::string id, std::string tool, std::string input) {
+    model::ModelResponse r;
+    r.content.push_back(bj::object{{"type", "tool_call"}, {"id", id}, {"name", tool}, {"input", input}});
+    return r;
+}
+
+std::vector<std::string> tool_names(const model::ChatRequest& request) {
+    std::vector<std::string> out;
+    for (const auto& t : request.tools) out.push_back(t.name);
+    return out;
+}
+
+/// The text of the tool result `id` in the reply at the context's tail.
+std::string result_text(const bj::array& context, std::string_view id) {
+    const auto* result = domain::find_block(context.back().as_object(), "tool_result", id);
+    if (!result) return "(no result)";
+    const auto& output = result->at("output");
+    if (output.is_string()) return std::string(output.as_string());
+    std::string out;
+    for (const auto& b : output.as_array()) out += b.at("text").as_string();
+    return out;
+}
 
 TEST(ReactAgent, PlainTextReplyEventSequence) {
     Harness h;
@@ -307,6 +331,52 @@ TEST(ReactAgent, ContinuationsMustMatchWhatTheReplyAwaits) {
     EXPECT_TRUE(continuation_error(context, "Other", confirm("c1")));    // another agent's reply
     EXPECT_TRUE(continuation_error(bj::array{}, "Tester", confirm("c1")));
     EXPECT_FALSE(continuation_error(bj::array{}, "Tester", domain::event::user_interrupt("r1")));
+}
+
+// --- tool groups -------------------------------------------------------------------
+
+TEST(ReactAgentToolGroups, AGroupsToolsAreUsableOnlyAfterResetToolsActivatesIt) {
+    Harness h;
+    h.toolkit.add(std::make_shared<EchoTool>("echo"));
+    auto list = std::make_shared<EchoTool>("ScheduleList");
+    h.toolkit.add_group(ToolGroup{"schedule_tools", "Create and manage schedules", "Times are UTC.", {list}});
+    h.model.script.push_back(calls({{"c1", "ScheduleList"}}));
+    h.model.script.push_back(call_with("c2", "reset_tools", R"({"schedule_tools": true})"));
+    h.model.script.push_back(calls({{"c3", "ScheduleList"}}));
+    h.model.script.push_back(text("done"));
+    h.reply("list my schedules");
+
+    EXPECT_EQ(result_text(h.context, "c1"),
+              "ToolGroupInactiveError: The tool 'ScheduleList' in group 'schedule_tools' is currently inactive. "
+              "You should first activate the group by calling the 'reset_tools' tool.");
+    EXPECT_EQ(domain::find_block(h.context.back().as_object(), "tool_result", "c1")->at("state"), "error");
+    EXPECT_EQ(result_text(h.context, "c2"),
+              "The currently activated tool group(s): schedule_tools.\n<tool-instructions>\n"
+              "The tool instructions are a collection of suggestions, rules and notifications about how to use the "
+              "tools in the activated groups.\n<group name=\"schedule_tools\">Times are UTC.</group>\n"
+              "</tool-instructions>");
+    EXPECT_EQ(list->runs, 1);
+    EXPECT_EQ(domain::activated_groups(h.state), (std::vector<std::string>{"schedule_tools"}));
+    ASSERT_EQ(h.model.requests.size(), 4u);
+    EXPECT_EQ(tool_names(h.model.requests[0]), (std::vector<std::string>{"reset_tools", "echo"}));
+    EXPECT_EQ(tool_names(h.model.requests[1]), (std::vector<std::string>{"reset_tools", "echo"}));
+    EXPECT_EQ(tool_names(h.model.requests[2]), (std::vector<std::string>{"reset_tools", "echo", "ScheduleList"}));
+    EXPECT_EQ(h.sink.events.back().at("finished_reason"), "completed");
+
+    // The activation belongs to the session: the next reply starts with the group active.
+    h.model.script.push_back(text("still here"));
+    h.reply("again");
+    EXPECT_EQ(tool_names(h.model.requests.back()), (std::vector<std::string>{"reset_tools", "echo", "ScheduleList"}));
+}
+
+TEST(ReactAgentToolGroups, WithoutGroupsThereIsNoResetTools) {
+    Harness h;
+    h.toolkit.add(std::make_shared<EchoTool>("echo"));
+    h.model.script.push_back(call_with("c1", "reset_tools", "{}"));
+    h.model.script.push_back(text("ok"));
+    h.reply("go");
+    EXPECT_EQ(tool_names(h.model.requests[0]), (std::vector<std::string>{"echo"}));
+    EXPECT_EQ(result_text(h.context, "c1"), "ToolNotFoundError: The tool named 'reset_tools' doesn't exist.");
 }
 
 }  // namespace
