@@ -10,7 +10,8 @@ namespace {
 
 constexpr std::string_view kDescription =
     "Hands over the structured output that your current reply must produce.\n\n"
-    "You are given this tool only while a structured output is required, and its input schema is that "
+    "You are given this tool only while a structured output is required, and its input schema is "
+    "that "
     "output: call it with the output as its input once you have what you need.\n"
     "While you have this tool, you MUST end your response by calling it. The call finishes your "
     "reply, and the structured output goes to the user.\n\n"
@@ -24,18 +25,22 @@ void check_structured_schema(const bj::object& schema) {
     const auto* properties = schema.if_contains("properties");
     if (!type || *type != "object" || !properties || !properties->is_object())
         throw std::invalid_argument(
-            "A structured output schema must be an object schema: \"type\": \"object\" with a \"properties\" object.");
+            "A structured output schema must be an object schema: \"type\": \"object\" with a "
+            "\"properties\" object.");
 }
 
 StructuredOutputTool::StructuredOutputTool(const bj::object& schema)
-    : schema_{std::string(kStructuredOutputToolName), std::string(kDescription), tool::without_titles(schema)} {}
+    : schema_{std::string(kStructuredOutputToolName), std::string(kDescription),
+              tool::without_titles(schema)} {}
 
-permission::Decision StructuredOutputTool::check_permissions(const bj::object&, const permission::Context&) const {
-    return permission::Decision::allow(std::string(kStructuredOutputToolName) + " is always allowed.");
+permission::Decision StructuredOutputTool::check_permissions(const bj::object&,
+                                                             const permission::Context&) const {
+    return permission::Decision::allow(std::string(kStructuredOutputToolName) +
+                                       " is always allowed.");
 }
 
-boost::asio::awaitable<ToolOutcome> StructuredOutputTool::run(const bj::object& input, ToolContext& ctx,
-                                                              const std::function<void(const ToolChunk&)>& emit) {
+boost::asio::awaitable<ToolOutcome> StructuredOutputTool::run(
+    const bj::object& input, ToolContext& ctx, const std::function<void(const ToolChunk&)>& emit) {
     auto answer = [&](std::string state, std::string text) {
         emit(ToolChunk{text, std::nullopt});
         return ToolOutcome{std::move(state), bj::value(std::move(text)), {}};
@@ -48,8 +53,9 @@ boost::asio::awaitable<ToolOutcome> StructuredOutputTool::run(const bj::object& 
     bj::value output = input;
     auto violations = tool::validate_filling_defaults(required->get_object(), output);
     if (!violations.empty())
-        co_return answer("error", "ValidationError: Structured output validation failed with error: " +
-                                      tool::describe(violations));
+        co_return answer("error",
+                         "ValidationError: Structured output validation failed with error: " +
+                             tool::describe(violations));
     ctx.state.reply_context["structured_output"] = std::move(output);
     co_return answer("success", "Structured output generated successfully.");
 }

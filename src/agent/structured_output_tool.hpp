@@ -24,9 +24,11 @@ public:
     const model::ToolSchema& schema() const override { return schema_; }
     bool concurrency_safe() const override { return true; }
     bool read_only() const override { return true; }
-    permission::Decision check_permissions(const bj::object&, const permission::Context&) const override;
-    boost::asio::awaitable<ToolOutcome> run(const bj::object& input, ToolContext& ctx,
-                                            const std::function<void(const ToolChunk&)>& emit) override;
+    permission::Decision check_permissions(const bj::object&,
+                                           const permission::Context&) const override;
+    boost::asio::awaitable<ToolOutcome> run(
+        const bj::object& input, ToolContext& ctx,
+        const std::function<void(const ToolChunk&)>& emit) override;
 
 private:
     model::ToolSchema schema_;

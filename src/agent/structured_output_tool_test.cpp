@@ -21,7 +21,8 @@ const bj::object kSchema = bj::parse(R"({
         "sources": {"type": "array", "items": {"type": "string"}}
     },
     "required": ["answer"]
-})").as_object();
+})")
+                               .as_object();
 
 class StructuredOutputToolTest : public ::testing::Test {
 protected:
@@ -29,9 +30,12 @@ protected:
         const bj::object args = bj::parse(input).as_object();
         ToolContext ctx{"s", state_, nullptr};
         std::string streamed;
-        std::function<void(const ToolChunk&)> emit = [&](const ToolChunk& c) { streamed += c.text; };
+        std::function<void(const ToolChunk&)> emit = [&](const ToolChunk& c) {
+            streamed += c.text;
+        };
         boost::asio::io_context io;
-        auto future = boost::asio::co_spawn(io, tool_.run(args, ctx, emit), boost::asio::use_future);
+        auto future =
+            boost::asio::co_spawn(io, tool_.run(args, ctx, emit), boost::asio::use_future);
         io.run();
         auto outcome = future.get();
         std::string text(outcome.output.as_string());
@@ -47,15 +51,18 @@ TEST_F(StructuredOutputToolTest, SchemaAndFlags) {
     EXPECT_EQ(tool_.schema().name, "GenerateStructuredOutput");
     EXPECT_FALSE(tool_.schema().description.empty());
     // The input schema is the required one without titles.
-    EXPECT_EQ(json::write(tool_.schema().parameters),
-              R"({"type":"object","properties":{"answer":{"type":"string"},"confidence":{"type":"number","default":0.5},)"
-              R"("sources":{"type":"array","items":{"type":"string"}}},"required":["answer"]})");
+    EXPECT_EQ(
+        json::write(tool_.schema().parameters),
+        R"({"type":"object","properties":{"answer":{"type":"string"},"confidence":{"type":"number","default":0.5},)"
+        R"("sources":{"type":"array","items":{"type":"string"}}},"required":["answer"]})");
     EXPECT_TRUE(tool_.read_only());
     EXPECT_TRUE(tool_.concurrency_safe());
     EXPECT_FALSE(tool_.external());
     for (const char* mode : {"default", "explore", "dont_ask"}) {
         auto ctx = permission::Context::from_json(bj::object{{"mode", mode}});
-        EXPECT_EQ(permission::evaluate(tool_, bj::object{}, ctx).behavior, permission::Behavior::kAllow) << mode;
+        EXPECT_EQ(permission::evaluate(tool_, bj::object{}, ctx).behavior,
+                  permission::Behavior::kAllow)
+            << mode;
     }
 }
 
@@ -79,19 +86,22 @@ TEST_F(StructuredOutputToolTest, AnInvalidOutputIsAValidationErrorAndNotStored) 
     state_.reply_context["structured_schema"] = kSchema;
     auto [state, text] = call(R"({"confidence": "high", "sources": [1]})");
     EXPECT_EQ(state, "error");
-    EXPECT_EQ(text,
-              "ValidationError: Structured output validation failed with error: "
-              "$.confidence: 'high' is not of type 'number'; $.sources[0]: 1 is not of type 'string'; "
-              "$: 'answer' is a required property");
+    EXPECT_EQ(
+        text,
+        "ValidationError: Structured output validation failed with error: "
+        "$.confidence: 'high' is not of type 'number'; $.sources[0]: 1 is not of type 'string'; "
+        "$: 'answer' is a required property");
     EXPECT_TRUE(state_.reply_context.at("structured_output").is_null());
 }
 
 TEST(StructuredSchema, OnlyObjectSchemasAreAccepted) {
     EXPECT_NO_THROW(check_structured_schema(kSchema));
-    EXPECT_NO_THROW(check_structured_schema(bj::parse(R"({"type": "object", "properties": {}})").as_object()));
-    for (const char* bad : {R"({"type": "string"})", R"({"type": "object"})", R"({"properties": {}})",
-                            R"({"type": "object", "properties": []})"})
-        EXPECT_THROW(check_structured_schema(bj::parse(bad).as_object()), std::invalid_argument) << bad;
+    EXPECT_NO_THROW(
+        check_structured_schema(bj::parse(R"({"type": "object", "properties": {}})").as_object()));
+    for (const char* bad : {R"({"type": "string"})", R"({"type": "object"})",
+                            R"({"properties": {}})", R"({"type": "object", "properties": []})"})
+        EXPECT_THROW(check_structured_schema(bj::parse(bad).as_object()), std::invalid_argument)
+            << bad;
 }
 
 }  // namespace

@@ -34,20 +34,23 @@ void Toolkit::add(std::shared_ptr<Tool> tool, std::string_view group) {
     if (!g) {
         std::string known;
         for (const auto& x : groups_) known += (known.empty() ? "'" : ", '") + x.name + "'";
-        throw std::invalid_argument("Cannot find group '" + std::string(group) + "' in the toolkit; the groups are " +
-                                    known + ".");
+        throw std::invalid_argument("Cannot find group '" + std::string(group) +
+                                    "' in the toolkit; the groups are " + known + ".");
     }
     add_to(*g, std::move(tool));
 }
 
 void Toolkit::add_group(ToolGroup group) {
     if (group.name == kBasicGroup)
-        throw std::invalid_argument("The tool group name 'basic' is reserved for the always-active group.");
+        throw std::invalid_argument(
+            "The tool group name 'basic' is reserved for the always-active group.");
     if (group_named(group.name))
-        throw std::invalid_argument("A tool group named '" + group.name + "' is already registered.");
+        throw std::invalid_argument("A tool group named '" + group.name +
+                                    "' is already registered.");
     if (group.description.empty())
-        throw std::invalid_argument("The tool group '" + group.name +
-                                    "' needs a description (only the 'basic' group may go without one).");
+        throw std::invalid_argument(
+            "The tool group '" + group.name +
+            "' needs a description (only the 'basic' group may go without one).");
     groups_.push_back(std::move(group));
     std::vector<ToolGroup> named(groups_.begin() + 1, groups_.end());
     meta_tool_ = tool::make_reset_tools(std::move(named));
@@ -64,7 +67,8 @@ ToolGroup* Toolkit::group_named(std::string_view name) {
     return nullptr;
 }
 
-std::vector<Toolkit::Entry> Toolkit::available(const std::vector<std::string>& activated, bool all_groups) const {
+std::vector<Toolkit::Entry> Toolkit::available(const std::vector<std::string>& activated,
+                                               bool all_groups) const {
     std::vector<Entry> out;
     auto put = [&](Tool* tool, const std::string* group) {
         for (auto& e : out) {
@@ -88,10 +92,11 @@ ToolLookup Toolkit::find(const std::string& name, const std::vector<std::string>
         if (e.tool->schema().name == name) return ToolLookup{e.tool, {}};
     for (const auto& e : available({}, true))
         if (e.tool->schema().name == name)
-            return ToolLookup{nullptr, "ToolGroupInactiveError: The tool '" + name + "' in group '" + *e.group +
-                                           "' is currently inactive. You should first activate the group by "
-                                           "calling the '" +
-                                           std::string(tool::kResetToolsName) + "' tool."};
+            return ToolLookup{
+                nullptr, "ToolGroupInactiveError: The tool '" + name + "' in group '" + *e.group +
+                             "' is currently inactive. You should first activate the group by "
+                             "calling the '" +
+                             std::string(tool::kResetToolsName) + "' tool."};
     return ToolLookup{nullptr, "ToolNotFoundError: The tool named '" + name + "' doesn't exist."};
 }
 
@@ -108,7 +113,8 @@ std::vector<model::ToolSchema> Toolkit::schemas(const std::vector<std::string>& 
 }
 
 bool Toolkit::empty() const {
-    return std::all_of(groups_.begin(), groups_.end(), [](const ToolGroup& g) { return g.tools.empty(); });
+    return std::all_of(groups_.begin(), groups_.end(),
+                       [](const ToolGroup& g) { return g.tools.empty(); });
 }
 
 }  // namespace agentd::agent

@@ -10,7 +10,8 @@ namespace {
 /// A tool that only has a name (and a tag telling instances apart).
 class NamedTool final : public Tool {
 public:
-    NamedTool(std::string name, std::string tag = "") : schema_{std::move(name), std::move(tag), {}} {}
+    NamedTool(std::string name, std::string tag = "")
+        : schema_{std::move(name), std::move(tag), {}} {}
     const model::ToolSchema& schema() const override { return schema_; }
     boost::asio::awaitable<ToolOutcome> run(const bj::object&, ToolContext&,
                                             const std::function<void(const ToolChunk&)>&) override {
@@ -56,7 +57,8 @@ TEST(Toolkit, BasicOnlyOffersNoMetaTool) {
     EXPECT_EQ(schemas[1].description, "second");
     ASSERT_EQ(kit.groups().size(), 1u);
     EXPECT_EQ(kit.groups()[0].name, "basic");
-    EXPECT_EQ(kit.find("reset_tools", {}).error, "ToolNotFoundError: The tool named 'reset_tools' doesn't exist.");
+    EXPECT_EQ(kit.find("reset_tools", {}).error,
+              "ToolNotFoundError: The tool named 'reset_tools' doesn't exist.");
 }
 
 TEST(Toolkit, SchemasStartWithResetToolsThenBasicThenActiveGroupsInRegistrationOrder) {
@@ -68,14 +70,16 @@ TEST(Toolkit, SchemasStartWithResetToolsThenBasicThenActiveGroupsInRegistrationO
     EXPECT_EQ(names(kit.schemas()), (std::vector<std::string>{"reset_tools", "Bash", "TaskList"}));
     // Activation order does not matter, registration order does; unknown names are ignored.
     EXPECT_EQ(names(kit.schemas({"schedule_tools", "gone", "web"})),
-              (std::vector<std::string>{"reset_tools", "Bash", "TaskList", "Search", "Fetch", "ScheduleCreate"}));
+              (std::vector<std::string>{"reset_tools", "Bash", "TaskList", "Search", "Fetch",
+                                        "ScheduleCreate"}));
     EXPECT_EQ(names(kit.schemas({"schedule_tools"})),
               (std::vector<std::string>{"reset_tools", "Bash", "TaskList", "ScheduleCreate"}));
     // The meta tool's schema follows the groups.
-    EXPECT_EQ(bj::serialize(kit.schemas()[0].parameters),
-              R"({"properties":{"web":{"default":false,"description":"About web","type":"boolean"},)"
-              R"("schedule_tools":{"default":false,"description":"About schedule_tools","type":"boolean"}},)"
-              R"("type":"object"})");
+    EXPECT_EQ(
+        bj::serialize(kit.schemas()[0].parameters),
+        R"({"properties":{"web":{"default":false,"description":"About web","type":"boolean"},)"
+        R"("schedule_tools":{"default":false,"description":"About schedule_tools","type":"boolean"}},)"
+        R"("type":"object"})");
 }
 
 TEST(Toolkit, ALaterToolOfTheSameNameShadowsTheEarlierButKeepsItsPlace) {
@@ -106,7 +110,8 @@ TEST(Toolkit, FindTellsAvailableFromInactiveFromUnknown) {
     auto inactive = kit.find("ScheduleCreate", {});
     EXPECT_EQ(inactive.tool, nullptr);
     EXPECT_EQ(inactive.error,
-              "ToolGroupInactiveError: The tool 'ScheduleCreate' in group 'schedule_tools' is currently inactive. "
+              "ToolGroupInactiveError: The tool 'ScheduleCreate' in group 'schedule_tools' is "
+              "currently inactive. "
               "You should first activate the group by calling the 'reset_tools' tool.");
     EXPECT_NE(kit.find("ScheduleCreate", {"schedule_tools"}).tool, nullptr);
     auto unknown = kit.find("Nope", {"schedule_tools"});
@@ -123,15 +128,20 @@ TEST(Toolkit, GroupRegistrationRules) {
     kit.add_group(group("web"));
     EXPECT_EQ(throw_text([&] { kit.add_group(group("basic")); }),
               "The tool group name 'basic' is reserved for the always-active group.");
-    EXPECT_EQ(throw_text([&] { kit.add_group(group("web")); }), "A tool group named 'web' is already registered.");
-    EXPECT_EQ(throw_text([&] { kit.add_group(ToolGroup{"mail", "", "use it well", {}}); }),
-              "The tool group 'mail' needs a description (only the 'basic' group may go without one).");
+    EXPECT_EQ(throw_text([&] { kit.add_group(group("web")); }),
+              "A tool group named 'web' is already registered.");
+    EXPECT_EQ(
+        throw_text([&] {
+            kit.add_group(ToolGroup{"mail", "", "use it well", {}});
+        }),
+        "The tool group 'mail' needs a description (only the 'basic' group may go without one).");
     EXPECT_EQ(throw_text([&] { kit.add(tool("x"), "mail"); }),
               "Cannot find group 'mail' in the toolkit; the groups are 'basic', 'web'.");
     ASSERT_EQ(kit.groups().size(), 2u);  // nothing rejected was registered
     kit.add(tool("Search"), "web");
     kit.add(tool("Bash"), "basic");
-    EXPECT_EQ(names(kit.schemas({"web"})), (std::vector<std::string>{"reset_tools", "Bash", "Search"}));
+    EXPECT_EQ(names(kit.schemas({"web"})),
+              (std::vector<std::string>{"reset_tools", "Bash", "Search"}));
 }
 
 TEST(Toolkit, RemoveTakesTheNameOutOfEveryGroup) {
@@ -140,7 +150,8 @@ TEST(Toolkit, RemoveTakesTheNameOutOfEveryGroup) {
     kit.add(tool("Bash"));
     kit.add_group(group("web", {tool("Out"), tool("Search")}));
     kit.remove("Out");
-    EXPECT_EQ(names(kit.schemas({"web"})), (std::vector<std::string>{"reset_tools", "Bash", "Search"}));
+    EXPECT_EQ(names(kit.schemas({"web"})),
+              (std::vector<std::string>{"reset_tools", "Bash", "Search"}));
     EXPECT_EQ(kit.find_registered("Out"), nullptr);
 }
 
@@ -149,8 +160,9 @@ TEST(Toolkit, ACopyKeepsItsOwnGroups) {
     kit.add_group(group("web"));
     Toolkit copy = kit;
     copy.add_group(group("mail"));
-    EXPECT_EQ(bj::serialize(kit.schemas()[0].parameters),
-              R"({"properties":{"web":{"default":false,"description":"About web","type":"boolean"}},"type":"object"})");
+    EXPECT_EQ(
+        bj::serialize(kit.schemas()[0].parameters),
+        R"({"properties":{"web":{"default":false,"description":"About web","type":"boolean"}},"type":"object"})");
     EXPECT_EQ(copy.schemas()[0].parameters.at("properties").as_object().size(), 2u);
 }
 

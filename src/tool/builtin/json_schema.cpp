@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <system_error>
 #include <string_view>
+#include <system_error>
 
 #include "tool/builtin/task_tools.hpp"  // python_repr
 
@@ -25,7 +25,8 @@ bool is_type(const bj::value& v, std::string_view type) {
     if (type == "number") return is_number(v);
     if (type == "integer") {
         if (v.is_int64() || v.is_uint64()) return true;
-        return v.is_double() && std::isfinite(v.get_double()) && std::trunc(v.get_double()) == v.get_double();
+        return v.is_double() && std::isfinite(v.get_double()) &&
+               std::trunc(v.get_double()) == v.get_double();
     }
     return true;  // an unknown type name constrains nothing
 }
@@ -71,7 +72,8 @@ public:
             return;
         }
         if (schema.is_bool()) {
-            if (!schema.get_bool()) out.push_back({path, "False schema does not allow " + python_repr(instance)});
+            if (!schema.get_bool())
+                out.push_back({path, "False schema does not allow " + python_repr(instance)});
             return;
         }
         if (!schema.is_object()) return;
@@ -79,16 +81,25 @@ public:
         for (const auto& kw : s) {
             const auto key = kw.key();
             const auto& arg = kw.value();
-            if (key == "type") check_type(arg, instance, path, out);
-            else if (key == "properties") check_properties(arg, instance, path, out, depth);
-            else if (key == "required") check_required(arg, instance, path, out);
-            else if (key == "items") check_items(arg, instance, path, out, depth);
-            else if (key == "enum") check_enum(arg, instance, path, out);
+            if (key == "type")
+                check_type(arg, instance, path, out);
+            else if (key == "properties")
+                check_properties(arg, instance, path, out, depth);
+            else if (key == "required")
+                check_required(arg, instance, path, out);
+            else if (key == "items")
+                check_items(arg, instance, path, out, depth);
+            else if (key == "enum")
+                check_enum(arg, instance, path, out);
             else if (key == "const") {
-                if (!equal(arg, instance)) out.push_back({path, python_repr(arg) + " was expected"});
-            } else if (key == "additionalProperties") check_additional(arg, s, instance, path, out, depth);
-            else if (key == "anyOf") check_any_of(arg, instance, path, out, depth);
-            else if (key == "$ref") check_ref(arg, instance, path, out, depth);
+                if (!equal(arg, instance))
+                    out.push_back({path, python_repr(arg) + " was expected"});
+            } else if (key == "additionalProperties")
+                check_additional(arg, s, instance, path, out, depth);
+            else if (key == "anyOf")
+                check_any_of(arg, instance, path, out, depth);
+            else if (key == "$ref")
+                check_ref(arg, instance, path, out, depth);
         }
     }
 
@@ -98,7 +109,8 @@ private:
     static void check_type(const bj::value& arg, const bj::value& instance, const std::string& path,
                            std::vector<SchemaViolation>& out) {
         std::vector<std::string_view> types;
-        if (arg.is_string()) types.emplace_back(arg.get_string());
+        if (arg.is_string())
+            types.emplace_back(arg.get_string());
         else if (arg.is_array())
             for (const auto& t : arg.get_array())
                 if (t.is_string()) types.emplace_back(t.get_string());
@@ -126,12 +138,13 @@ private:
         for (const auto& prop : arg.get_object()) {
             auto it = obj.find(prop.key());
             if (it == obj.end()) continue;
-            validate(prop.value(), it->value(), path + "." + std::string(prop.key()), out, depth + 1);
+            validate(prop.value(), it->value(), path + "." + std::string(prop.key()), out,
+                     depth + 1);
         }
     }
 
-    static void check_required(const bj::value& arg, const bj::value& instance, const std::string& path,
-                               std::vector<SchemaViolation>& out) {
+    static void check_required(const bj::value& arg, const bj::value& instance,
+                               const std::string& path, std::vector<SchemaViolation>& out) {
         if (!arg.is_array() || !instance.is_object()) return;
         for (const auto& name : arg.get_array())
             if (name.is_string() && !instance.get_object().contains(name.get_string()))
@@ -187,7 +200,8 @@ private:
             validate(sub, instance, path, errors, depth + 1);
             if (errors.empty()) return;
         }
-        out.push_back({path, python_repr(instance) + " is not valid under any of the given schemas"});
+        out.push_back(
+            {path, python_repr(instance) + " is not valid under any of the given schemas"});
     }
 
     void check_ref(const bj::value& arg, bj::value& instance, const std::string& path,
@@ -211,7 +225,8 @@ private:
 
 }  // namespace
 
-std::vector<SchemaViolation> validate_filling_defaults(const bj::object& schema, bj::value& instance) {
+std::vector<SchemaViolation> validate_filling_defaults(const bj::object& schema,
+                                                       bj::value& instance) {
     std::vector<SchemaViolation> out;
     Validator(schema).validate(schema, instance, "$", out);
     return out;

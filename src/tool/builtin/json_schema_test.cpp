@@ -26,29 +26,36 @@ constexpr std::string_view kPerson = R"({
 })";
 
 TEST(JsonSchema, AValidInstanceHasNoViolations) {
-    EXPECT_EQ(check(kPerson, R"({"name": "Ann", "age": 3, "tags": ["a"], "color": "red", "nickname": "A"})"), "");
+    EXPECT_EQ(check(kPerson,
+                    R"({"name": "Ann", "age": 3, "tags": ["a"], "color": "red", "nickname": "A"})"),
+              "");
 }
 
 TEST(JsonSchema, MessagesAndPathsAreThoseOfJsonschema) {
     EXPECT_EQ(check(kPerson, R"({"age": 3})"), "$: 'name' is a required property");
-    EXPECT_EQ(check(kPerson, R"({"name": "Ann", "age": "3"})"), "$.age: '3' is not of type 'integer'");
-    EXPECT_EQ(check(kPerson, R"({"name": "Ann", "age": 3, "tags": ["a", 3, {"k": true}]})"),
-              "$.tags[1]: 3 is not of type 'string'; $.tags[2]: {'k': True} is not of type 'string'");
+    EXPECT_EQ(check(kPerson, R"({"name": "Ann", "age": "3"})"),
+              "$.age: '3' is not of type 'integer'");
+    EXPECT_EQ(
+        check(kPerson, R"({"name": "Ann", "age": 3, "tags": ["a", 3, {"k": true}]})"),
+        "$.tags[1]: 3 is not of type 'string'; $.tags[2]: {'k': True} is not of type 'string'");
     EXPECT_EQ(check(kPerson, R"({"name": "Ann", "age": 3, "color": "purple"})"),
               "$.color: 'purple' is not one of ['red', 'green']");
     EXPECT_EQ(check(kPerson, R"({"name": "Ann", "age": 3, "nickname": 5})"),
               "$.nickname: 5 is not valid under any of the given schemas");
     EXPECT_EQ(check(kPerson, "[1]"), "$: [1] is not of type 'object'");
-    EXPECT_EQ(check(R"({"type": ["string", "integer"]})", "null"), "$: None is not of type 'string', 'integer'");
+    EXPECT_EQ(check(R"({"type": ["string", "integer"]})", "null"),
+              "$: None is not of type 'string', 'integer'");
     EXPECT_EQ(check(R"({"const": "x"})", R"("y")"), "$: 'x' was expected");
 }
 
 TEST(JsonSchema, ViolationsComeInTheSchemasKeyOrder) {
     // properties before required: the bad property is reported first ...
-    EXPECT_EQ(check(kPerson, R"({"name": 1})"), "$.name: 1 is not of type 'string'; $: 'age' is a required property");
+    EXPECT_EQ(check(kPerson, R"({"name": 1})"),
+              "$.name: 1 is not of type 'string'; $: 'age' is a required property");
     // ... and the other way round when required comes first.
-    EXPECT_EQ(check(R"({"required": ["b"], "properties": {"a": {"type": "string"}}})", R"({"a": 1})"),
-              "$: 'b' is a required property; $.a: 1 is not of type 'string'");
+    EXPECT_EQ(
+        check(R"({"required": ["b"], "properties": {"a": {"type": "string"}}})", R"({"a": 1})"),
+        "$: 'b' is a required property; $.a: 1 is not of type 'string'");
 }
 
 TEST(JsonSchema, NumbersFollowPythonsTypeChecker) {
@@ -71,7 +78,8 @@ TEST(JsonSchema, DefaultsAreFilledIntoEveryObjectWalked) {
             "opts": {"type": "object", "default": {}, "properties": {"depth": {"type": "integer", "default": 2}}},
             "list": {"type": "array", "default": [1]}
         }
-    })").as_object();
+    })")
+                      .as_object();
     bj::value v = bj::parse(R"({"a": 1})");
     EXPECT_TRUE(validate_filling_defaults(schema, v).empty());
     // Filled defaults are appended in property order; a filled object is walked too.
@@ -88,7 +96,8 @@ TEST(JsonSchema, AFilledDefaultSatisfiesRequired) {
 }
 
 TEST(JsonSchema, AdditionalPropertiesAndReferences) {
-    EXPECT_EQ(check(R"({"properties": {"a": {}}, "additionalProperties": false})", R"({"z": 1, "a": 1, "b": 2})"),
+    EXPECT_EQ(check(R"({"properties": {"a": {}}, "additionalProperties": false})",
+                    R"({"z": 1, "a": 1, "b": 2})"),
               "$: Additional properties are not allowed ('b', 'z' were unexpected)");
     EXPECT_EQ(check(R"({"properties": {}, "additionalProperties": false})", R"({"z": 1})"),
               "$: Additional properties are not allowed ('z' was unexpected)");
@@ -101,7 +110,8 @@ TEST(JsonSchema, AdditionalPropertiesAndReferences) {
     })";
     EXPECT_EQ(check(kNested, R"({"owner": {"name": "x"}})"), "");
     EXPECT_EQ(check(kNested, R"({"owner": {}})"), "$.owner: 'name' is a required property");
-    EXPECT_EQ(check(R"({"$ref": "#/$defs/Nope"})", "1"), "$: Unresolvable reference '#/$defs/Nope'");
+    EXPECT_EQ(check(R"({"$ref": "#/$defs/Nope"})", "1"),
+              "$: Unresolvable reference '#/$defs/Nope'");
     EXPECT_EQ(check(R"({"items": false})", "[1]"), "$[0]: False schema does not allow 1");
 }
 
@@ -116,10 +126,12 @@ TEST(JsonSchema, TitlesAreStrippedWhereTheReferenceStripsThem) {
             "either": {"anyOf": [{"title": "A"}], "title": "Either"}
         },
         "$defs": {"D": {"title": "D", "type": "object"}}
-    })").as_object();
-    EXPECT_EQ(bj::serialize(without_titles(schema)),
-              R"({"type":"object","properties":{"title":{"type":"string"},"list":{"type":"array","items":{"type":"integer"}},)"
-              R"("map":{"additionalProperties":{}},"either":{"anyOf":[{"title":"A"}]}},"$defs":{"D":{"type":"object"}}})");
+    })")
+                      .as_object();
+    EXPECT_EQ(
+        bj::serialize(without_titles(schema)),
+        R"({"type":"object","properties":{"title":{"type":"string"},"list":{"type":"array","items":{"type":"integer"}},)"
+        R"("map":{"additionalProperties":{}},"either":{"anyOf":[{"title":"A"}]}},"$defs":{"D":{"type":"object"}}})");
 }
 
 }  // namespace
