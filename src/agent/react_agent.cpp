@@ -7,6 +7,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "agent/context_budget.hpp"
+#include "agent/structured_output_tool.hpp"
 #include "common/clock.hpp"
 #include "common/ids.hpp"
 #include "common/json.hpp"
@@ -143,6 +144,15 @@ std::string runtime_state_hint(std::int64_t now_us) {
            stamp + "</current-time>\n<timezone>UTC</timezone>\n</system-reminder>";
 }
 
+std::string structured_output_hint(bool forced) {
+    const std::string_view suffix =
+        forced ? "You have reached the maximum reasoning-acting iterations, so call this tool at once to generate "
+                 "the final structured output."
+               : "Call it when you are ready to generate the final structured output.";
+    return "<system-reminder>You're required to generate structured output by calling the '" +
+           std::string(kStructuredOutputToolName) + "' tool. " + std::string(suffix) + "</system-reminder>";
+}
+
 ReactAgent::ReactAgent(AgentProfile profile, model::ChatModel& model, Toolkit& toolkit, std::string session_id,
                        domain::SessionState& state, bj::array& context, ReplySink& sink, CancellationPtr cancel)
     : profile_(std::move(profile)), model_(model), toolkit_(toolkit), session_id_(std::move(session_id)),
@@ -256,15 +266,35 @@ void ReactAgent::maybe_inject_runtime_state() {
     sink_.emit(event);
 }
 
-boost::asio::awaitable<void> ReactAgent::reply(const bj::array& inputs) {
+boost::asio::awaitable<void> ReactAgent::reply(const bj::array& inputs, std::optional<bj::object> structured_schema) {
+    if (structured_schema) check_structured_schema(*structured_schema);
     reply_id_ = new_id();
-    state_.reply_context = bj::object{{"reply_id", reply_id_}, {"cur_iter", 0}, {"structured_schema", nullptr},
+    final_message_.reset();
+    state_.reply_context = bj::object{{"reply_id", reply_id_},
+                                      {"cur_iter", 0},
+                                      {"structured_schema", structured_schema ? bj::value(std::move(*structured_schema))
+                                                                              : bj::value(nullptr)},
                                       {"structured_output", nullptr}};
     state_.session_id = session_id_;
     for (const auto& m : inputs) context_.push_back(m);
     sink_.emit(ev::reply_start(session_id_, reply_id_, profile_.name));
+    equip_structured_output();
     co_await checkpoint();
     co_await loop();
+}
+
+void ReactAgent::equip_structured_output() {
+    toolkit_.remove(kStructuredOutputToolName);
+    const auto* schema = state_.reply_context.if_contains("structured_schema");
+    if (schema && schema->is_object()) toolkit_.add(std::make_shared<StructuredOutputTool>(schema->get_object()));
+}
+
+bj::object ReactAgent::notice(std::string_view text, bj::value finished_reason, bj::value structured_output) const {
+    domain::MsgOptions opts;
+    opts.id = reply_id_;
+    opts.finished_reason = std::move(finished_reason);
+    opts.structured_output = std::move(structured_output);
+    return domain::assistant_msg(profile_.name, bj::array{domain::text_block(text)}, std::move(opts));
 }
 
 namespace {
@@ -431,6 +461,7 @@ boost::asio::awaitable<void> ReactAgent::resume(const bj::object& event) {
     auto it = state_.reply_context.find("reply_id");
     if (it != state_.reply_context.end() && it->value().is_string()) reply_id_ = std::string(it->value().get_string());
     state_.session_id = session_id_;
+    final_message_.reset();
     auto type = ev::type_of(event);
     if (type == ev::type::kUserInterrupt) {
         if (parked()) co_await close_interrupted();
@@ -440,6 +471,7 @@ boost::asio::awaitable<void> ReactAgent::resume(const bj::object& event) {
     if (type == ev::type::kUserConfirmResult) apply_confirmations(event);
     else if (type == ev::type::kExternalExecutionResult) apply_external_results(event);
     notify_state_change(before);
+    equip_structured_output();  // the parked reply's requirement, whatever the caller wants now
     co_await checkpoint();
     co_await loop();
 }
@@ -462,25 +494,54 @@ boost::asio::awaitable<void> ReactAgent::loop() {
         }
         if (calls.awaiting) {
             // Parked: no REPLY_END; the run ends and the lock is released.
+            final_message_ = notice("I'm waiting for your permission or the external execution to finish.", nullptr);
             co_await checkpoint();
             break;
         }
-        if (final_answer) {
-            sink_.emit(ev::reply_end(session_id_, reply_id_, "completed"));
-            co_await checkpoint();
-            break;
+        std::optional<bj::object> hint;
+        std::optional<std::string> tool_choice;
+        const auto* schema = state_.reply_context.if_contains("structured_schema");
+        if (schema && schema->is_object()) {
+            // Structured output required: only the output ends the reply (spec §4.3 items 3-4).
+            const auto* output = state_.reply_context.if_contains("structured_output");
+            if (output && !output->is_null()) {
+                final_message_ = notice("The required structured output is generated.", "completed", *output);
+                sink_.emit(ev::reply_end(session_id_, reply_id_, "completed"));
+                co_await checkpoint();
+                break;
+            }
+            if (cur_iter() >= profile_.max_iters + profile_.structured_output_grace_iters) {
+                co_await exceed_max_iters();
+                break;
+            }
+            const bool forced = cur_iter() >= profile_.max_iters;
+            hint = domain::hint_block(bj::array{domain::text_block(structured_output_hint(forced))},
+                                      bj::value(kStructuredOutputSource));
+            if (forced) tool_choice = std::string(kStructuredOutputToolName);
+        } else {
+            if (final_answer) {
+                final_message_ = final_candidate_;
+                sink_.emit(ev::reply_end(session_id_, reply_id_, "completed"));
+                co_await checkpoint();
+                break;
+            }
+            if (cur_iter() >= profile_.max_iters) {
+                co_await exceed_max_iters();
+                break;
+            }
         }
-        if (cur_iter() >= profile_.max_iters) {
-            sink_.emit(ev::exceed_max_iters(reply_id_, profile_.name));
-            sink_.emit(ev::reply_end(session_id_, reply_id_, "exceed_max_iters"));
-            co_await checkpoint();
-            break;
-        }
-        final_answer = co_await reasoning();
+        final_answer = co_await reasoning(std::move(hint), std::move(tool_choice));
         if (unfinished_calls().empty() && !cancelled()) set_cur_iter(cur_iter() + 1);
         co_await checkpoint();
     }
     notify_state_change(turn_start);
+}
+
+boost::asio::awaitable<void> ReactAgent::exceed_max_iters() {
+    final_message_ = notice("The maximum reasoning-acting iterations are exceeded.", "exceed_max_iters");
+    sink_.emit(ev::exceed_max_iters(reply_id_, profile_.name));
+    sink_.emit(ev::reply_end(session_id_, reply_id_, "exceed_max_iters"));
+    co_await checkpoint();
 }
 
 boost::asio::awaitable<void> ReactAgent::maybe_compact() {
@@ -550,7 +611,11 @@ boost::asio::awaitable<void> ReactAgent::maybe_compact() {
     co_await checkpoint();
 }
 
-boost::asio::awaitable<bool> ReactAgent::reasoning() {
+boost::asio::awaitable<bool> ReactAgent::reasoning(std::optional<bj::object> hint,
+                                                   std::optional<std::string> tool_choice) {
+    // The decision's hint goes into the reply without an event, as the reference does.
+    if (hint) append_blocks(bj::array{std::move(*hint)});
+    final_candidate_.reset();
     co_await maybe_compact();
     maybe_inject_runtime_state();
     sink_.emit(ev::model_call_start(reply_id_, model_.model_name()));
@@ -564,7 +629,8 @@ boost::asio::awaitable<bool> ReactAgent::reasoning() {
         request.messages.push_back(domain::user_msg("user", content));
     }
     request.context = &context_;  // by reference: the call never outlives this step
-    request.tools = toolkit_.schemas();
+    request.tools = toolkit_.schemas(domain::activated_groups(state_));
+    request.tool_choice = std::move(tool_choice);
 
     ChunkEvents events(sink_, reply_id_);
     model::ModelResponse response;
@@ -592,6 +658,8 @@ boost::asio::awaitable<bool> ReactAgent::reasoning() {
         if (type != "thinking") has_visible = true;
         blocks.push_back(std::move(*block));
     }
+    const bool final_answer = !interrupted && !has_tool_call && has_visible;
+    bj::array answer = final_answer ? blocks : bj::array{};
     auto& msg = reply_message();
     for (auto& b : blocks) domain::content_of(msg).push_back(std::move(b));
     domain::add_usage(msg, to_domain(response.usage));
@@ -599,7 +667,14 @@ boost::asio::awaitable<bool> ReactAgent::reasoning() {
         cancel_->request();  // the reply ends as interrupted at the loop head
         co_return false;
     }
-    co_return !has_tool_call && has_visible;
+    if (final_answer) {
+        domain::MsgOptions opts;
+        opts.id = reply_id_;
+        opts.usage = msg.contains("usage") ? msg.at("usage") : bj::value(nullptr);
+        opts.finished_reason = "completed";
+        final_candidate_ = domain::assistant_msg(profile_.name, std::move(answer), std::move(opts));
+    }
+    co_return final_answer;
 }
 
 boost::asio::awaitable<void> ReactAgent::acting() {
@@ -615,7 +690,7 @@ boost::asio::awaitable<void> ReactAgent::acting() {
         OpenCalls calls = open_calls(context_.back().get_object());
         for (auto& id : calls.executable) {
             const auto* call = domain::find_block(reply_message(), "tool_call", id);
-            Tool* tool = call ? toolkit_.find(std::string(json::str_at(*call, "name"))) : nullptr;
+            Tool* tool = call ? toolkit_.find_registered(std::string(json::str_at(*call, "name"))) : nullptr;
             bool concurrent = !tool || tool->concurrency_safe();
             if (batches.empty() || batches.back().concurrent != concurrent) batches.push_back(Batch{concurrent, {}});
             batches.back().ids.push_back(std::move(id));
@@ -680,11 +755,13 @@ boost::asio::awaitable<ReactAgent::CallEnd> ReactAgent::run_tool(std::string id,
         return domain::find_block(reply_message(), "tool_call", id);
     };
 
-    Tool* tool = toolkit_.find(name);
-    if (!tool) {
-        error_result(id, name, "error", "ToolNotFoundError: The tool named '" + name + "' doesn't exist.");
+    // Available means basic or an active group (spec/tools-workspace.md §2.3 step 1).
+    ToolLookup lookup = toolkit_.find(name, domain::activated_groups(state_));
+    if (!lookup.tool) {
+        error_result(id, name, "error", lookup.error);
         co_return CallEnd::kFinished;
     }
+    Tool* tool = lookup.tool;
     auto parsed = json::parse(input_text.empty() ? std::string("{}") : input_text);
     if (!parsed.value || !parsed.value->is_object()) {
         error_result(id, name, "error", "Input validation failed for tool '" + name + "': the arguments are not a JSON object");
@@ -794,6 +871,7 @@ boost::asio::awaitable<void> ReactAgent::close_interrupted() {
             .push_back(domain::tool_result_block(call.id, call.name, bj::value(kInterruptedToolText), "interrupted", {}));
     }
     sink_.emit(ev::reply_end(session_id_, reply_id_, "interrupted"));
+    final_message_ = notice(profile_.interruption_message, "interrupted");
     co_await checkpoint();
 }
 

@@ -26,6 +26,9 @@ struct AgentProfile {
     std::string name;           ///< display name (AgentData.name)
     std::string system_prompt;  ///< full system prompt
     std::int64_t max_iters = 50;
+    /// Extra iterations past max_iters a reply may spend producing its required
+    /// structured output (the tool choice is forced during them).
+    std::int64_t structured_output_grace_iters = 5;
     std::string interruption_message = "I notice the interruption. How can I help you?";
     std::int64_t tool_result_limit = 50000;  ///< tokens a tool result may keep in context
     // Context compaction (spec §8.1).
@@ -59,7 +62,18 @@ public:
     /// A new reply to `inputs` (validated user Msg JSON objects): appends them to
     /// the context, emits REPLY_START ... REPLY_END. Model failures propagate
     /// (ModelError) after the partial reply was checkpointed.
-    boost::asio::awaitable<void> reply(const bj::array& inputs);
+    ///
+    /// With `structured_schema` (library use; the HTTP service never asks for
+    /// it) the reply must end with an output that follows this JSON schema: it is
+    /// kept in reply_context.structured_schema (so a continuation of the parked
+    /// reply keeps it), the model is given GenerateStructuredOutput and reminded
+    /// to call it, forced to at max_iters, and the reply ends exceed_max_iters
+    /// after the grace iterations (spec/runtime.md §4.3, §4.7). The output lands
+    /// in reply_context.structured_output and in final_message(). A schema that
+    /// is not an object schema throws std::invalid_argument before anything
+    /// happens.
+    boost::asio::awaitable<void> reply(const bj::array& inputs,
+                                       std::optional<bj::object> structured_schema = std::nullopt);
 
     /// Continues the parked reply of the state's reply_context with a
     /// USER_CONFIRM_RESULT, EXTERNAL_EXECUTION_RESULT or USER_INTERRUPT event
@@ -79,11 +93,26 @@ public:
 
     const std::string& reply_id() const { return reply_id_; }
 
+    /// The message the last reply(), resume() or close_interrupted() ended with,
+    /// as the reference's reply returns it (not stored in the context): the final
+    /// answer; "The required structured output is generated." carrying
+    /// `structured_output`; the exceed, waiting or interruption notice. Null
+    /// while nothing has ended.
+    const std::optional<bj::object>& final_message() const { return final_message_; }
+
 private:
     enum class CallEnd { kFinished, kParked, kInterrupted };
     boost::asio::awaitable<void> loop();
-    /// One model call; returns true when the reply got a final answer.
-    boost::asio::awaitable<bool> reasoning();
+    /// One model call, after appending `hint` to the reply when given; returns
+    /// true when the reply got a final answer (then kept as final_candidate_).
+    boost::asio::awaitable<bool> reasoning(std::optional<bj::object> hint, std::optional<std::string> tool_choice);
+    /// Ends the reply with EXCEED_MAX_ITERS and REPLY_END exceed_max_iters.
+    boost::asio::awaitable<void> exceed_max_iters();
+    /// Registers GenerateStructuredOutput for the reply context's schema, or
+    /// removes it when the reply requires none (spec/runtime.md §4.2 step 4).
+    void equip_structured_output();
+    /// An assistant message of this reply for final_message().
+    bj::object notice(std::string_view text, bj::value finished_reason, bj::value structured_output = nullptr) const;
     boost::asio::awaitable<void> acting();
     /// Runs the call with this id (looked up afresh: blocks move as the reply grows).
     /// `kept_rules` (concurrent batches only) de-duplicates asks covered by a rule
@@ -131,6 +160,8 @@ private:
     std::size_t injection_scan_from_ = 0;    ///< first context index the injection scan has not read
     std::optional<std::int64_t> last_injection_us_;  ///< newest runtime-state time seen in context
     workspace::Workspace* workspace_ = nullptr;
+    std::optional<bj::object> final_candidate_;  ///< the last reasoning's final answer, as a message
+    std::optional<bj::object> final_message_;
 };
 
 /// Why a continuation event cannot apply to this context (spec §4.2 step 2), or
@@ -142,5 +173,12 @@ std::optional<std::string> continuation_error(const bj::array& context, const st
 std::string runtime_state_hint(std::int64_t now_us);
 /// The injection's hint source, as the reference writes it.
 inline constexpr std::string_view kRuntimeStateSource = R"({"label": "System", "sublabel": "Runtime State"})";
+
+/// The reminder text of a reply that still owes its structured output; `forced`
+/// once the iteration limit is reached (the tool choice is then forced).
+std::string structured_output_hint(bool forced);
+/// That reminder's hint source, as the reference writes it.
+inline constexpr std::string_view kStructuredOutputSource =
+    R"({"label": "System", "sublabel": "Structured Output Requirement"})";
 
 }  // namespace agentd::agent

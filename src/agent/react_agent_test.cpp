@@ -5,10 +5,13 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
+#include <algorithm>
 #include <deque>
+#include <stdexcept>
 
 #include "domain/event.hpp"
 #include "domain/message.hpp"
+#include "domain/session.hpp"
 
 namespace agentd::agent {
 namespace {
@@ -113,16 +116,66 @@ struct Harness {
 
     Harness() { profile.name = "Friday"; }
 
-    void reply(const std::string& user_text) {
+    void reply(const std::string& user_text, std::optional<bj::object> schema = std::nullopt) {
         ReactAgent agent(profile, model, toolkit, "s1", state, context, sink, cancel);
         bj::array inputs{domain::user_msg("user", std::string_view(user_text))};
+        run(agent, agent.reply(inputs, std::move(schema)));
+    }
+
+    /// Continues the parked reply the way a new run does: a new agent on `kit`.
+    void resume(Toolkit& kit, const bj::object& event) {
+        ReactAgent agent(profile, model, kit, "s1", state, context, sink, cancel);
+        run(agent, agent.resume(event));
+    }
+
+    std::optional<bj::object> final_message;
+
+private:
+    void run(ReactAgent& agent, asio::awaitable<void> work) {
         std::exception_ptr error;
-        asio::co_spawn(asio::make_strand(io), agent.reply(inputs), [&](std::exception_ptr e) { error = e; });
+        asio::co_spawn(asio::make_strand(io), std::move(work), [&](std::exception_ptr e) { error = e; });
         io.run();
         io.restart();
+        final_message = agent.final_message();
         if (error) std::rethrow_exception(error);
     }
 };
+
+model::ModelResponse call_with(std::string id, std::string tool, std::string input) {
+    model::ModelResponse r;
+    r.content.push_back(bj::object{{"type", "tool_call"}, {"id", id}, {"name", tool}, {"input", input}});
+    return r;
+}
+
+std::vector<std::string> tool_names(const model::ChatRequest& request) {
+    std::vector<std::string> out;
+    for (const auto& t : request.tools) out.push_back(t.name);
+    return out;
+}
+
+/// The text of the tool result `id` in the reply at the context's tail.
+std::string result_text(const bj::array& context, std::string_view id) {
+    const auto* result = domain::find_block(context.back().as_object(), "tool_result", id);
+    if (!result) return "(no result)";
+    const auto& output = result->at("output");
+    if (output.is_string()) return std::string(output.as_string());
+    std::string out;
+    for (const auto& b : output.as_array()) out += b.at("text").as_string();
+    return out;
+}
+
+/// The texts of the reply's hint blocks from `source`, in order.
+std::vector<std::string> hints(const bj::array& context, std::string_view source) {
+    std::vector<std::string> out;
+    for (const auto& b : context.back().as_object().at("content").as_array()) {
+        const auto& block = b.as_object();
+        if (block.at("type") != "hint" || !block.at("source").is_string() || block.at("source").as_string() != source)
+            continue;
+        const auto& hint = block.at("hint");
+        out.emplace_back(hint.is_string() ? hint.as_string() : hint.as_array().at(0).at("text").as_string());
+    }
+    return out;
+}
 
 TEST(ReactAgent, PlainTextReplyEventSequence) {
     Harness h;
@@ -307,6 +360,215 @@ TEST(ReactAgent, ContinuationsMustMatchWhatTheReplyAwaits) {
     EXPECT_TRUE(continuation_error(context, "Other", confirm("c1")));    // another agent's reply
     EXPECT_TRUE(continuation_error(bj::array{}, "Tester", confirm("c1")));
     EXPECT_FALSE(continuation_error(bj::array{}, "Tester", domain::event::user_interrupt("r1")));
+}
+
+// --- tool groups -------------------------------------------------------------------
+
+TEST(ReactAgentToolGroups, AGroupsToolsAreUsableOnlyAfterResetToolsActivatesIt) {
+    Harness h;
+    h.toolkit.add(std::make_shared<EchoTool>("echo"));
+    auto list = std::make_shared<EchoTool>("ScheduleList");
+    h.toolkit.add_group(ToolGroup{"schedule_tools", "Create and manage schedules", "Times are UTC.", {list}});
+    h.model.script.push_back(calls({{"c1", "ScheduleList"}}));
+    h.model.script.push_back(call_with("c2", "reset_tools", R"({"schedule_tools": true})"));
+    h.model.script.push_back(calls({{"c3", "ScheduleList"}}));
+    h.model.script.push_back(text("done"));
+    h.reply("list my schedules");
+
+    EXPECT_EQ(result_text(h.context, "c1"),
+              "ToolGroupInactiveError: The tool 'ScheduleList' in group 'schedule_tools' is currently inactive. "
+              "You should first activate the group by calling the 'reset_tools' tool.");
+    EXPECT_EQ(domain::find_block(h.context.back().as_object(), "tool_result", "c1")->at("state"), "error");
+    EXPECT_EQ(result_text(h.context, "c2"),
+              "The currently activated tool group(s): schedule_tools.\n<tool-instructions>\n"
+              "The tool instructions are a collection of suggestions, rules and notifications about how to use the "
+              "tools in the activated groups.\n<group name=\"schedule_tools\">Times are UTC.</group>\n"
+              "</tool-instructions>");
+    EXPECT_EQ(list->runs, 1);
+    EXPECT_EQ(domain::activated_groups(h.state), (std::vector<std::string>{"schedule_tools"}));
+    ASSERT_EQ(h.model.requests.size(), 4u);
+    EXPECT_EQ(tool_names(h.model.requests[0]), (std::vector<std::string>{"reset_tools", "echo"}));
+    EXPECT_EQ(tool_names(h.model.requests[1]), (std::vector<std::string>{"reset_tools", "echo"}));
+    EXPECT_EQ(tool_names(h.model.requests[2]), (std::vector<std::string>{"reset_tools", "echo", "ScheduleList"}));
+    EXPECT_EQ(h.sink.events.back().at("finished_reason"), "completed");
+
+    // The activation belongs to the session: the next reply starts with the group active.
+    h.model.script.push_back(text("still here"));
+    h.reply("again");
+    EXPECT_EQ(tool_names(h.model.requests.back()), (std::vector<std::string>{"reset_tools", "echo", "ScheduleList"}));
+}
+
+TEST(ReactAgentToolGroups, WithoutGroupsThereIsNoResetTools) {
+    Harness h;
+    h.toolkit.add(std::make_shared<EchoTool>("echo"));
+    h.model.script.push_back(call_with("c1", "reset_tools", "{}"));
+    h.model.script.push_back(text("ok"));
+    h.reply("go");
+    EXPECT_EQ(tool_names(h.model.requests[0]), (std::vector<std::string>{"echo"}));
+    EXPECT_EQ(result_text(h.context, "c1"), "ToolNotFoundError: The tool named 'reset_tools' doesn't exist.");
+}
+
+// --- structured output -----------------------------------------------------------
+
+const bj::object kWeatherSchema = bj::parse(R"({
+    "title": "Weather",
+    "type": "object",
+    "properties": {"city": {"type": "string"}, "unit": {"type": "string", "default": "C"}},
+    "required": ["city"]
+})").as_object();
+
+/// A tool the permission engine asks the user about (the default opinion).
+class GuardedTool final : public Tool {
+public:
+    model::ToolSchema s{"guarded", "asks first", {}};
+    const model::ToolSchema& schema() const override { return s; }
+    asio::awaitable<ToolOutcome> run(const bj::object&, ToolContext&, const std::function<void(const ToolChunk&)>& emit) override {
+        emit(ToolChunk{"ran", std::nullopt});
+        co_return ToolOutcome{"success", bj::value("ran"), {}};
+    }
+};
+
+TEST(ReactAgentStructuredOutput, AValidatedOutputEndsTheReply) {
+    Harness h;
+    h.toolkit.add(std::make_shared<EchoTool>("echo"));
+    h.model.script.push_back(call_with("g1", "GenerateStructuredOutput", R"({"city": 5})"));
+    h.model.script.push_back(call_with("g2", "GenerateStructuredOutput", R"({"city": "Oslo"})"));
+    h.reply("weather?", kWeatherSchema);
+
+    ASSERT_EQ(h.model.requests.size(), 2u);
+    for (const auto& request : h.model.requests) {
+        EXPECT_EQ(tool_names(request), (std::vector<std::string>{"echo", "GenerateStructuredOutput"}));
+        EXPECT_FALSE(request.tool_choice.has_value());
+    }
+    // The tool offers the schema without its titles.
+    EXPECT_FALSE(h.model.requests[0].tools[1].parameters.contains("title"));
+    EXPECT_EQ(h.state.reply_context.at("structured_schema"), bj::value(kWeatherSchema));
+    EXPECT_EQ(result_text(h.context, "g1"),
+              "ValidationError: Structured output validation failed with error: $.city: 5 is not of type 'string'");
+    EXPECT_EQ(domain::find_block(h.context.back().as_object(), "tool_result", "g1")->at("state"), "error");
+    EXPECT_EQ(result_text(h.context, "g2"), "Structured output generated successfully.");
+    EXPECT_EQ(bj::serialize(h.state.reply_context.at("structured_output")), R"({"city":"Oslo","unit":"C"})");
+    EXPECT_EQ(h.state.reply_context.at("cur_iter"), 2);
+
+    // One reminder per reasoning step, in the reply, with no event of its own.
+    const std::string reminder =
+        "<system-reminder>You're required to generate structured output by calling the 'GenerateStructuredOutput' "
+        "tool. Call it when you are ready to generate the final structured output.</system-reminder>";
+    EXPECT_EQ(structured_output_hint(false), reminder);
+    EXPECT_EQ(hints(h.context, R"({"label": "System", "sublabel": "Structured Output Requirement"})"),
+              (std::vector<std::string>{reminder, reminder}));
+    auto types = h.sink.types();
+    EXPECT_EQ(std::count(types.begin(), types.end(), "HINT_BLOCK"), 1);  // the runtime state only
+    EXPECT_EQ(types.back(), "REPLY_END");
+    EXPECT_EQ(h.sink.events.back().at("finished_reason"), "completed");
+
+    ASSERT_TRUE(h.final_message);
+    const auto& msg = *h.final_message;
+    EXPECT_EQ(msg.at("id"), h.state.reply_context.at("reply_id"));
+    EXPECT_EQ(msg.at("role"), "assistant");
+    EXPECT_EQ(msg.at("name"), "Friday");
+    EXPECT_EQ(msg.at("content").as_array().at(0).at("text"), "The required structured output is generated.");
+    EXPECT_EQ(msg.at("finished_reason"), "completed");
+    EXPECT_EQ(bj::serialize(msg.at("structured_output")), R"({"city":"Oslo","unit":"C"})");
+}
+
+TEST(ReactAgentStructuredOutput, TextAnswersDoNotEndItAndTheLimitForcesTheToolThenGivesUp) {
+    Harness h;
+    h.profile.max_iters = 1;
+    h.profile.structured_output_grace_iters = 2;
+    h.model.script.push_back(text("let me think"));
+    h.model.script.push_back(text("still thinking"));
+    h.model.script.push_back(text("almost"));
+    h.model.script.push_back(text("never asked for"));
+    h.reply("weather?", kWeatherSchema);
+
+    ASSERT_EQ(h.model.requests.size(), 3u);  // max_iters + grace reasoning steps
+    EXPECT_FALSE(h.model.requests[0].tool_choice.has_value());
+    EXPECT_EQ(h.model.requests[1].tool_choice, "GenerateStructuredOutput");
+    EXPECT_EQ(h.model.requests[2].tool_choice, "GenerateStructuredOutput");
+    const std::string forced =
+        "<system-reminder>You're required to generate structured output by calling the 'GenerateStructuredOutput' "
+        "tool. You have reached the maximum reasoning-acting iterations, so call this tool at once to generate the "
+        "final structured output.</system-reminder>";
+    EXPECT_EQ(structured_output_hint(true), forced);
+    EXPECT_EQ(hints(h.context, kStructuredOutputSource),
+              (std::vector<std::string>{structured_output_hint(false), forced, forced}));
+    auto types = h.sink.types();
+    ASSERT_GE(types.size(), 2u);
+    EXPECT_EQ(types[types.size() - 2], "EXCEED_MAX_ITERS");
+    EXPECT_EQ(h.sink.events.back().at("finished_reason"), "exceed_max_iters");
+    EXPECT_EQ(h.state.reply_context.at("cur_iter"), 3);
+    EXPECT_TRUE(h.state.reply_context.at("structured_output").is_null());
+    ASSERT_TRUE(h.final_message);
+    EXPECT_EQ(h.final_message->at("content").as_array().at(0).at("text"),
+              "The maximum reasoning-acting iterations are exceeded.");
+    EXPECT_EQ(h.final_message->at("finished_reason"), "exceed_max_iters");
+    EXPECT_TRUE(h.final_message->at("structured_output").is_null());
+}
+
+TEST(ReactAgentStructuredOutput, TheForcedCallInTheGraceIterationsCompletesTheReply) {
+    Harness h;
+    h.profile.max_iters = 1;
+    h.model.script.push_back(text("first, an answer in prose"));
+    h.model.script.push_back(call_with("g1", "GenerateStructuredOutput", R"({"city": "Rome", "unit": "F"})"));
+    h.reply("weather?", kWeatherSchema);
+    ASSERT_EQ(h.model.requests.size(), 2u);
+    EXPECT_EQ(h.model.requests[1].tool_choice, "GenerateStructuredOutput");
+    EXPECT_EQ(h.sink.events.back().at("finished_reason"), "completed");
+    EXPECT_EQ(bj::serialize(h.final_message->at("structured_output")), R"({"city":"Rome","unit":"F"})");
+}
+
+TEST(ReactAgentStructuredOutput, AContinuationKeepsTheParkedRepliesSchema) {
+    Harness h;
+    h.toolkit.add(std::make_shared<GuardedTool>());
+    h.model.script.push_back(calls({{"c1", "guarded"}}));
+    h.reply("weather?", kWeatherSchema);
+    ASSERT_TRUE(h.final_message);
+    EXPECT_EQ(h.final_message->at("content").as_array().at(0).at("text"),
+              "I'm waiting for your permission or the external execution to finish.");
+    EXPECT_TRUE(h.final_message->at("finished_reason").is_null());
+    EXPECT_NE(h.sink.types().back(), "REPLY_END");
+
+    // A new run builds a new toolkit; the agent equips it from the stored schema.
+    Toolkit fresh;
+    fresh.add(std::make_shared<GuardedTool>());
+    h.model.script.push_back(call_with("g1", "GenerateStructuredOutput", R"({"city": "Lima"})"));
+    const auto reply_id = std::string(h.state.reply_context.at("reply_id").as_string());
+    h.resume(fresh, domain::event::user_confirm_result(
+                        reply_id, bj::array{domain::event::confirm_result(
+                                      true, bj::object{{"id", "c1"}, {"name", "guarded"}, {"input", "{\"text\": \"x\"}"}})}));
+    EXPECT_EQ(result_text(h.context, "c1"), "ran");
+    EXPECT_EQ(tool_names(h.model.requests.back()), (std::vector<std::string>{"guarded", "GenerateStructuredOutput"}));
+    EXPECT_EQ(h.sink.events.back().at("finished_reason"), "completed");
+    EXPECT_EQ(h.state.reply_context.at("reply_id").as_string(), reply_id);
+    EXPECT_EQ(bj::serialize(h.final_message->at("structured_output")), R"({"city":"Lima","unit":"C"})");
+}
+
+TEST(ReactAgentStructuredOutput, ANonObjectSchemaIsRefusedBeforeAnythingHappens) {
+    Harness h;
+    EXPECT_THROW(h.reply("weather?", bj::object{{"type", "string"}}), std::invalid_argument);
+    EXPECT_TRUE(h.sink.events.empty());
+    EXPECT_TRUE(h.context.empty());
+    EXPECT_TRUE(h.model.requests.empty());
+}
+
+TEST(ReactAgentStructuredOutput, APlainReplyAfterwardsHasNoStructuredOutputTool) {
+    Harness h;
+    h.model.script.push_back(call_with("g1", "GenerateStructuredOutput", R"({"city": "Oslo"})"));
+    h.reply("weather?", kWeatherSchema);
+    h.model.script.push_back(text("plain answer"));
+    h.reply("thanks");
+    EXPECT_TRUE(h.model.requests.back().tools.empty());
+    EXPECT_TRUE(h.state.reply_context.at("structured_schema").is_null());
+    EXPECT_TRUE(h.state.reply_context.at("structured_output").is_null());
+    EXPECT_TRUE(hints(h.context, kStructuredOutputSource).empty());
+    // The final message is the answer itself.
+    ASSERT_TRUE(h.final_message);
+    EXPECT_EQ(h.final_message->at("id"), h.state.reply_context.at("reply_id"));
+    EXPECT_EQ(h.final_message->at("content").as_array().at(0).at("text"), "plain answer");
+    EXPECT_EQ(h.final_message->at("finished_reason"), "completed");
+    EXPECT_EQ(h.final_message->at("usage").at("input_tokens"), 10);
+    EXPECT_TRUE(h.final_message->at("structured_output").is_null());
 }
 
 }  // namespace

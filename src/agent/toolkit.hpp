@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/cancellation.hpp"
@@ -69,34 +70,79 @@ public:
                                                     const std::function<void(const ToolChunk&)>& emit) = 0;
 };
 
-/// The tools of one run, in registration order (the order the model sees their
-/// schemas); a tool registered under an existing name replaces it in place.
+/// A named set of tools the model sees only while the group is active
+/// (spec/tools-workspace.md §2.1). The implicit group `basic` is always active.
+struct ToolGroup {
+    std::string name;
+    std::string description;                  ///< when to activate it; required but for basic
+    std::optional<std::string> instructions;  ///< returned by reset_tools while the group is active
+    std::vector<std::shared_ptr<Tool>> tools;
+};
+
+/// What a tool name leads to for the current activation (Toolkit::find).
+struct ToolLookup {
+    Tool* tool = nullptr;  ///< the tool, when it is available
+    std::string error;     ///< otherwise the error result's text (ToolGroupInactiveError / ToolNotFoundError)
+};
+
+/// The tools of one run, in groups. `basic` comes first and is always active;
+/// the other groups count only while named in the session's
+/// `tool_context.activated_groups`, which the agent passes on every call. The
+/// meta tool `reset_tools` (tool/builtin/reset_tools.hpp), which switches them,
+/// is offered as soon as one non-basic group is registered.
+///
+/// Within a group a tool registered under an existing name replaces it in place.
+/// Across groups a later tool of the same name shadows the earlier one but keeps
+/// its position (spec §2.2).
+///
+/// Built and used by one run (one strand); not shared between threads.
 class Toolkit {
 public:
-    void add(std::shared_ptr<Tool> tool) {
-        for (auto& t : tools_) {
-            if (t->schema().name == tool->schema().name) {
-                t = std::move(tool);
-                return;
-            }
-        }
-        tools_.push_back(std::move(tool));
-    }
-    Tool* find(const std::string& name) const {
-        for (const auto& t : tools_)
-            if (t->schema().name == name) return t.get();
-        return nullptr;
-    }
-    std::vector<model::ToolSchema> schemas() const {
-        std::vector<model::ToolSchema> out;
-        out.reserve(tools_.size());
-        for (const auto& t : tools_) out.push_back(t->schema());
-        return out;
-    }
-    bool empty() const { return tools_.empty(); }
+    static constexpr std::string_view kBasicGroup = "basic";
+
+    Toolkit();
+
+    /// Registers `tool` in `basic`.
+    void add(std::shared_ptr<Tool> tool);
+    /// Registers `tool` in the named group; throws std::invalid_argument when
+    /// no such group is registered.
+    void add(std::shared_ptr<Tool> tool, std::string_view group);
+    /// Registers a non-basic group, after the ones registered before. Throws
+    /// std::invalid_argument (a wiring mistake, not a client's) for the name
+    /// `basic`, a name already registered, or an empty description.
+    void add_group(ToolGroup group);
+    /// Unregisters every tool of that name, whatever its group.
+    void remove(std::string_view tool_name);
+
+    /// The tool `name` if it is available with `activated` groups; otherwise
+    /// the error text the model gets (spec §2.3 step 1).
+    ToolLookup find(const std::string& name, const std::vector<std::string>& activated) const;
+    /// The tool of that name in any group, active or not (what batching looks
+    /// at: spec/runtime.md §4.5.1); null when unknown.
+    Tool* find_registered(const std::string& name) const;
+    /// The schemas the model is offered with `activated` groups, in the spec's
+    /// order: reset_tools (when a non-basic group exists), then the tools of
+    /// basic and of each active group, in registration order.
+    std::vector<model::ToolSchema> schemas(const std::vector<std::string>& activated = {}) const;
+
+    /// basic first, then the others in registration order.
+    const std::vector<ToolGroup>& groups() const { return groups_; }
+    bool empty() const;
 
 private:
-    std::vector<std::shared_ptr<Tool>> tools_;
+    struct Entry {
+        Tool* tool;
+        const std::string* group;
+    };
+    /// The name-ordered tool table of spec §2.2 for basic plus `activated`
+    /// (every group when `all_groups`).
+    std::vector<Entry> available(const std::vector<std::string>& activated, bool all_groups) const;
+    ToolGroup* group_named(std::string_view name);
+
+    std::vector<ToolGroup> groups_;
+    /// reset_tools for the current groups; replaced (never changed) when a
+    /// group is added, so a copied toolkit never sees another's groups.
+    std::shared_ptr<Tool> meta_tool_;
 };
 
 }  // namespace agentd::agent

@@ -17,6 +17,21 @@ bj::object default_tool_context() {
     return t;
 }
 
+std::vector<std::string> activated_groups(const SessionState& state) {
+    std::vector<std::string> out;
+    const auto* groups = state.tool_context.if_contains("activated_groups");
+    if (!groups || !groups->is_array()) return out;
+    for (const auto& g : groups->get_array())
+        if (g.is_string()) out.emplace_back(g.get_string());
+    return out;
+}
+
+void set_activated_groups(SessionState& state, const std::vector<std::string>& groups) {
+    bj::array out;
+    for (const auto& g : groups) out.emplace_back(g);
+    state.tool_context["activated_groups"] = std::move(out);
+}
+
 SessionState SessionState::fresh() {
     SessionState s;
     s.session_id = new_id();

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/validation.hpp"
 
@@ -55,6 +56,12 @@ bj::object trimmed_json(const SessionRecord& r);
 
 /// Default ToolContext JSON.
 bj::object default_tool_context();
+
+/// The active non-basic tool groups, `tool_context.activated_groups`, in their
+/// stored order (non-string entries are skipped; absent → none).
+std::vector<std::string> activated_groups(const SessionState& state);
+/// Replaces `tool_context.activated_groups`.
+void set_activated_groups(SessionState& state, const std::vector<std::string>& groups);
 
 /// Status implied by the last context message (spec api-core §7.7 step 3).
 std::string derive_tail_status(const bj::array& context);
