@@ -696,20 +696,25 @@ boost::asio::awaitable<void> ReactAgent::acting() {
             batches.back().ids.push_back(std::move(id));
         }
     }
-    for (const auto& batch : batches) {
+    // Results are persisted between calls, so a crash never re-runs a finished
+    // tool; after the last one the loop's own checkpoint follows at once, and
+    // every early return (parked, interrupted) reaches one too.
+    for (std::size_t b = 0; b < batches.size(); ++b) {
+        const auto& batch = batches[b];
+        const bool last_batch = b + 1 == batches.size();
         if (cancelled()) co_return;
         if (batch.concurrent && batch.ids.size() > 1) {
             bool parked_any = co_await run_concurrently(batch.ids);
+            if (parked_any || last_batch) co_return;
             co_await checkpoint();
-            if (parked_any) co_return;
             continue;
         }
-        for (const auto& id : batch.ids) {
+        for (std::size_t i = 0; i < batch.ids.size(); ++i) {
             if (cancelled()) co_return;
-            CallEnd end = co_await run_tool(id, nullptr);
-            co_await checkpoint();
+            CallEnd end = co_await run_tool(batch.ids[i], nullptr);
             if (end == CallEnd::kInterrupted) cancel_->request();  // the reply ends interrupted (§4.5.1)
             if (end != CallEnd::kFinished) co_return;
+            if (!last_batch || i + 1 < batch.ids.size()) co_await checkpoint();
         }
     }
 }

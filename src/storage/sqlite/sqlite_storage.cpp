@@ -392,14 +392,16 @@ bool SqliteStorage::persist_step(const std::string& user_id, const std::string& 
     std::int64_t now = clock::now_us();
     if (d.state) {
         const auto& st = *d.state;
+        // The tail status rides along (COALESCE keeps the stored one): one statement per step.
         c->prepare(
              "UPDATE sessions SET updated_us = ?, state_session_id = ?, summary = ?, reply_context = ?, "
-             "permission_context = ?, tool_context = ?, tasks_context = ?, middle_context = ? WHERE id = ?")
+             "permission_context = ?, tool_context = ?, tasks_context = ?, middle_context = ?, "
+             "tail_status = COALESCE(?, tail_status) WHERE id = ?")
             .bind(1, now).bind(2, st.session_id).bind(3, to_text(st.summary)).bind(4, to_text(st.reply_context))
             .bind(5, to_text(st.permission_context)).bind(6, to_text(st.tool_context))
-            .bind(7, to_text(st.tasks_context)).bind(8, to_text(st.middle_context)).bind(9, session_id).exec();
-    }
-    if (d.tail_status)
+            .bind(7, to_text(st.tasks_context)).bind(8, to_text(st.middle_context))
+            .bind(9, d.tail_status).bind(10, session_id).exec();
+    } else if (d.tail_status)
         c->prepare("UPDATE sessions SET tail_status = ? WHERE id = ?").bind(1, *d.tail_status).bind(2, session_id).exec();
     tx.commit();
     bump();
