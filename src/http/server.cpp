@@ -11,6 +11,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 #include "common/clock.hpp"
 #include "http/stream_body.hpp"
@@ -170,6 +171,9 @@ struct Server::Impl {
         // One read stays pending for the whole response and notices the client
         // closing (or shutdown cancelling it); re-arming a read per piece cost
         // more than the write itself on a stream with many subscribers.
+        beast::error_code nb;
+        stream.socket().non_blocking(true, nb);
+        if (nb) co_return;
         auto watch = std::make_shared<CloseWatch>();
         watch->body = resp.stream;
         asio::co_spawn(stream.get_executor(), watch_close(stream.socket(), watch), asio::detached);
@@ -187,8 +191,29 @@ struct Server::Impl {
             int len = std::snprintf(size, sizeof size, "%zx\r\n", piece->size());
             std::array<asio::const_buffer, 3> bufs{asio::buffer(size, static_cast<std::size_t>(len)),
                                                    asio::buffer(*piece), asio::buffer("\r\n", 2)};
-            auto [wec, wn] = co_await asio::async_write(stream.socket(), bufs, kTuple);
-            if (wec || stopping) break;
+            // Most frames fit the socket buffer: one non-blocking send, no
+            // completion round trip through the scheduler. The rest (a slow
+            // reader) goes out asynchronously.
+            beast::error_code sec;
+            std::size_t sent = stream.socket().write_some(bufs, sec);
+            if (sec && sec != asio::error::would_block) break;
+            const std::size_t total = asio::buffer_size(bufs);
+            if (sent < total) {
+                auto rest = asio::buffer_sequence_begin(bufs);
+                std::vector<asio::const_buffer> pending;
+                std::size_t skip = sent;
+                for (auto it = rest; it != asio::buffer_sequence_end(bufs); ++it) {
+                    if (skip >= it->size()) {
+                        skip -= it->size();
+                        continue;
+                    }
+                    pending.push_back(*it + skip);
+                    skip = 0;
+                }
+                auto [wec, wn] = co_await asio::async_write(stream.socket(), pending, kTuple);
+                if (wec) break;
+            }
+            if (stopping) break;
         }
         // A short sized body shows as truncated; a stream ended by shutdown still gets its last chunk.
         if (sized || (watch->closed && !stopping)) co_return;
