@@ -1,5 +1,6 @@
 #include "agent/react_agent.hpp"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -203,6 +204,107 @@ std::vector<bj::object*> ReactAgent::unfinished_calls() {
     return out;
 }
 
+namespace {
+
+bool is_image(const bj::value& v) {
+    if (!v.is_object()) return false;
+    const auto& b = v.get_object();
+    if (json::str_at(b, "type") != "data") return false;
+    const auto* src = b.if_contains("source");
+    return src && src->is_object() && json::str_at(src->get_object(), "media_type").starts_with("image/");
+}
+
+/// The nested block list of a tool result (output) or a hint, when it is a list.
+const bj::array* nested_blocks(const bj::object& block) {
+    auto type = json::str_at(block, "type");
+    const char* key = type == "tool_result" ? "output" : type == "hint" ? "hint" : nullptr;
+    if (!key) return nullptr;
+    const auto* v = block.if_contains(key);
+    return v && v->is_array() ? &v->get_array() : nullptr;
+}
+
+bj::array* nested_blocks(bj::object& block) {
+    return const_cast<bj::array*>(nested_blocks(static_cast<const bj::object&>(block)));
+}
+
+std::int64_t count_images(const bj::value& msg) {
+    if (!msg.is_object()) return 0;
+    const auto* content = msg.get_object().if_contains("content");
+    if (!content || !content->is_array()) return 0;
+    std::int64_t n = 0;
+    for (const auto& b : content->get_array()) {
+        if (is_image(b)) {
+            ++n;
+        } else if (b.is_object()) {
+            const auto* nested = nested_blocks(b.get_object());
+            if (nested)
+                for (const auto& sub : *nested) n += is_image(sub) ? 1 : 0;
+        }
+    }
+    return n;
+}
+
+std::string image_reminder(const bj::object& image) {
+    std::string name(json::str_at(image, "name"));
+    std::string named = name.empty() ? "" : "named '" + name + "' ";
+    const auto& src = image.at("source").get_object();
+    if (json::str_at(src, "type") == "url" && !json::str_at(src, "url").empty())
+        return "<system-reminder>The image " + named + "is offloaded into " + std::string(json::str_at(src, "url")) +
+               ", you can refer to it when needed.</system-reminder>";
+    return "<system-reminder>The image " + named + "is removed to free up context space.</system-reminder>";
+}
+
+}  // namespace
+
+void ReactAgent::limit_images() {
+    if (profile_.max_image_num < 0) return;
+    // Counts of messages before the tail are kept, like the token counts: the
+    // check costs nothing per step until a new image crosses the limit.
+    if (image_cache_.size() > context_.size()) image_cache_.clear();  // compaction rewrote the context
+    while (image_cache_.size() + 1 < context_.size()) image_cache_.push_back(count_images(context_[image_cache_.size()]));
+    if (image_cache_.size() == context_.size() && !image_cache_.empty()) image_cache_.pop_back();
+    std::int64_t total = context_.empty() ? 0 : count_images(context_.back());
+    for (auto n : image_cache_) total += n;
+    std::int64_t excess = total - profile_.max_image_num;
+    // Oldest first; a top-level image of a non-user message becomes a hint,
+    // every other one a text block (what its container accepts).
+    for (std::size_t i = 0; i < context_.size() && excess > 0; ++i) {
+        if (i < image_cache_.size() && image_cache_[i] == 0) continue;
+        if (!context_[i].is_object()) continue;
+        auto& msg = context_[i].get_object();
+        auto* content = msg.if_contains("content");
+        if (!content || !content->is_array()) continue;
+        const bool user = json::str_at(msg, "role") == "user";
+        bool changed = false;
+        for (auto& b : content->get_array()) {
+            if (excess <= 0) break;
+            if (is_image(b)) {
+                auto text = image_reminder(b.get_object());
+                b = user ? domain::text_block(text) : domain::hint_block(bj::value(text));
+                --excess;
+                changed = true;
+            } else if (b.is_object()) {
+                if (auto* nested = nested_blocks(b.get_object())) {
+                    for (auto& sub : *nested) {
+                        if (excess <= 0) break;
+                        if (!is_image(sub)) continue;
+                        sub = domain::text_block(image_reminder(sub.get_object()));
+                        --excess;
+                        changed = true;
+                    }
+                }
+            }
+        }
+        if (!changed) continue;
+        if (i + 1 == context_.size()) {
+            mark_dirty();
+        } else {
+            touched_.push_back(i);
+            if (i < image_cache_.size()) image_cache_[i] = count_images(context_[i]);
+        }
+    }
+}
+
 boost::asio::awaitable<void> ReactAgent::checkpoint() {
     std::vector<bj::object> changed;
     if (context_replaced_) {
@@ -211,12 +313,19 @@ boost::asio::awaitable<void> ReactAgent::checkpoint() {
         context_mark_ = context_.size();
         dirty_ = false;
         context_replaced_ = false;
+        touched_.clear();
         co_await sink_.checkpoint(changed, true);
         co_return;
     }
     // Messages appended since the last checkpoint, and the tail if it was modified.
     std::size_t from = std::min(context_mark_, context_.size());
     if (dirty_ && from == context_.size() && !context_.empty()) from = context_.size() - 1;
+    // Older messages changed in place (images replaced) go first, each once.
+    std::sort(touched_.begin(), touched_.end());
+    touched_.erase(std::unique(touched_.begin(), touched_.end()), touched_.end());
+    for (auto i : touched_)
+        if (i < from && context_[i].is_object()) changed.push_back(context_[i].get_object());
+    touched_.clear();
     for (std::size_t i = from; i < context_.size(); ++i)
         if (context_[i].is_object()) changed.push_back(context_[i].get_object());
     context_mark_ = context_.size();
@@ -545,6 +654,8 @@ boost::asio::awaitable<void> ReactAgent::exceed_max_iters() {
 }
 
 boost::asio::awaitable<void> ReactAgent::maybe_compact() {
+    // Images first, so that the token count reflects the ones that remain.
+    limit_images();
     if (profile_.context_size <= 0 || profile_.summary_schema.empty()) co_return;
     const auto base = estimate_tokens(bj::value(profile_.system_prompt)) + estimate_tokens(state_.summary);
     // Messages before the tail do not change: their tokens are counted once and kept.

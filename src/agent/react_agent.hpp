@@ -31,6 +31,7 @@ struct AgentProfile {
     std::int64_t structured_output_grace_iters = 5;
     std::string interruption_message = "I notice the interruption. How can I help you?";
     std::int64_t tool_result_limit = 50000;  ///< tokens a tool result may keep in context
+    std::int64_t max_image_num = 5;          ///< images the context keeps; older ones are replaced (§8.4)
     // Context compaction (spec §8.1).
     std::int64_t context_size = 32768;  ///< the model's context window, in tokens
     double trigger_ratio = 0.8;
@@ -135,6 +136,8 @@ private:
     void maybe_inject_runtime_state();
     /// Compacts the context into the summary when the model input nears its window.
     boost::asio::awaitable<void> maybe_compact();
+    /// Replaces the oldest images beyond max_image_num with a reminder (§8.4).
+    void limit_images();
     void append_blocks(const bj::array& blocks);
     void mark_dirty() { dirty_ = true; }
     boost::asio::awaitable<void> checkpoint();
@@ -157,6 +160,8 @@ private:
     bool dirty_ = false;        ///< the tail (reply) message changed since the last checkpoint
     bool context_replaced_ = false;  ///< compaction rewrote the context since the last checkpoint
     std::vector<std::int64_t> token_cache_;  ///< estimated tokens of context messages before the tail
+    std::vector<std::int64_t> image_cache_;  ///< image count of context messages before the tail
+    std::vector<std::size_t> touched_;       ///< older context messages changed since the last checkpoint
     std::size_t injection_scan_from_ = 0;    ///< first context index the injection scan has not read
     std::optional<std::int64_t> last_injection_us_;  ///< newest runtime-state time seen in context
     workspace::Workspace* workspace_ = nullptr;

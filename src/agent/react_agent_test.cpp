@@ -65,10 +65,12 @@ public:
     std::vector<bj::object> events;
     int checkpoints = 0;
     bool replaced = false;
+    std::vector<std::string> persisted_ids;  ///< ids of every context message a checkpoint wrote
     void emit(const bj::object& event) override { events.push_back(event); }
-    asio::awaitable<void> checkpoint(std::vector<bj::object>&, bool replace_context) override {
+    asio::awaitable<void> checkpoint(std::vector<bj::object>& changed, bool replace_context) override {
         ++checkpoints;
         replaced = replaced || replace_context;
+        for (const auto& m : changed) persisted_ids.emplace_back(json::str_at(m, "id"));
         co_return;
     }
     std::vector<std::string> types() const {
@@ -310,6 +312,62 @@ TEST(ReactAgent, LargeToolResultsAreTruncatedInContextOnly) {
     for (const auto& e : h.sink.events)
         if (e.at("type") == "TOOL_RESULT_TEXT_DELTA") streamed += e.at("delta").as_string().size();
     EXPECT_EQ(streamed, 100000u);
+}
+
+TEST(ReactAgent, OldestImagesBeyondTheLimitAreReplacedInTheContextOnly) {
+    Harness h;
+    h.profile.max_image_num = 1;
+    auto named = domain::data_block(domain::url_source("https://files.example/cat.png", "image/png"), "cat.png");
+    auto plain = domain::data_block(domain::base64_source("aGk=", "image/jpeg"));
+    auto pdf = domain::data_block(domain::base64_source("aGk=", "application/pdf"));
+    auto user = domain::user_msg("user", bj::array{named, plain, pdf});
+    auto earlier = domain::assistant_msg("Friday", bj::array{
+        domain::data_block(domain::base64_source("aGk=", "image/png")),
+        domain::tool_call_block("c0", "echo", "{}"),
+        domain::tool_result_block("c0", "echo", bj::array{domain::text_block("shot"),
+                                                          domain::data_block(domain::base64_source("aGk=", "image/gif"))},
+                                  "success")});
+    const std::string user_id(user.at("id").as_string()), earlier_id(earlier.at("id").as_string());
+    h.context.push_back(user);
+    h.context.push_back(earlier);
+    h.model.script.push_back(text("ok"));
+    h.reply("and now?");
+
+    // Four images, one kept: the newest (nested in the tool result).
+    const auto& u = h.context.at(0).as_object().at("content").as_array();
+    EXPECT_EQ(u.at(0).at("type"), "text");
+    EXPECT_EQ(u.at(0).at("text"), "<system-reminder>The image named 'cat.png' is offloaded into "
+                                   "https://files.example/cat.png, you can refer to it when needed.</system-reminder>");
+    EXPECT_EQ(u.at(1).at("type"), "text");
+    EXPECT_EQ(u.at(1).at("text"), "<system-reminder>The image is removed to free up context space.</system-reminder>");
+    EXPECT_EQ(u.at(2).at("type"), "data");  // not an image
+    const auto& a = h.context.at(1).as_object().at("content").as_array();
+    EXPECT_EQ(a.at(0).at("type"), "hint");  // top level of a non-user message
+    EXPECT_EQ(a.at(0).at("hint"), "<system-reminder>The image is removed to free up context space.</system-reminder>");
+    EXPECT_EQ(a.at(2).at("output").as_array().at(1).at("type"), "data");
+    // The model saw the replaced context, and the changed older messages were persisted.
+    ASSERT_EQ(h.model.requests.size(), 1u);
+    auto persisted = [&](const std::string& id) {
+        return std::count(h.sink.persisted_ids.begin(), h.sink.persisted_ids.end(), id);
+    };
+    EXPECT_EQ(persisted(user_id), 1);
+    EXPECT_EQ(persisted(earlier_id), 1);
+    // No event: the stored reply and the stream are untouched (the one hint is the runtime state).
+    auto types = h.sink.types();
+    EXPECT_EQ(std::count(types.begin(), types.end(), "HINT_BLOCK"), 1);
+}
+
+TEST(ReactAgent, ImagesWithinTheLimitAreLeftAlone) {
+    Harness h;
+    h.profile.max_image_num = 2;
+    h.context.push_back(domain::user_msg("user", bj::array{
+        domain::data_block(domain::base64_source("aGk=", "image/png")),
+        domain::data_block(domain::base64_source("aGk=", "image/png"))}));
+    h.model.script.push_back(text("ok"));
+    h.reply("hi");
+    const auto& u = h.context.at(0).as_object().at("content").as_array();
+    EXPECT_EQ(u.at(0).at("type"), "data");
+    EXPECT_EQ(u.at(1).at("type"), "data");
 }
 
 TEST(ReactAgent, CompactionSummarisesOldMessagesWhenTheWindowFills) {

@@ -388,6 +388,8 @@ asio::awaitable<void> ChatService::run(std::shared_ptr<RunContext> ctx) {
             const auto& context_cfg = ctx->agent.data.at("context_config").as_object();
             if (context_cfg.contains("tool_result_limit") && context_cfg.at("tool_result_limit").is_int64())
                 profile.tool_result_limit = context_cfg.at("tool_result_limit").as_int64();
+            if (context_cfg.contains("max_image_num") && context_cfg.at("max_image_num").is_int64())
+                profile.max_image_num = context_cfg.at("max_image_num").as_int64();
             profile.trigger_ratio = context_cfg.at("trigger_ratio").to_number<double>();
             profile.reserve_ratio = context_cfg.at("reserve_ratio").to_number<double>();
             profile.compression_prompt = std::string(json::str_at(context_cfg, "compression_prompt"));
