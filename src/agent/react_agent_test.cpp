@@ -70,7 +70,7 @@ public:
     asio::awaitable<void> checkpoint(std::vector<bj::object>& changed, bool replace_context) override {
         ++checkpoints;
         replaced = replaced || replace_context;
-        for (const auto& m : changed) persisted_ids.emplace_back(json::str_at(m, "id"));
+        for (const auto& m : changed) persisted_ids.emplace_back(m.at("id").as_string());
         co_return;
     }
     std::vector<std::string> types() const {
