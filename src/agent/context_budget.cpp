@@ -11,6 +11,7 @@ namespace {
 struct Tally {
     std::size_t bytes = 0;
     std::int64_t data_blocks = 0;
+    std::int64_t images = 0;
 };
 
 void collect(const bj::value& v, Tally& t) {
@@ -34,7 +35,14 @@ void collect(const bj::value& v, Tally& t) {
     else if (type == "hint" && o.contains("hint")) collect(o.at("hint"), t);
     else if (type == "tool_call" && o.contains("input")) collect(o.at("input"), t);
     else if (type == "tool_result" && o.contains("output")) collect(o.at("output"), t);
-    else if (type == "data") ++t.data_blocks;
+    else if (type == "data") {
+        ++t.data_blocks;
+        const auto* src = o.if_contains("source");
+        if (src && src->is_object()) {
+            const auto* media = src->get_object().if_contains("media_type");
+            if (media && media->is_string() && media->get_string().starts_with("image/")) ++t.images;
+        }
+    }
 }
 
 std::int64_t tokens_of(const Tally& t) {
@@ -55,6 +63,12 @@ std::int64_t estimate_tokens(const bj::value& v) {
     Tally t;
     collect(v, t);
     return tokens_of(t);
+}
+
+ContextCost estimate_cost(const bj::value& v) {
+    Tally t;
+    collect(v, t);
+    return ContextCost{tokens_of(t), t.images};
 }
 
 bj::value truncate_tool_output(const bj::value& output, std::int64_t limit) {

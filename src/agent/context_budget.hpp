@@ -11,6 +11,14 @@ namespace agentd::agent {
 /// Estimated tokens of a string, a block, an array of blocks or a message.
 std::int64_t estimate_tokens(const boost::json::value& v);
 
+/// A message's estimated tokens and its image data blocks (top level, and in
+/// tool results and hints), counted in one walk.
+struct ContextCost {
+    std::int64_t tokens = 0;
+    std::int64_t images = 0;
+};
+ContextCost estimate_cost(const boost::json::value& v);
+
 /// The marker appended to a truncated tool result kept in context.
 inline constexpr std::string_view kTruncatedReminder =
     "\n<<<TRUNCATED>>>\n<system-reminder>The remaining content has been omitted for limited context."

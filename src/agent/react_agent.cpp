@@ -227,23 +227,6 @@ bj::array* nested_blocks(bj::object& block) {
     return const_cast<bj::array*>(nested_blocks(static_cast<const bj::object&>(block)));
 }
 
-std::int64_t count_images(const bj::value& msg) {
-    if (!msg.is_object()) return 0;
-    const auto* content = msg.get_object().if_contains("content");
-    if (!content || !content->is_array()) return 0;
-    std::int64_t n = 0;
-    for (const auto& b : content->get_array()) {
-        if (is_image(b)) {
-            ++n;
-        } else if (b.is_object()) {
-            const auto* nested = nested_blocks(b.get_object());
-            if (nested)
-                for (const auto& sub : *nested) n += is_image(sub) ? 1 : 0;
-        }
-    }
-    return n;
-}
-
 std::string image_reminder(const bj::object& image) {
     std::string name(json::str_at(image, "name"));
     std::string named = name.empty() ? "" : "named '" + name + "' ";
@@ -256,14 +239,29 @@ std::string image_reminder(const bj::object& image) {
 
 }  // namespace
 
+void ReactAgent::refresh_cost_cache() {
+    if (token_cache_.size() > context_.size()) {  // compaction rewrote the context
+        token_cache_.clear();
+    image_cache_.clear();
+        image_cache_.clear();
+    }
+    while (token_cache_.size() + 1 < context_.size()) {
+        auto cost = estimate_cost(context_[token_cache_.size()]);
+        token_cache_.push_back(cost.tokens);
+        image_cache_.push_back(cost.images);
+    }
+    if (token_cache_.size() == context_.size() && !token_cache_.empty()) {  // the tail changed
+        token_cache_.pop_back();
+        image_cache_.pop_back();
+    }
+}
+
 void ReactAgent::limit_images() {
     if (profile_.max_image_num < 0) return;
-    // Counts of messages before the tail are kept, like the token counts: the
+    // Counts of messages before the tail are kept with their token counts: the
     // check costs nothing per step until a new image crosses the limit.
-    if (image_cache_.size() > context_.size()) image_cache_.clear();  // compaction rewrote the context
-    while (image_cache_.size() + 1 < context_.size()) image_cache_.push_back(count_images(context_[image_cache_.size()]));
-    if (image_cache_.size() == context_.size() && !image_cache_.empty()) image_cache_.pop_back();
-    std::int64_t total = context_.empty() ? 0 : count_images(context_.back());
+    refresh_cost_cache();
+    std::int64_t total = context_.empty() ? 0 : estimate_cost(context_.back()).images;
     for (auto n : image_cache_) total += n;
     std::int64_t excess = total - profile_.max_image_num;
     // Oldest first; a top-level image of a non-user message becomes a hint,
@@ -300,7 +298,11 @@ void ReactAgent::limit_images() {
             mark_dirty();
         } else {
             touched_.push_back(i);
-            if (i < image_cache_.size()) image_cache_[i] = count_images(context_[i]);
+            if (i < image_cache_.size()) {
+                auto cost = estimate_cost(context_[i]);
+                token_cache_[i] = cost.tokens;
+                image_cache_[i] = cost.images;
+            }
         }
     }
 }
@@ -659,9 +661,7 @@ boost::asio::awaitable<void> ReactAgent::maybe_compact() {
     if (profile_.context_size <= 0 || profile_.summary_schema.empty()) co_return;
     const auto base = estimate_tokens(bj::value(profile_.system_prompt)) + estimate_tokens(state_.summary);
     // Messages before the tail do not change: their tokens are counted once and kept.
-    if (token_cache_.size() > context_.size()) token_cache_.clear();  // compaction rewrote it
-    while (token_cache_.size() + 1 < context_.size()) token_cache_.push_back(estimate_tokens(context_[token_cache_.size()]));
-    if (token_cache_.size() == context_.size() && !token_cache_.empty()) token_cache_.pop_back();  // the tail changed
+    refresh_cost_cache();
     std::int64_t total = base;
     for (auto c : token_cache_) total += c;
     if (!context_.empty()) total += estimate_tokens(context_.back());
@@ -718,6 +718,7 @@ boost::asio::awaitable<void> ReactAgent::maybe_compact() {
     context_ = std::move(rest);
     context_replaced_ = true;
     token_cache_.clear();
+    image_cache_.clear();
     injection_scan_from_ = 0;
     co_await checkpoint();
 }

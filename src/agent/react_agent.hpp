@@ -138,6 +138,9 @@ private:
     boost::asio::awaitable<void> maybe_compact();
     /// Replaces the oldest images beyond max_image_num with a reminder (§8.4).
     void limit_images();
+    /// Brings the per-message token and image counts up to date for every
+    /// message before the tail (those never change, so each is counted once).
+    void refresh_cost_cache();
     void append_blocks(const bj::array& blocks);
     void mark_dirty() { dirty_ = true; }
     boost::asio::awaitable<void> checkpoint();
