@@ -137,12 +137,20 @@ private:
 
 }  // namespace
 
-std::string runtime_state_hint(std::int64_t now_us) {
-    std::string stamp = clock::iso_utc(now_us - now_us % 1000000);
+/// The runtime-state reminder with its fields, each `<key>value</key>` on its own line.
+std::string runtime_state_hint(const std::vector<std::pair<std::string, std::string>>& fields) {
+    std::string body;
+    for (const auto& [key, value] : fields) {
+        if (!body.empty()) body += "\n";
+        body += "<" + key + ">" + value + "</" + key + ">";
+    }
     return "<system-reminder>Treat the following as the ground truth at this point of the conversation. "
-           "Anything stated earlier is outdated, and a later reminder, if any, supersedes this one:\n"
-           "<current-time>" +
-           stamp + "</current-time>\n<timezone>UTC</timezone>\n</system-reminder>";
+           "Anything stated earlier is outdated, and a later reminder, if any, supersedes this one:\n" +
+           body + "\n</system-reminder>";
+}
+
+bool is_task_tool(std::string_view name) {
+    return name == "TaskCreate" || name == "TaskGet" || name == "TaskList" || name == "TaskUpdate";
 }
 
 std::string structured_output_hint(bool forced) {
@@ -336,14 +344,21 @@ boost::asio::awaitable<void> ReactAgent::checkpoint() {
 }
 
 void ReactAgent::maybe_inject_runtime_state() {
-    // The current time is injected when no earlier runtime-state hint of this
-    // context carries one from the last half hour.
+    // Fields (spec §4.9): the current time when no runtime-state hint of this
+    // context carries one from the last half hour; the open tasks when the
+    // context shows no task tool call and no earlier tasks reminder; the
+    // context length at the start of a reply when it nears compaction.
     constexpr std::int64_t kIntervalUs = 30LL * 60 * 1000000;
+    constexpr double kContextBufferRatio = 0.2;
     std::int64_t now = clock::now_us();
     // Only messages not scanned before are read: the scan is incremental, so a long
     // conversation does not cost a full pass per step.
+    if (injection_scan_from_ > context_.size()) {  // the context was rewritten under us: start over
+        injection_scan_from_ = 0;
+        last_injection_us_.reset();
+        tasks_known_ = false;
+    }
     std::optional<std::int64_t> last = last_injection_us_;
-    if (injection_scan_from_ > context_.size()) injection_scan_from_ = 0;  // compaction rewrote it
     for (std::size_t i = injection_scan_from_; i < context_.size(); ++i) {
         const auto& m = context_[i];
         if (!m.is_object()) continue;
@@ -352,8 +367,11 @@ void ReactAgent::maybe_inject_runtime_state() {
         for (const auto& b : msg.at("content").get_array()) {
             if (!b.is_object()) continue;
             const auto& blk = b.get_object();
-            if (json::str_at(blk, "type") != "hint" || json::str_at(blk, "source") != kRuntimeStateSource) continue;
+            auto type = json::str_at(blk, "type");
+            if (type == "tool_call" && is_task_tool(json::str_at(blk, "name"))) tasks_known_ = true;
+            if (type != "hint" || json::str_at(blk, "source") != kRuntimeStateSource) continue;
             auto text = json::str_at(blk, "hint");
+            if (text.find("<tasks>") != std::string_view::npos) tasks_known_ = true;
             auto start = text.find("<current-time>");
             auto end = text.find("</current-time>");
             if (start == std::string_view::npos || end == std::string_view::npos) continue;
@@ -365,15 +383,49 @@ void ReactAgent::maybe_inject_runtime_state() {
     // The tail (the reply in progress) keeps changing: rescan it next time.
     injection_scan_from_ = context_.empty() ? 0 : context_.size() - 1;
     last_injection_us_ = last;
-    if (last && now - *last >= 0 && now - *last <= kIntervalUs) return;
-    std::string hint = runtime_state_hint(now);
+
+    std::vector<std::pair<std::string, std::string>> fields;
+    if (!last || now - *last < 0 || now - *last > kIntervalUs) {
+        fields.emplace_back("current-time", clock::iso_utc(now - now % 1000000));
+        fields.emplace_back("timezone", "UTC");
+    }
+    std::int64_t pending = 0, in_progress = 0;
+    if (const auto* tasks = state_.tasks_context.if_contains("tasks"); tasks && tasks->is_array()) {
+        for (const auto& t : tasks->get_array()) {
+            if (!t.is_object()) continue;
+            auto st = json::str_at(t.get_object(), "state");
+            if (st == "pending") ++pending;
+            if (st == "in_progress") ++in_progress;
+        }
+    }
+    if ((pending > 0 || in_progress > 0) && !tasks_known_) {
+        fields.emplace_back("tasks", "You have " + std::to_string(in_progress) + " in-progress tasks and " +
+                                         std::to_string(pending) +
+                                         " pending tasks. Use `TaskList` to view them if you don't know.");
+    }
+    if (cur_iter() == 0 && profile_.context_size > 0) {
+        refresh_cost_cache();
+        std::int64_t tokens = estimate_tokens(bj::value(profile_.system_prompt)) + estimate_tokens(state_.summary);
+        for (auto c : token_cache_) tokens += c;
+        if (!context_.empty()) tokens += estimate_tokens(context_.back());
+        const double size = static_cast<double>(profile_.context_size);
+        if (static_cast<double>(tokens) > std::max(0.0, profile_.trigger_ratio - kContextBufferRatio) * size) {
+            const auto trigger = static_cast<std::int64_t>(profile_.trigger_ratio * size);
+            fields.emplace_back("context-length", "Your current context contains " + std::to_string(tokens) +
+                                                      " tokens. When reaching " + std::to_string(trigger) +
+                                                      " tokens, your context will be compressed.");
+        }
+    }
+    if (fields.empty()) return;
+    std::string hint = runtime_state_hint(fields);
     std::string block_id = new_id();
     auto event = ev::hint_block(reply_id_, block_id, bj::value(hint), bj::value(kRuntimeStateSource));
     domain::BlockStamp stamp;
     stamp.id = block_id;
     stamp.created_at = std::string(json::str_at(event, "created_at"));
     append_blocks(bj::array{domain::hint_block(bj::value(hint), bj::value(kRuntimeStateSource), stamp)});
-    last_injection_us_ = now - now % 1000000;
+    if (fields.front().first == "current-time") last_injection_us_ = now - now % 1000000;
+    if (!tasks_known_ && (pending > 0 || in_progress > 0)) tasks_known_ = true;
     sink_.emit(event);
 }
 
@@ -719,7 +771,11 @@ boost::asio::awaitable<void> ReactAgent::maybe_compact() {
     context_replaced_ = true;
     token_cache_.clear();
     image_cache_.clear();
+    // What the summary replaced no longer counts: the time and the tasks are
+    // reminded again (spec §4.9).
     injection_scan_from_ = 0;
+    last_injection_us_.reset();
+    tasks_known_ = false;
     co_await checkpoint();
 }
 

@@ -167,6 +167,7 @@ private:
     std::vector<std::size_t> touched_;       ///< older context messages changed since the last checkpoint
     std::size_t injection_scan_from_ = 0;    ///< first context index the injection scan has not read
     std::optional<std::int64_t> last_injection_us_;  ///< newest runtime-state time seen in context
+    bool tasks_known_ = false;  ///< the context shows a task tool call or a tasks reminder
     workspace::Workspace* workspace_ = nullptr;
     std::optional<bj::object> final_candidate_;  ///< the last reasoning's final answer, as a message
     std::optional<bj::object> final_message_;

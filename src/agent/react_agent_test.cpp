@@ -370,6 +370,62 @@ TEST(ReactAgent, ImagesWithinTheLimitAreLeftAlone) {
     EXPECT_EQ(u.at(1).at("type"), "data");
 }
 
+bj::object task(std::string id, std::string state) {
+    return bj::object{{"id", id}, {"subject", "t" + id}, {"state", state}};
+}
+
+TEST(ReactAgentRuntimeState, OpenTasksAreRemindedOnceUntilTheContextShowsThem) {
+    Harness h;
+    h.state.tasks_context["tasks"] = bj::array{task("1", "pending"), task("2", "in_progress"), task("3", "pending"),
+                                               task("4", "completed")};
+    h.model.script.push_back(text("ok"));
+    h.reply("go on");
+    auto first = hints(h.context, kRuntimeStateSource);
+    ASSERT_EQ(first.size(), 1u);
+    EXPECT_NE(first[0].find("<current-time>"), std::string::npos);
+    EXPECT_NE(first[0].find("\n<tasks>You have 1 in-progress tasks and 2 pending tasks. Use `TaskList` to view them "
+                            "if you don't know.</tasks>\n"),
+              std::string::npos)
+        << first[0];
+    // The next reply: the time is recent and the tasks reminder is in context.
+    h.model.script.push_back(text("ok"));
+    h.reply("and?");
+    EXPECT_TRUE(hints(h.context, kRuntimeStateSource).empty());
+}
+
+TEST(ReactAgentRuntimeState, ATaskToolCallInContextMeansTheAgentKnowsItsTasks) {
+    Harness h;
+    h.state.tasks_context["tasks"] = bj::array{task("1", "pending")};
+    h.context.push_back(domain::assistant_msg("Friday", bj::array{domain::tool_call_block("c0", "TaskList", "{}", "finished")}));
+    h.model.script.push_back(text("ok"));
+    h.reply("go on");
+    auto got = hints(h.context, kRuntimeStateSource);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].find("<tasks>"), std::string::npos) << got[0];
+}
+
+TEST(ReactAgentRuntimeState, ContextLengthIsReportedAtTheStartOfAReplyNearTheThreshold) {
+    Harness h;
+    h.profile.context_size = 1000;  // trigger 0.8 -> reported above (0.8 - 0.2) x 1000 = 600 tokens
+    h.model.script.push_back(text("ok"));
+    h.reply(std::string(3000, 'a'));
+    auto got = hints(h.context, kRuntimeStateSource);
+    ASSERT_EQ(got.size(), 1u);
+    auto at = got[0].find("<context-length>Your current context contains ");
+    ASSERT_NE(at, std::string::npos) << got[0];
+    EXPECT_NE(got[0].find(" tokens. When reaching 800 tokens, your context will be compressed.</context-length>"),
+              std::string::npos)
+        << got[0];
+
+    Harness small;
+    small.profile.context_size = 1000;
+    small.model.script.push_back(text("ok"));
+    small.reply("short");
+    auto none = hints(small.context, kRuntimeStateSource);
+    ASSERT_EQ(none.size(), 1u);
+    EXPECT_EQ(none[0].find("<context-length>"), std::string::npos);
+}
+
 TEST(ReactAgent, CompactionSummarisesOldMessagesWhenTheWindowFills) {
     Harness h;
     h.profile.context_size = 2000;
