@@ -16,6 +16,8 @@
 #include "domain/event.hpp"
 #include "domain/message.hpp"
 #include "common/error.hpp"
+#include "common/python_json_error.hpp"
+#include "tool/builtin/json_schema.hpp"
 
 namespace agentd::agent {
 
@@ -147,6 +149,78 @@ std::string runtime_state_hint(const std::vector<std::pair<std::string, std::str
     return "<system-reminder>Treat the following as the ground truth at this point of the conversation. "
            "Anything stated earlier is outdated, and a later reminder, if any, supersedes this one:\n" +
            body + "\n</system-reminder>";
+}
+
+/// Python's name for the type of a decoded JSON value.
+std::string_view python_type(const bj::value& v) {
+    switch (v.kind()) {
+        case bj::kind::array: return "list";
+        case bj::kind::string: return "str";
+        case bj::kind::int64:
+        case bj::kind::uint64: return "int";
+        case bj::kind::double_: return "float";
+        case bj::kind::bool_: return "bool";
+        case bj::kind::null: return "NoneType";
+        default: return "dict";
+    }
+}
+
+/// The first `n` code points of UTF-8 text, or (from_end) the last `n`.
+std::string_view code_points(std::string_view s, std::size_t n, bool from_end) {
+    auto is_lead = [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; };
+    if (!from_end) {
+        std::size_t i = 0, seen = 0;
+        for (; i < s.size(); ++i)
+            if (is_lead(s[i]) && seen++ == n) break;
+        return s.substr(0, i);
+    }
+    std::size_t i = s.size(), seen = 0;
+    while (i > 0 && seen < n) {
+        --i;
+        if (is_lead(s[i])) ++seen;
+    }
+    return s.substr(i);
+}
+
+/// Why a tool call's argument string is not a JSON object, worded as the
+/// reference tells the model (spec/tools-workspace.md §2.3 step 2); nullopt
+/// when it is one. No JSON repair is attempted.
+std::optional<std::string> arguments_error(std::string_view text, const json::ParseResult& parsed) {
+    std::string why;
+    if (parsed.value) {
+        if (parsed.value->is_object()) return std::nullopt;
+        why = "Error: Your argument string is decoded into a <class '" + std::string(python_type(*parsed.value)) +
+              "'> object, but a dict object is expected!";
+    } else {
+        std::string detail = "Expecting value: line 1 column 1 (char 0)";
+        if (auto e = json::python_json_error(text)) {
+            // JSONDecodeError's str(): "<msg>: line L column C (char P)", positions in code points.
+            std::size_t line = 1, column = e->pos + 1, index = 0;
+            for (std::size_t i = 0; i < text.size() && index < e->pos; ++i) {
+                if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) continue;
+                if (text[i] == '\n') {
+                    ++line;
+                    column = e->pos - index;
+                }
+                ++index;
+            }
+            detail = e->msg + ": line " + std::to_string(line) + " column " + std::to_string(column) + " (char " +
+                     std::to_string(e->pos) + ")";
+        }
+        why = "Error: When decoding your tool arguments from JSON format to a Python dictionary, a JSONDecodeError "
+              "was raised with message: " + detail + ".";
+    }
+    std::string shown(text);
+    std::string hint;
+    if (code_points(text, 201, false).size() < text.size()) {  // more than 200 code points
+        shown = std::string(code_points(text, 100, false)) + "[TRUNCATE]" + std::string(code_points(text, 100, true));
+        hint = "(Because the JSON string is too long, a truncated label \"[TRUNCATE]\" is used here to indicate the "
+               "truncation)";
+    }
+    return "<system-reminder>" + why + "\n\nYour argument string is decoded by the following code snippet" + hint +
+           ":\n```python\nimport json\n\nyour_tool_arguments = " + py_repr(shown) +
+           "\njson.loads(your_tool_arguments)\n```\n\n**You should recorrect the arguments in JSON format.**"
+           "</system-reminder>";
 }
 
 bool is_task_tool(std::string_view name) {
@@ -935,12 +1009,24 @@ boost::asio::awaitable<ReactAgent::CallEnd> ReactAgent::run_tool(std::string id,
         co_return CallEnd::kFinished;
     }
     Tool* tool = lookup.tool;
-    auto parsed = json::parse(input_text.empty() ? std::string("{}") : input_text);
-    if (!parsed.value || !parsed.value->is_object()) {
-        error_result(id, name, "error", "Input validation failed for tool '" + name + "': the arguments are not a JSON object");
+    // An empty argument string is an empty object: providers send it for tools without parameters.
+    const std::string_view arguments = input_text.empty() ? std::string_view("{}") : std::string_view(input_text);
+    auto parsed = json::parse(arguments);
+    if (auto problem = arguments_error(arguments, parsed)) {
+        error_result(id, name, "error", *problem);
         co_return CallEnd::kFinished;
     }
     const bj::object& tool_input = parsed.value->get_object();
+    // Step 3: the input schema. Validated on a copy: declared defaults are the
+    // tool's business, as with the reference's jsonschema.validate.
+    if (const auto& schema = tool->schema().parameters; !schema.empty()) {
+        bj::value probe = tool_input;
+        auto violations = tool::validate_filling_defaults(schema, probe);
+        if (!violations.empty()) {
+            error_result(id, name, "error", "Input validation failed for tool '" + name + "': " + violations.front().message);
+            co_return CallEnd::kFinished;
+        }
+    }
 
     // Permission (spec §4.5.2 step 2): a call the user approved is allowed as is.
     permission::Decision decision = call_state == "allowed"

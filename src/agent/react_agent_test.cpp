@@ -426,6 +426,82 @@ TEST(ReactAgentRuntimeState, ContextLengthIsReportedAtTheStartOfAReplyNearTheThr
     EXPECT_EQ(none[0].find("<context-length>"), std::string::npos);
 }
 
+class StrictTool final : public Tool {
+public:
+    permission::Decision check_permissions(const bj::object&, const permission::Context&) const override {
+        return permission::Decision::allow();
+    }
+    model::ToolSchema s{"strict", "", bj::parse(R"({"type": "object", "properties": {"text": {"type": "string"},
+        "count": {"type": "integer", "default": 1}}, "required": ["text"]})").as_object()};
+    const model::ToolSchema& schema() const override { return s; }
+    int runs = 0;
+    bj::object last_input;
+    asio::awaitable<ToolOutcome> run(const bj::object& input, ToolContext&,
+                                     const std::function<void(const ToolChunk&)>&) override {
+        ++runs;
+        last_input = input;
+        co_return ToolOutcome{"success", bj::value("ran"), {}};
+    }
+};
+
+TEST(ReactAgentToolInput, ArgumentsThatAreNotAJsonObjectGetTheReferencesReminder) {
+    Harness h;
+    auto tool = std::make_shared<StrictTool>();
+    h.toolkit.add(tool);
+    h.model.script.push_back(call_with("c1", "strict", "not json"));
+    h.model.script.push_back(call_with("c2", "strict", "[1, 2]"));
+    h.model.script.push_back(call_with("c3", "strict", "{\"text\": \"a\",\n \"count\": }"));
+    h.model.script.push_back(text("ok"));
+    h.reply("go");
+    EXPECT_EQ(tool->runs, 0);
+    EXPECT_EQ(result_text(h.context, "c1"),
+              "<system-reminder>Error: When decoding your tool arguments from JSON format to a Python dictionary, a "
+              "JSONDecodeError was raised with message: Expecting value: line 1 column 1 (char 0).\n\nYour argument "
+              "string is decoded by the following code snippet:\n```python\nimport json\n\nyour_tool_arguments = "
+              "'not json'\njson.loads(your_tool_arguments)\n```\n\n**You should recorrect the arguments in JSON "
+              "format.**</system-reminder>");
+    EXPECT_NE(result_text(h.context, "c2").find("Error: Your argument string is decoded into a <class 'list'> object, "
+                                                "but a dict object is expected!"),
+              std::string::npos);
+    EXPECT_NE(result_text(h.context, "c3").find("message: Expecting value: line 2 column 11 (char 24)."),
+              std::string::npos)
+        << result_text(h.context, "c3");
+    const auto* r = domain::find_block(h.context.back().as_object(), "tool_result", "c1");
+    ASSERT_NE(r, nullptr);
+    EXPECT_EQ(r->at("state"), "error");
+}
+
+TEST(ReactAgentToolInput, LongArgumentsAreShownTruncated) {
+    Harness h;
+    h.toolkit.add(std::make_shared<StrictTool>());
+    std::string args = "[" + std::string(300, '1');
+    h.model.script.push_back(call_with("c1", "strict", args));
+    h.model.script.push_back(text("ok"));
+    h.reply("go");
+    auto got = result_text(h.context, "c1");
+    EXPECT_NE(got.find("code snippet(Because the JSON string is too long, a truncated label \"[TRUNCATE]\" is used "
+                       "here to indicate the truncation):"),
+              std::string::npos);
+    EXPECT_NE(got.find("'[" + std::string(99, '1') + "[TRUNCATE]" + std::string(100, '1') + "'"), std::string::npos) << got;
+}
+
+TEST(ReactAgentToolInput, InputsAreValidatedAgainstTheToolsSchemaBeforeRunning) {
+    Harness h;
+    auto tool = std::make_shared<StrictTool>();
+    h.toolkit.add(tool);
+    h.model.script.push_back(call_with("c1", "strict", "{}"));
+    h.model.script.push_back(call_with("c2", "strict", "{\"text\": 5}"));
+    h.model.script.push_back(call_with("c3", "strict", "{\"text\": \"hi\", \"extra\": true}"));
+    h.model.script.push_back(text("ok"));
+    h.reply("go");
+    EXPECT_EQ(result_text(h.context, "c1"), "Input validation failed for tool 'strict': 'text' is a required property");
+    EXPECT_EQ(result_text(h.context, "c2"), "Input validation failed for tool 'strict': 5 is not of type 'string'");
+    // Valid (extra keys pass), and the tool gets the input as sent: defaults are its business.
+    EXPECT_EQ(tool->runs, 1);
+    EXPECT_EQ(result_text(h.context, "c3"), "ran");
+    EXPECT_FALSE(tool->last_input.contains("count"));
+}
+
 TEST(ReactAgent, CompactionSummarisesOldMessagesWhenTheWindowFills) {
     Harness h;
     h.profile.context_size = 2000;
@@ -557,8 +633,10 @@ TEST(ReactAgentStructuredOutput, AValidatedOutputEndsTheReply) {
     // The tool offers the schema without its titles.
     EXPECT_FALSE(h.model.requests[0].tools[1].parameters.contains("title"));
     EXPECT_EQ(h.state.reply_context.at("structured_schema"), bj::value(kWeatherSchema));
+    // The agent validates every tool input against its schema first, as the
+    // reference does; the tool's own ValidationError covers what reaches it.
     EXPECT_EQ(result_text(h.context, "g1"),
-              "ValidationError: Structured output validation failed with error: $.city: 5 is not of type 'string'");
+              "Input validation failed for tool 'GenerateStructuredOutput': 5 is not of type 'string'");
     EXPECT_EQ(domain::find_block(h.context.back().as_object(), "tool_result", "g1")->at("state"), "error");
     EXPECT_EQ(result_text(h.context, "g2"), "Structured output generated successfully.");
     EXPECT_EQ(bj::serialize(h.state.reply_context.at("structured_output")), R"({"city":"Oslo","unit":"C"})");
