@@ -792,25 +792,84 @@ boost::asio::awaitable<void> ReactAgent::maybe_compact() {
     for (auto c : token_cache_) total += c;
     if (!context_.empty()) total += estimate_tokens(context_.back());
     const auto threshold = static_cast<std::int64_t>(profile_.trigger_ratio * static_cast<double>(profile_.context_size));
-    if (total < threshold || context_.size() < 2) co_return;
+    if (total < threshold || context_.empty()) co_return;
     std::vector<std::int64_t> cost(token_cache_.begin(), token_cache_.end());
     cost.push_back(estimate_tokens(context_.back()));
 
-    // Keep the newest messages worth `reserve` tokens (always the reply in
-    // progress, the tail); everything older is summarised.
+    // Split (spec §8.2): walk back from the newest message while it and
+    // everything newer fit the budget; the first message that does not fit is
+    // split by blocks the same way (its newest blocks kept), then the split
+    // moves back until every kept tool result keeps its call. A long reply in
+    // progress can thus be compacted too. Nothing to compress: budget 0.
+    struct Split {
+        std::size_t message = 0;  ///< messages before it are compressed
+        std::size_t block = 0;    ///< and this message's blocks before it
+    };
+    auto find_split = [&](std::int64_t budget) {
+        std::int64_t kept = base;
+        std::size_t m = context_.size();
+        while (m > 0 && kept + cost[m - 1] <= budget) kept += cost[--m];
+        if (m == 0) return Split{};  // everything fits
+        const std::size_t b = m - 1;
+        const bj::array* content = nullptr;
+        if (context_[b].is_object())
+            if (const auto* c = context_[b].get_object().if_contains("content"); c && c->is_array()) content = &c->get_array();
+        const std::size_t n = content ? content->size() : 0;
+        std::size_t k = n;
+        while (k > 0) {
+            auto c = estimate_tokens((*content)[k - 1]);
+            if (kept + c > budget) break;
+            kept += c;
+            --k;
+        }
+        for (bool moved = true; moved && k > 0;) {
+            moved = false;
+            for (std::size_t j = k; j < n && !moved; ++j) {
+                const auto& r = (*content)[j];
+                if (!r.is_object() || json::str_at(r.get_object(), "type") != "tool_result") continue;
+                auto id = json::str_at(r.get_object(), "id");
+                for (std::size_t i = 0; i < k; ++i) {
+                    const auto& c = (*content)[i];
+                    if (c.is_object() && json::str_at(c.get_object(), "type") == "tool_call" &&
+                        json::str_at(c.get_object(), "id") == id) {
+                        k = i;
+                        moved = true;
+                        break;
+                    }
+                }
+            }
+        }
+        return Split{b, k};
+    };
     const auto reserve = static_cast<std::int64_t>(profile_.reserve_ratio * static_cast<double>(profile_.context_size));
-    std::size_t split = context_.size() - 1;
-    std::int64_t kept = base + cost.back();
-    while (split > 0 && kept + cost[split - 1] <= reserve) kept += cost[--split];
-    // A kept tool result must keep its call: results live in the same message as
-    // their calls here, so whole-message splits already satisfy that.
-    if (split == 0) co_return;
+    Split split = find_split(reserve);
+    if (split.message == 0 && split.block == 0) split = find_split(0);
+    if (split.message == 0 && split.block == 0) co_return;
+    // The boundary message's two parts; the kept one keeps its identity (it
+    // may be the reply in progress).
+    std::optional<bj::object> compressed_part, kept_part;
+    if (split.message < context_.size() && context_[split.message].is_object()) {
+        const auto& whole = context_[split.message].get_object();
+        const auto* c = whole.if_contains("content");
+        const bj::array blocks = c && c->is_array() ? c->get_array() : bj::array{};
+        if (split.block > 0) {
+            bj::object part = whole;
+            part["content"] = bj::array(blocks.begin(), blocks.begin() + static_cast<std::ptrdiff_t>(split.block));
+            compressed_part = std::move(part);
+        }
+        if (split.block < blocks.size()) {
+            bj::object part = whole;
+            part["content"] = bj::array(blocks.begin() + static_cast<std::ptrdiff_t>(split.block), blocks.end());
+            kept_part = std::move(part);
+        }
+    }
 
     model::ChatRequest request;
     request.system_prompt = profile_.system_prompt;
     if (state_.summary.is_string() && !state_.summary.get_string().empty())
         request.messages.push_back(domain::user_msg("user", std::string_view(state_.summary.get_string())));
-    for (std::size_t i = 0; i < split; ++i) request.messages.push_back(context_[i]);
+    for (std::size_t i = 0; i < split.message; ++i) request.messages.push_back(context_[i]);
+    if (compressed_part) request.messages.push_back(*compressed_part);
     // The reference leaves {current_time} in the prompt unsubstituted; so do we.
     request.messages.push_back(domain::user_msg("user", std::string_view(profile_.compression_prompt)));
     request.structured_schema = profile_.summary_schema;
@@ -840,7 +899,8 @@ boost::asio::awaitable<void> ReactAgent::maybe_compact() {
                                     "context window.</system-info>");
     state_.summary = summary;
     bj::array rest;
-    for (std::size_t i = split; i < context_.size(); ++i) rest.push_back(std::move(context_[i]));
+    if (kept_part) rest.push_back(std::move(*kept_part));
+    for (std::size_t i = split.message + 1; i < context_.size(); ++i) rest.push_back(std::move(context_[i]));
     context_ = std::move(rest);
     context_replaced_ = true;
     token_cache_.clear();

@@ -528,6 +528,90 @@ TEST(ReactAgent, CompactionSummarisesOldMessagesWhenTheWindowFills) {
     EXPECT_EQ(h.sink.events.back().at("finished_reason"), "completed");
 }
 
+void compaction_profile(Harness& h) {
+    h.profile.context_size = 4000;
+    h.profile.trigger_ratio = 0.25;  // compaction from 1,000 tokens
+    h.profile.reserve_ratio = 0.1;   // keeping 400
+    h.profile.compression_prompt = "compress now";
+    h.profile.summary_template = "{task_overview}";
+    h.profile.summary_schema = bj::object{{"type", "object"}};
+}
+
+model::ModelResponse summary_of(std::string text) {
+    model::ModelResponse r;
+    r.structured_output = bj::object{{"task_overview", text}};
+    return r;
+}
+
+TEST(ReactAgent, ALongReplyInProgressIsSplitByBlocks) {
+    class MidTool final : public Tool {
+    public:
+        permission::Decision check_permissions(const bj::object&, const permission::Context&) const override {
+            return permission::Decision::allow();
+        }
+        model::ToolSchema s{"mid", "", {}};
+        const model::ToolSchema& schema() const override { return s; }
+        asio::awaitable<ToolOutcome> run(const bj::object&, ToolContext&,
+                                         const std::function<void(const ToolChunk&)>&) override {
+            co_return ToolOutcome{"success", bj::value(std::string(800, 'm')), {}};  // 200 tokens
+        }
+    };
+    Harness h;
+    compaction_profile(h);
+    h.toolkit.add(std::make_shared<MidTool>());
+    for (int i = 1; i <= 5; ++i) h.model.script.push_back(call_with("c" + std::to_string(i), "mid", "{}"));
+    h.model.script.push_back(summary_of("five rounds of mid"));
+    h.model.script.push_back(text("done"));
+    h.reply("go");
+
+    ASSERT_EQ(h.model.requests.size(), 7u);
+    const auto& compression = h.model.requests[5];
+    ASSERT_TRUE(compression.structured_schema.has_value());
+    // The user's message and the older part of the reply went to the summary...
+    ASSERT_EQ(compression.messages.size(), 3u);
+    const auto& older = compression.messages[1].as_object().at("content").as_array();
+    EXPECT_EQ(older.size(), 9u);  // the time hint and four call/result pairs
+    EXPECT_EQ(older.back().at("type"), "tool_result");
+    EXPECT_EQ(older.back().at("id"), "c4");
+    // ...and the reply, under its own id, keeps its newest blocks and goes on.
+    ASSERT_EQ(h.context.size(), 1u);
+    const auto& reply = h.context[0].as_object();
+    EXPECT_EQ(reply.at("id"), h.state.reply_context.at("reply_id"));
+    const auto& kept = reply.at("content").as_array();
+    ASSERT_GE(kept.size(), 3u);
+    EXPECT_EQ(kept[0].at("type"), "tool_call");
+    EXPECT_EQ(kept[0].at("id"), "c5");
+    EXPECT_EQ(kept[1].at("id"), "c5");
+    EXPECT_EQ(kept.back().at("type"), "text");
+    EXPECT_EQ(h.state.summary, "five rounds of mid");
+    EXPECT_TRUE(h.sink.replaced);
+    EXPECT_EQ(h.sink.events.back().at("finished_reason"), "completed");
+}
+
+TEST(ReactAgent, AKeptToolResultKeepsItsCallAcrossTheSplit) {
+    Harness h;
+    compaction_profile(h);
+    h.toolkit.add(std::make_shared<EchoTool>("echo"));
+    const std::string big = "{\"text\": \"" + std::string(2000, 'x') + "\"}";  // ~500 tokens of input
+    h.model.script.push_back(call_with("c1", "echo", big));
+    h.model.script.push_back(call_with("c2", "echo", big));
+    h.model.script.push_back(summary_of("two big calls"));
+    h.model.script.push_back(text("done"));
+    h.reply("go");
+
+    ASSERT_EQ(h.model.requests.size(), 4u);
+    ASSERT_TRUE(h.model.requests[2].structured_schema.has_value());
+    // c2's small result fits the 400-token reserve, its 500-token call does not:
+    // the split moves back so that the call stays with its result.
+    const auto& kept = h.context.back().as_object().at("content").as_array();
+    ASSERT_GE(kept.size(), 2u);
+    EXPECT_EQ(kept[0].at("type"), "tool_call");
+    EXPECT_EQ(kept[0].at("id"), "c2");
+    EXPECT_EQ(kept[1].at("type"), "tool_result");
+    EXPECT_EQ(kept[1].at("id"), "c2");
+    for (const auto& b : kept) EXPECT_NE(b.at("id"), "c1");
+}
+
 TEST(ReactAgent, ContinuationsMustMatchWhatTheReplyAwaits) {
     auto asking = domain::tool_call_block("c1", "debug_guarded", "{}");
     asking["state"] = "asking";
