@@ -85,7 +85,10 @@ struct Server::Impl {
     const Router& router;
     asio::io_context ioc;
     asio::thread_pool blocking;
-    tcp::acceptor acceptor{ioc};
+    // The acceptor lives on a strand: shutdown closes it from the signal handler,
+    // which may run on another io thread than the accept loop.
+    asio::strand<asio::io_context::executor_type> accept_strand{ioc.get_executor()};
+    tcp::acceptor acceptor{accept_strand};
     asio::signal_set signals{ioc, SIGINT, SIGTERM};
     std::atomic<bool> stopping{false};
     std::atomic<std::uint64_t> next_request{0};
@@ -336,9 +339,22 @@ struct Server::Impl {
     void begin_shutdown() {
         if (stopping.exchange(true)) return;
         spdlog::info("shutting down: no new connections, finishing in-flight requests");
-        beast::error_code ec;
-        acceptor.close(ec);
+        asio::post(accept_strand, [this] {
+            beast::error_code ec;
+            acceptor.close(ec);
+        });
         if (opts.on_shutdown) opts.on_shutdown();
+        cut_idle_connections();
+        // Whatever is still busy after the grace period is cut off.
+        auto timer = std::make_shared<asio::steady_timer>(ioc, opts.shutdown_grace);
+        timer->async_wait([this, timer](const boost::system::error_code&) { ioc.stop(); });
+        asio::post(ioc, [this] { maybe_finish(); });
+    }
+
+    /// Cancels what idle connections wait for (a request, or the next event of a
+    /// stream). Repeated until they are gone: a connection between two reads
+    /// when the cancel arrives has nothing to cancel yet.
+    void cut_idle_connections() {
         std::lock_guard lock(conns_mutex);
         for (auto& [id, entry] : conns) {
             auto conn = entry.second;
@@ -346,13 +362,10 @@ struct Server::Impl {
                 if (conn->idle && conn->stream) conn->stream->cancel();
             });
         }
-        // Whatever is still busy after the grace period is cut off.
-        auto timer = std::make_shared<asio::steady_timer>(ioc, opts.shutdown_grace);
-        timer->async_wait([this, timer](const boost::system::error_code&) { ioc.stop(); });
-        asio::post(ioc, [this] { maybe_finish(); });
     }
 
     void maybe_finish() {
+        cut_idle_connections();
         bool empty;
         {
             std::lock_guard lock(conns_mutex);
@@ -402,7 +415,7 @@ void Server::run() {
     d.signals.async_wait([&d](const boost::system::error_code& ec, int) {
         if (!ec) d.begin_shutdown();
     });
-    asio::co_spawn(d.ioc, d.accept_loop(), asio::detached);
+    asio::co_spawn(d.accept_strand, d.accept_loop(), asio::detached);
     spdlog::info("agentd listening on http://{}:{}", d.opts.host, d.port);
     d.write_port_file();
 
