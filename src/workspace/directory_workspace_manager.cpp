@@ -56,7 +56,10 @@ std::shared_ptr<Workspace> DirectoryWorkspaceManager::get(const std::string& use
                                                           const std::string& workspace_id) {
     std::lock_guard lock(mutex_);
     auto key = std::make_pair(user_id, workspace_id);
-    if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+    if (auto it = cache_.find(key); it != cache_.end()) {
+        recency_.splice(recency_.begin(), recency_, it->second.recency);
+        return it->second.workspace;
+    }
 
     std::error_code ec;
     fs::create_directories(root_.parent_path(), ec);
@@ -78,8 +81,27 @@ std::shared_ptr<Workspace> DirectoryWorkspaceManager::get(const std::string& use
         private_dir(tmp);
         ws = std::make_shared<BwrapWorkspace>(workspace_id, dir, tmp, bwrap_);
     }
-    cache_.emplace(std::move(key), ws);
+    recency_.push_front(key);
+    cache_.emplace(std::move(key), Entry{ws, recency_.begin()});
+    evict_unused_locked();
     return ws;
+}
+
+void DirectoryWorkspaceManager::evict_unused_locked() {
+    // Least recently used first; a workspace a run still holds is never dropped,
+    // so two objects never share one directory (and a bwrap /tmp).
+    for (auto it = recency_.end(); cache_.size() > kMaxCached && it != recency_.begin();) {
+        --it;
+        auto entry = cache_.find(*it);
+        if (entry->second.workspace.use_count() > 1) continue;
+        cache_.erase(entry);
+        it = recency_.erase(it);
+    }
+}
+
+std::size_t DirectoryWorkspaceManager::cached() const {
+    std::lock_guard lock(mutex_);
+    return cache_.size();
 }
 
 }  // namespace agentd::workspace

@@ -7,6 +7,7 @@
 // every user and policy), the directory follows the user and the workspace id
 // for both kinds, so per_session / per_agent / per_user isolation holds and two
 // users never share files.
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -34,20 +35,34 @@ public:
     std::string_view kind() const override;
 
     /// Builds the workspace on first use (creating its directories) and returns
-    /// the same object for the same (user_id, workspace_id) afterwards. `agent_id`
-    /// does not change where the workspace lives. Thread-safe.
+    /// the same object for the same (user_id, workspace_id) while it is in use or
+    /// among the most recently used. `agent_id` does not change where the
+    /// workspace lives. Thread-safe.
     std::shared_ptr<Workspace> get(const std::string& user_id, const std::string& agent_id,
                                    const std::string& workspace_id) override;
 
     /// Where a workspace's files live on the host (not created).
     fs::path directory_of(const std::string& user_id, const std::string& workspace_id) const;
 
+    /// Workspace objects kept beyond those in use (the files stay on disk; an
+    /// evicted workspace is rebuilt on its next use).
+    static constexpr std::size_t kMaxCached = 1024;
+    std::size_t cached() const;
+
 private:
+    using Key = std::pair<std::string, std::string>;
+    struct Entry {
+        std::shared_ptr<Workspace> workspace;
+        std::list<Key>::iterator recency;
+    };
+    void evict_unused_locked();
+
     fs::path root_;  ///< <data_dir>/workspaces
     WorkspaceKind kind_;
     BwrapConfig bwrap_;
-    std::mutex mutex_;  ///< guards cache_ and directory creation
-    std::map<std::pair<std::string, std::string>, std::shared_ptr<Workspace>> cache_;
+    mutable std::mutex mutex_;  ///< guards cache_, recency_ and directory creation
+    std::map<Key, Entry> cache_;
+    std::list<Key> recency_;  ///< most recently used first
 };
 
 }  // namespace agentd::workspace

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <fstream>
 #include <thread>
 
 #include "common/blake2b.hpp"
@@ -60,6 +61,26 @@ TEST(DirectoryWorkspaceManager, SameIdsGiveTheSameObject) {
     auto c = manager.get("alice", "agent-1", "ws-2");
     EXPECT_NE(a.get(), c.get());
     EXPECT_NE(a->host_dir(), c->host_dir());
+}
+
+TEST(DirectoryWorkspaceManager, UnusedWorkspacesBeyondTheCapAreDroppedLeastRecentFirst) {
+    TempDir data;
+    DirectoryWorkspaceManager manager(data.path(), WorkspaceKind::kLocal);
+    auto held = manager.get("u", "a", "held");  // in use all along: never dropped
+    std::weak_ptr<Workspace> oldest = manager.get("u", "a", "w0");
+    const auto n = DirectoryWorkspaceManager::kMaxCached;
+    std::weak_ptr<Workspace> newest;
+    for (std::size_t i = 1; i <= n; ++i) newest = manager.get("u", "a", "w" + std::to_string(i));
+    EXPECT_EQ(manager.cached(), n);
+    EXPECT_TRUE(oldest.expired()) << "the least recently used object is dropped";
+    EXPECT_FALSE(newest.expired()) << "recent ones stay cached";
+    EXPECT_EQ(manager.get("u", "a", "held"), held);
+    // A dropped workspace is rebuilt on the same directory, files intact.
+    std::ofstream(manager.directory_of("u", "w0") / "kept.txt") << "x";
+    auto again = manager.get("u", "a", "w0");
+    EXPECT_EQ(again->host_dir(), manager.directory_of("u", "w0"));
+    EXPECT_TRUE(std::filesystem::exists(again->host_dir() / "kept.txt"));
+    EXPECT_EQ(manager.cached(), n);
 }
 
 TEST(DirectoryWorkspaceManager, DifferentUsersNeverShare) {
