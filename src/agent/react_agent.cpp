@@ -866,8 +866,11 @@ boost::asio::awaitable<void> ReactAgent::maybe_compact() {
 
     model::ChatRequest request;
     request.system_prompt = profile_.system_prompt;
-    if (state_.summary.is_string() && !state_.summary.get_string().empty())
+    std::size_t summary_messages = 0;
+    if (state_.summary.is_string() && !state_.summary.get_string().empty()) {
         request.messages.push_back(domain::user_msg("user", std::string_view(state_.summary.get_string())));
+        summary_messages = 1;
+    }
     for (std::size_t i = 0; i < split.message; ++i) request.messages.push_back(context_[i]);
     if (compressed_part) request.messages.push_back(*compressed_part);
     // The reference leaves {current_time} in the prompt unsubstituted; so do we.
@@ -875,22 +878,39 @@ boost::asio::awaitable<void> ReactAgent::maybe_compact() {
     request.structured_schema = profile_.summary_schema;
 
     std::string summary;
-    try {
-        const model::ChunkSink ignore = [](const model::ModelChunk&) {};
-        auto response = co_await model_.call(request, ignore, cancel_);
-        if (response.structured_output) {
-            summary = profile_.summary_template;
-            for (const auto& kv : *response.structured_output) {
-                std::string key = "{" + std::string(kv.key()) + "}";
-                std::string value = kv.value().is_string() ? std::string(kv.value().get_string()) : json::write(kv.value());
-                for (auto pos = summary.find(key); pos != std::string::npos; pos = summary.find(key, pos + value.size()))
-                    summary.replace(pos, key.size(), value);
+    // One retry (spec §8.1 step 6): a request that failed while larger than the
+    // window drops its oldest messages until it is under the trigger.
+    for (bool retried = false;;) {
+        bool failed = false;
+        try {
+            const model::ChunkSink ignore = [](const model::ModelChunk&) {};
+            auto response = co_await model_.call(request, ignore, cancel_);
+            if (response.structured_output) {
+                summary = profile_.summary_template;
+                for (const auto& kv : *response.structured_output) {
+                    std::string key = "{" + std::string(kv.key()) + "}";
+                    std::string value =
+                        kv.value().is_string() ? std::string(kv.value().get_string()) : json::write(kv.value());
+                    for (auto pos = summary.find(key); pos != std::string::npos; pos = summary.find(key, pos + value.size()))
+                        summary.replace(pos, key.size(), value);
+                }
             }
+        } catch (const model::ModelInterrupted&) {
+            co_return;  // the loop head ends the reply as interrupted
+        } catch (const std::exception&) {
+            failed = true;  // lossy fallback below unless the retry helps
         }
-    } catch (const model::ModelInterrupted&) {
-        co_return;  // the loop head ends the reply as interrupted
-    } catch (const std::exception&) {
-        // Lossy fallback below: the context is cut all the same.
+        if (!failed || retried) break;
+        retried = true;
+        std::int64_t size = estimate_tokens(bj::value(request.system_prompt));
+        for (const auto& m : request.messages) size += estimate_tokens(m);
+        if (size <= profile_.context_size) break;  // not a size problem
+        const std::size_t first = summary_messages;  // the summary message stays, and so does the prompt
+        const auto limit = static_cast<std::int64_t>(profile_.trigger_ratio * static_cast<double>(profile_.context_size));
+        while (size >= limit && request.messages.size() > first + 1) {
+            size -= estimate_tokens(request.messages[first]);
+            request.messages.erase(request.messages.begin() + static_cast<std::ptrdiff_t>(first));
+        }
     }
     if (summary.empty())
         summary = state_.summary.is_string() && !state_.summary.get_string().empty()

@@ -612,6 +612,50 @@ TEST(ReactAgent, AKeptToolResultKeepsItsCallAcrossTheSplit) {
     for (const auto& b : kept) EXPECT_NE(b.at("id"), "c1");
 }
 
+TEST(ReactAgent, AnOversizedCompressionRequestThatFailsIsRetriedWithoutItsOldestMessages) {
+    // Fails the first compression request (as a provider refuses one over its
+    // window), then answers like the scripted model.
+    class RefusesOnce final : public model::ChatModel {
+    public:
+        ScriptedModel inner;
+        std::vector<std::size_t> compression_sizes;
+        const std::string& model_name() const override { return inner.name; }
+        asio::awaitable<model::ModelResponse> call(const model::ChatRequest& request, const model::ChunkSink& on_chunk,
+                                                   CancellationPtr cancel) override {
+            if (request.structured_schema) {
+                compression_sizes.push_back(request.messages.size());
+                if (compression_sizes.size() == 1) throw model::ModelError(400, false, "context too long");
+            }
+            co_return co_await inner.call(request, on_chunk, cancel);
+        }
+    };
+    Harness h;
+    h.profile.context_size = 1000;
+    h.profile.trigger_ratio = 0.5;   // compaction from 500 tokens, retry below it
+    h.profile.reserve_ratio = 0.1;
+    h.profile.compression_prompt = "compress now";
+    h.profile.summary_template = "{task_overview}";
+    h.profile.summary_schema = bj::object{{"type", "object"}};
+    for (int i = 0; i < 12; ++i) h.context.push_back(domain::user_msg("user", std::string_view(std::string(400, 'a' + i))));
+    RefusesOnce model;
+    model.inner.script.push_back(summary_of("retried"));
+    model.inner.script.push_back(text("done"));
+    ReactAgent agent(h.profile, model, h.toolkit, "s1", h.state, h.context, h.sink, h.cancel);
+    bj::array inputs{domain::user_msg("user", std::string_view("next"))};
+    std::exception_ptr error;
+    asio::co_spawn(asio::make_strand(h.io), agent.reply(inputs), [&](std::exception_ptr e) { error = e; });
+    h.io.run();
+    ASSERT_FALSE(error);
+    // 12 x ~100 tokens went out first (over the 1,000-token window), then only
+    // the newest ones that fit under the 500-token trigger, the prompt kept.
+    ASSERT_EQ(model.compression_sizes.size(), 2u);
+    EXPECT_GE(model.compression_sizes[0], 12u);
+    EXPECT_LT(model.compression_sizes[1], 6u);
+    EXPECT_GE(model.compression_sizes[1], 2u);
+    EXPECT_EQ(h.state.summary, "retried");
+    EXPECT_EQ(h.sink.events.back().at("finished_reason"), "completed");
+}
+
 TEST(ReactAgent, ContinuationsMustMatchWhatTheReplyAwaits) {
     auto asking = domain::tool_call_block("c1", "debug_guarded", "{}");
     asking["state"] = "asking";
