@@ -626,7 +626,8 @@ TEST(ReactAgent, AnOversizedCompressionRequestThatFailsIsRetriedWithoutItsOldest
                 compression_sizes.push_back(request.messages.size());
                 if (compression_sizes.size() == 1) throw model::ModelError(400, false, "context too long");
             }
-            co_return co_await inner.call(request, on_chunk, cancel);
+            auto response = co_await inner.call(request, on_chunk, cancel);
+            co_return response;
         }
     };
     Harness h;
