@@ -432,21 +432,28 @@ private:
                 ++pos_;
                 return;
             }
-            if (c == '\\') {
-                pos_ = std::min(pos_ + 2, src_.size());
-            } else if (c == '\'') {
-                scan_single_quoted(scratch);
-            } else if (c == '"') {
-                scan_double_quoted(scratch);
-            } else if (c == '$') {
-                scan_dollar(scratch, false);
-            } else if (c == '`') {
-                scan_backtick(scratch);
-            } else {
-                ++pos_;
-            }
+            skip_nested_piece(scratch);
         }
         fail("unterminated ${");
+    }
+
+    /// Inside ${…} and $((…)): steps over one escape, quoted string, expansion or
+    /// plain character, so that a '}' or ')' inside them does not end the construct.
+    void skip_nested_piece(ShellWord& scratch) {
+        const char c = cur();
+        if (c == '\\') {
+            pos_ = std::min(pos_ + 2, src_.size());
+        } else if (c == '\'') {
+            scan_single_quoted(scratch);
+        } else if (c == '"') {
+            scan_double_quoted(scratch);
+        } else if (c == '$') {
+            scan_dollar(scratch, false);
+        } else if (c == '`') {
+            scan_backtick(scratch);
+        } else {
+            ++pos_;
+        }
     }
 
     /// After "((" or "$((": up to the matching "))".
@@ -467,18 +474,8 @@ private:
                 }
                 --parens;
                 ++pos_;
-            } else if (c == '\\') {
-                pos_ = std::min(pos_ + 2, src_.size());
-            } else if (c == '\'') {
-                scan_single_quoted(scratch);
-            } else if (c == '"') {
-                scan_double_quoted(scratch);
-            } else if (c == '$') {
-                scan_dollar(scratch, false);
-            } else if (c == '`') {
-                scan_backtick(scratch);
             } else {
-                ++pos_;
+                skip_nested_piece(scratch);
             }
         }
         fail("unterminated arithmetic");

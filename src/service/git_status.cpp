@@ -130,17 +130,25 @@ std::pair<std::int64_t, std::int64_t> parse_shortstat(std::string_view output) {
     return {first_count_before(output, "insertion"), first_count_before(output, "deletion")};
 }
 
+namespace {
+
+workspace::ExecRequest git_request(const std::vector<std::string>& argv, const std::string& cwd) {
+    workspace::ExecRequest request;
+    request.argv = argv;
+    request.cwd = cwd;
+    request.timeout = kGitTimeout;
+    return request;
+}
+
+}  // namespace
+
 boost::asio::awaitable<std::optional<GitStatus>> read_git_status(std::shared_ptr<workspace::Workspace> workspace,
                                                                  std::string cwd) {
     // Every failure reads as "nothing to report": a directory that is not a
     // repository is the ordinary case, and backends report trouble differently.
     std::optional<GitStatus> summary;
     try {
-        workspace::ExecRequest status_request;
-        status_request.argv = kStatusArgv;
-        status_request.cwd = cwd;
-        status_request.timeout = kGitTimeout;
-        auto status_run = workspace->exec(std::move(status_request));
+        auto status_run = workspace->exec(git_request(kStatusArgv, cwd));
         workspace::ExecResult status_result = co_await std::move(status_run);
         if (status_result.exit_code != 0 || status_result.timed_out) {
             spdlog::debug("git status exited {} in {}", status_result.exit_code, cwd);
@@ -155,11 +163,7 @@ boost::asio::awaitable<std::optional<GitStatus>> read_git_status(std::shared_ptr
         co_return std::nullopt;
     }
     try {
-        workspace::ExecRequest diff_request;
-        diff_request.argv = kShortstatArgv;
-        diff_request.cwd = cwd;
-        diff_request.timeout = kGitTimeout;
-        auto diff_run = workspace->exec(std::move(diff_request));
+        auto diff_run = workspace->exec(git_request(kShortstatArgv, cwd));
         workspace::ExecResult diff_result = co_await std::move(diff_run);
         // A failing diff is expected on an unborn branch; the branch is still worth showing.
         if (diff_result.exit_code == 0 && !diff_result.timed_out) {
