@@ -17,7 +17,9 @@
 #include "http/server.hpp"
 #include "model/fallback_chat_model.hpp"
 #include "model/model_factory.hpp"
+#include "service/background_tasks.hpp"
 #include "service/chat_service.hpp"
+#include "service/run_dispatchers.hpp"
 #include "api/workspace_routes.hpp"
 #include "service/workspace_service.hpp"
 #include "storage/sqlite/sqlite_storage.hpp"
@@ -46,6 +48,7 @@ struct Settings {
     int sse_heartbeat_ms = 30000;
     int event_log_retention_s = 600;
     bool debug_tools = false;
+    double tool_offload_timeout_s = 10.0;
     std::string workspace = "local";
     bool workspace_network = false;
     std::string download_secret;
@@ -124,15 +127,26 @@ int serve(const Settings& s) {
     // The server's options are final once it exists; the shutdown hooks reach the
     // chat service through this pointer, set below.
     agentd::service::ChatService* chat_ptr = nullptr;
-    opts.on_shutdown = [&chat_ptr] {
+    agentd::service::BackgroundTasks* background_ptr = nullptr;
+    agentd::service::RunDispatchers* dispatchers_ptr = nullptr;
+    // Listeners first (no new runs), then the runs, then the background tasks.
+    opts.on_shutdown = [&] {
+        if (dispatchers_ptr) dispatchers_ptr->stop();
         if (chat_ptr) chat_ptr->cancel_all();
+        if (background_ptr) background_ptr->cancel_all();
     };
-    opts.background_idle = [&chat_ptr] { return !chat_ptr || chat_ptr->active_runs() == 0; };
+    opts.background_idle = [&] {
+        return (!chat_ptr || chat_ptr->active_runs() == 0) && (!background_ptr || background_ptr->running() == 0) &&
+               (!dispatchers_ptr || dispatchers_ptr->idle());
+    };
     agentd::http::Server server(opts, router);
+    agentd::service::BackgroundTasks background(bus, server.blocking_pool().get_executor());
+    background_ptr = &background;
 
     agentd::service::ChatOptions chat_options;
     chat_options.heartbeat = std::chrono::milliseconds(s.sse_heartbeat_ms);
     chat_options.log_retention = std::chrono::seconds(s.event_log_retention_s);
+    chat_options.tool_offload_timeout = std::chrono::milliseconds(static_cast<long long>(s.tool_offload_timeout_s * 1000));
     agentd::service::ChatService chat(
         *storage, bus, server.io_executor(), server.blocking_pool(),
         [](boost::asio::any_io_executor ex, const boost::json::object& credential, const std::string& model,
@@ -153,8 +167,12 @@ int serve(const Settings& s) {
             for (auto& t : agentd::tool::make_task_tools()) toolkit.add(std::move(t));
             if (debug) agentd::tool::add_debug_tools(toolkit);
         },
-        chat_options, &workspaces);
+        chat_options, &workspaces, &background);
     chat_ptr = &chat;
+    agentd::service::RunDispatchers dispatchers(bus, *storage, chat, background, server.io_executor(),
+                                                server.blocking_pool().get_executor());
+    dispatchers.start();
+    dispatchers_ptr = &dispatchers;
     agentd::api::Services services{agents, credentials, sessions, catalog, chat, *storage, bus, AGENTD_VERSION};
     agentd::api::register_routes(router, services);
     agentd::service::WorkspaceService workspace_service(
@@ -206,6 +224,9 @@ int main(int argc, char** argv) {
     serve_cmd->add_option("--event-log-retention", s.event_log_retention_s,
                           "Seconds a session's event log is kept after its run (for reconnects)")
         ->envname("AGENTD_EVENT_LOG_RETENTION")->capture_default_str();
+    serve_cmd->add_option("--tool-offload-timeout", s.tool_offload_timeout_s,
+                          "Seconds a tool call may run before it moves to the background")
+        ->envname("AGENTD_TOOL_OFFLOAD_TIMEOUT")->check(CLI::Range(0.001, 86400.0))->capture_default_str();
     serve_cmd->add_flag("--debug-tools", s.debug_tools, "Give agents the deterministic debug_* tools (tests, demos)")
         ->envname("AGENTD_DEBUG_TOOLS");
     serve_cmd->add_option("--workspace", s.workspace, "Where tools run: local (a directory) or bwrap (a bubblewrap sandbox)")

@@ -935,6 +935,7 @@ boost::asio::awaitable<void> ReactAgent::maybe_compact() {
 
 boost::asio::awaitable<bool> ReactAgent::reasoning(std::optional<bj::object> hint,
                                                    std::optional<std::string> tool_choice) {
+    co_await take_inbox();
     // The decision's hint goes into the reply without an event, as the reference does.
     if (hint) append_blocks(bj::array{std::move(*hint)});
     final_candidate_.reset();
@@ -1165,7 +1166,14 @@ boost::asio::awaitable<ReactAgent::CallEnd> ReactAgent::run_tool(std::string id,
             }
     };
     try {
-        outcome = co_await tool->run(tool_input, ctx, emit);
+        if (offloader_ && !tool->external() && !tool->uses_session_state()) {
+            std::shared_ptr<Tool> owned = toolkit_.shared(tool);
+            const ToolCallRef call{id, name};
+            if (owned) outcome = co_await offloader_->run(owned, tool_input, call, ctx, emit);
+            else outcome = co_await tool->run(tool_input, ctx, emit);
+        } else {
+            outcome = co_await tool->run(tool_input, ctx, emit);
+        }
     } catch (const std::exception& e) {
         // A failing tool is the model's problem to handle, not the run's.
         std::string text = std::string("Error: ") + e.what();
@@ -1185,6 +1193,37 @@ boost::asio::awaitable<ReactAgent::CallEnd> ReactAgent::run_tool(std::string id,
     sink_.emit(ev::tool_result_end(reply_id_, id, outcome.state, std::move(outcome.metadata)));
     notify_state_change(before);
     co_return interrupted ? CallEnd::kInterrupted : CallEnd::kFinished;
+}
+
+boost::asio::awaitable<void> ReactAgent::take_inbox() {
+    std::vector<bj::object> hints = co_await sink_.drain_inbox();
+    if (hints.empty()) co_return;
+    // The reference puts them at the end of this agent's last message, whichever
+    // reply it belongs to; otherwise they open this reply's message.
+    bool tail_is_ours = false;
+    if (!context_.empty() && context_.back().is_object()) {
+        const auto& tail = context_.back().get_object();
+        tail_is_ours = json::str_at(tail, "role") == "assistant" && json::str_at(tail, "name") == profile_.name;
+    }
+    bj::object& target = tail_is_ours ? context_.back().get_object() : reply_message();
+    auto& content = domain::content_of(target);
+    for (auto& hint : hints) {
+        sink_.emit(ev::hint_block(reply_id_, json::str_at(hint, "id"), hint.at("hint"), hint.at("source")));
+        content.push_back(std::move(hint));
+    }
+    const std::size_t index = context_.size() - 1;
+    if (index < context_mark_) {
+        // An older reply's message changed in place: checkpointed on its own,
+        // and its cached costs are stale.
+        touched_.push_back(index);
+        if (index < token_cache_.size()) {
+            auto cost = estimate_cost(context_[index]);
+            token_cache_[index] = cost.tokens;
+            image_cache_[index] = cost.images;
+        }
+    } else {
+        mark_dirty();
+    }
 }
 
 boost::asio::awaitable<void> ReactAgent::close_interrupted() {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/tool_offload.hpp"
 #include "agent/toolkit.hpp"
 #include "common/cancellation.hpp"
 #include "domain/session.hpp"
@@ -53,6 +54,10 @@ public:
     /// Publishes an event that is not part of the reply (CUSTOM state_updated):
     /// live subscribers see it, the persisted reply does not fold it.
     virtual void notify(const bj::object& event) { emit(event); }
+    /// Takes what producers left in the session's inbox (hint blocks: background
+    /// tool results, notifications), oldest first. Called before every reasoning
+    /// step (spec/runtime.md §10.1).
+    virtual boost::asio::awaitable<std::vector<bj::object>> drain_inbox() { co_return std::vector<bj::object>{}; }
 };
 
 class ReactAgent {
@@ -91,6 +96,9 @@ public:
 
     /// The workspace tools run in (null: tools that need one fail cleanly).
     void set_workspace(workspace::Workspace* ws) { workspace_ = ws; }
+    /// Runs tool calls that may move to the background (null: every call runs
+    /// inline). Tools that use the session state or run externally never do.
+    void set_offloader(ToolOffloader* offloader) { offloader_ = offloader; }
 
     const std::string& reply_id() const { return reply_id_; }
 
@@ -142,6 +150,8 @@ private:
     /// message before the tail (those never change, so each is counted once).
     void refresh_cost_cache();
     void append_blocks(const bj::array& blocks);
+    /// Puts the inbox's hint blocks into the context and announces each (§10.1).
+    boost::asio::awaitable<void> take_inbox();
     void mark_dirty() { dirty_ = true; }
     boost::asio::awaitable<void> checkpoint();
     bool cancelled() const { return cancel_ && cancel_->requested(); }
@@ -169,6 +179,7 @@ private:
     std::optional<std::int64_t> last_injection_us_;  ///< newest runtime-state time seen in context
     bool tasks_known_ = false;  ///< the context shows a task tool call or a tasks reminder
     workspace::Workspace* workspace_ = nullptr;
+    ToolOffloader* offloader_ = nullptr;
     std::optional<bj::object> final_candidate_;  ///< the last reasoning's final answer, as a message
     std::optional<bj::object> final_message_;
 };

@@ -23,11 +23,13 @@ class ScriptedModel final : public model::ChatModel {
 public:
     std::deque<model::ModelResponse> script;
     std::vector<model::ChatRequest> requests;
+    std::vector<std::string> seen_contexts;  ///< each call's context as it was sent
     std::string name = "scripted";
     const std::string& model_name() const override { return name; }
     asio::awaitable<model::ModelResponse> call(const model::ChatRequest& request, const model::ChunkSink& on_chunk,
                                                CancellationPtr cancel) override {
         requests.push_back(request);
+        seen_contexts.push_back(request.context ? bj::serialize(*request.context) : std::string());
         if (script.empty()) throw model::ModelError(500, true, "script exhausted");
         auto r = script.front();
         script.pop_front();
@@ -66,7 +68,18 @@ public:
     int checkpoints = 0;
     bool replaced = false;
     std::vector<std::string> persisted_ids;  ///< ids of every context message a checkpoint wrote
+    std::deque<std::vector<bj::object>> inbox;  ///< what successive drains return
+    int drains = 0;
     void emit(const bj::object& event) override { events.push_back(event); }
+    asio::awaitable<std::vector<bj::object>> drain_inbox() override {
+        ++drains;
+        std::vector<bj::object> out;
+        if (!inbox.empty()) {
+            out = std::move(inbox.front());
+            inbox.pop_front();
+        }
+        co_return out;
+    }
     asio::awaitable<void> checkpoint(std::vector<bj::object>& changed, bool replace_context) override {
         ++checkpoints;
         replaced = replaced || replace_context;
@@ -122,6 +135,13 @@ struct Harness {
         ReactAgent agent(profile, model, toolkit, "s1", state, context, sink, cancel);
         bj::array inputs{domain::user_msg("user", std::string_view(user_text))};
         run(agent, agent.reply(inputs, std::move(schema)));
+    }
+
+    /// A reply without input (a wake-up run).
+    void wake() {
+        ReactAgent agent(profile, model, toolkit, "s1", state, context, sink, cancel);
+        const bj::array none;
+        run(agent, agent.reply(none));
     }
 
     /// Continues the parked reply the way a new run does: a new agent on `kit`.
@@ -890,6 +910,59 @@ TEST(ReactAgentStructuredOutput, APlainReplyAfterwardsHasNoStructuredOutputTool)
     EXPECT_EQ(h.final_message->at("finished_reason"), "completed");
     EXPECT_EQ(h.final_message->at("usage").at("input_tokens"), 10);
     EXPECT_TRUE(h.final_message->at("structured_output").is_null());
+}
+
+
+bj::object inbox_hint(const std::string& text) {
+    return domain::hint_block(bj::value(bj::array{domain::text_block(text)}),
+                              bj::value(R"({"label": "tool_output", "sublabel": "Bash · call_9"})"));
+}
+
+TEST(ReactAgentInbox, HintsFromTheInboxAreAnnouncedAndReachTheNextModelCall) {
+    Harness h;
+    h.sink.inbox.push_back({inbox_hint("background result 42")});
+    h.model.script.push_back(text("noted"));
+    h.reply("hi");
+    auto types = h.sink.types();
+    auto hint_at = std::find(types.begin(), types.end(), "HINT_BLOCK");
+    auto call_at = std::find(types.begin(), types.end(), "MODEL_CALL_START");
+    ASSERT_NE(hint_at, types.end());
+    EXPECT_LT(hint_at, call_at);
+    const auto& hint_event = h.sink.events[static_cast<std::size_t>(hint_at - types.begin())];
+    EXPECT_EQ(hint_event.at("source"), R"({"label": "tool_output", "sublabel": "Bash · call_9"})");
+    ASSERT_EQ(h.model.requests.size(), 1u);
+    EXPECT_NE(h.model.seen_contexts[0].find("background result 42"), std::string::npos);
+    // The hint opened this reply's message, after the user's.
+    ASSERT_EQ(h.context.size(), 2u);
+    EXPECT_EQ(h.context[1].as_object().at("role"), "assistant");
+    EXPECT_EQ(h.context[1].as_object().at("content").as_array()[0].as_object().at("type"), "hint");
+    EXPECT_GE(h.sink.drains, 1);
+}
+
+TEST(ReactAgentInbox, AWakeReplyPutsTheHintsAtTheEndOfTheAgentsLastMessage) {
+    Harness h;
+    h.model.script.push_back(text("first answer"));
+    h.reply("hi");
+    ASSERT_EQ(h.context.size(), 2u);
+    const std::string first_id(h.context[1].as_object().at("id").as_string());
+    h.sink.persisted_ids.clear();
+
+    h.sink.inbox.push_back({inbox_hint("the build finished")});
+    h.model.script.push_back(text("The build is done."));
+    h.wake();
+    // As the reference does: appended to this agent's last message, whichever reply it was.
+    const auto& first = h.context[1].as_object().at("content").as_array();
+    EXPECT_EQ(first.back().as_object().at("type"), "hint");
+    EXPECT_NE(std::find(h.sink.persisted_ids.begin(), h.sink.persisted_ids.end(), first_id), h.sink.persisted_ids.end())
+        << "the changed older message was not checkpointed";
+    ASSERT_EQ(h.model.requests.size(), 2u);
+    EXPECT_EQ(h.model.seen_contexts[0].find("the build finished"), std::string::npos);
+    EXPECT_NE(h.model.seen_contexts[1].find("the build finished"), std::string::npos);
+    auto starts = std::count_if(h.sink.events.begin(), h.sink.events.end(),
+                                [](const bj::object& e) { return e.at("type") == "REPLY_START"; });
+    EXPECT_EQ(starts, 2);
+    ASSERT_EQ(h.context.size(), 3u);  // the wake reply's answer is its own message
+    EXPECT_EQ(h.context[2].as_object().at("content").as_array().back().as_object().at("text"), "The build is done.");
 }
 
 }  // namespace

@@ -22,6 +22,7 @@ public:
     explicit StructuredOutputTool(const bj::object& schema);
 
     const model::ToolSchema& schema() const override { return schema_; }
+    bool uses_session_state() const override { return true; }  // writes reply_context
     bool concurrency_safe() const override { return true; }
     bool read_only() const override { return true; }
     permission::Decision check_permissions(const bj::object&,

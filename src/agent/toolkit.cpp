@@ -117,4 +117,12 @@ bool Toolkit::empty() const {
                        [](const ToolGroup& g) { return g.tools.empty(); });
 }
 
+std::shared_ptr<Tool> Toolkit::shared(const Tool* tool) const {
+    if (meta_tool_.get() == tool) return meta_tool_;
+    for (const auto& g : groups_)
+        for (const auto& t : g.tools)
+            if (t.get() == tool) return t;
+    return nullptr;
+}
+
 }  // namespace agentd::agent

@@ -55,6 +55,10 @@ public:
     virtual bool read_only() const { return false; }
     /// Executed by the client, not the service (REQUIRE_EXTERNAL_EXECUTION).
     virtual bool external() const { return false; }
+    /// Reads or changes the live session state (ToolContext::state). Such a tool
+    /// always runs inline: a call moved to the background gets a copy of the
+    /// state, and what it changed there would be lost (spec/runtime.md §9.1).
+    virtual bool uses_session_state() const { return false; }
 
     const std::string& subject_name() const override { return schema().name; }
     bool check_read_only(const bj::object&) const override { return read_only(); }
@@ -120,6 +124,9 @@ public:
     /// The tool of that name in any group, active or not (what batching looks
     /// at: spec/runtime.md §4.5.1); null when unknown.
     Tool* find_registered(const std::string& name) const;
+    /// The registered owner of `tool` (a call moved to the background keeps its
+    /// tool alive past the run); null when it is not registered.
+    std::shared_ptr<Tool> shared(const Tool* tool) const;
     /// The schemas the model is offered with `activated` groups, in the spec's
     /// order: reset_tools (when a non-basic group exists), then the tools of
     /// basic and of each active group, in registration order.

@@ -5,6 +5,9 @@
 #include "common/clock.hpp"
 #include "common/error.hpp"
 #include "common/ids.hpp"
+#include "common/json.hpp"
+#include "service/bus_keys.hpp"
+#include "service/inbox.hpp"
 
 namespace agentd::service {
 
@@ -19,6 +22,21 @@ void wait_for_session_locks(bus::MessageBus& bus, const std::vector<std::string>
         auto deadline = std::chrono::steady_clock::now() + timeout;
         while (bus.is_locked(bus::session_lock_key(id)) && std::chrono::steady_clock::now() < deadline)
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+}
+
+void cancel_sessions(bus::MessageBus& bus, const std::vector<std::string>& session_ids,
+                     std::chrono::milliseconds timeout) {
+    for (const auto& id : session_ids)
+        bus.broadcast(kSessionCancelChannel, json::write(bj::object{{"session_id", id}}, json::Style::kPython));
+    wait_for_session_locks(bus, session_ids, timeout);
+}
+
+void purge_sessions(bus::MessageBus& bus, const std::vector<std::string>& session_ids) {
+    for (const auto& id : session_ids) {
+        bus.delete_log(bus::session_events_key(id));
+        inbox::purge(bus, id);
+        bus.hash_delete(background_tasks_key(id));
     }
 }
 
@@ -59,8 +77,10 @@ bj::object AgentService::update(const std::string& user_id, const std::string& a
 
 void AgentService::remove(const std::string& user_id, const std::string& agent_id) {
     require(user_id, agent_id);
-    wait_for_session_locks(bus_, storage_.list_session_ids(user_id, agent_id), std::chrono::seconds(10));
+    const auto sessions = storage_.list_session_ids(user_id, agent_id);
+    cancel_sessions(bus_, sessions, std::chrono::seconds(10));
     if (!storage_.delete_agent(user_id, agent_id)) throw Error::not_found(not_found_detail("Agent", agent_id));
+    purge_sessions(bus_, sessions);
 }
 
 }  // namespace agentd::service

@@ -36,6 +36,14 @@ private:
 void wait_for_session_locks(bus::MessageBus& bus, const std::vector<std::string>& session_ids,
                             std::chrono::milliseconds timeout);
 
+/// Deleting sessions (api-core §7.3 step 3): asks whichever process runs them
+/// to cancel their runs and background tasks, then waits as above.
+void cancel_sessions(bus::MessageBus& bus, const std::vector<std::string>& session_ids,
+                     std::chrono::milliseconds timeout);
+/// After deleting sessions (§7.3 step 5): drops what the bus keeps for them,
+/// the event log, the inbox and the background-task registry.
+void purge_sessions(bus::MessageBus& bus, const std::vector<std::string>& session_ids);
+
 std::string not_found_detail(std::string_view kind, std::string_view id);
 
 }  // namespace agentd::service

@@ -19,6 +19,8 @@
 #include "model/model_factory.hpp"
 #include "net/http_client.hpp"
 #include "service/agent_service.hpp"
+#include "service/background_tasks.hpp"
+#include "service/inbox.hpp"
 #include "service/session_event_stream.hpp"
 
 namespace agentd::service {
@@ -131,6 +133,27 @@ struct ChatService::RunContext : agent::ReplySink {
         renew_if_due();
     }
 
+    asio::awaitable<std::vector<bj::object>> drain_inbox() override {
+        auto* bus = &service->bus_;
+        auto job = [bus, this] { return inbox::take(*bus, session_id); };
+        std::vector<std::string> raw = co_await service->on_pool(job);
+        std::vector<bj::object> hints;
+        for (const auto& text : raw) {
+            // Producers may be other processes: what is not a hint block is dropped, not trusted.
+            auto parsed = json::parse(text);
+            if (parsed.value && parsed.value->is_object() && json::str_at(parsed.value->get_object(), "type") == "hint") {
+                validation::Issues issues;
+                auto block = domain::read_content_block(*parsed.value, bj::array{}, issues);
+                if (block && block->value.is_object()) {
+                    hints.push_back(std::move(block->value.get_object()));
+                    continue;
+                }
+            }
+            spdlog::warn("session {}: dropped an inbox entry that is not a hint block", session_id);
+        }
+        co_return hints;
+    }
+
     void release_held_events() {
         for (const auto& e : held_events) service->publish(session_id, e);
         held_events.clear();
@@ -172,9 +195,9 @@ struct ChatService::RunContext : agent::ReplySink {
 
 ChatService::ChatService(storage::Storage& storage, bus::MessageBus& bus, asio::any_io_executor io,
                          asio::thread_pool& blocking, ModelFactory models, ToolkitFactory tools, ChatOptions options,
-                         workspace::WorkspaceManager* workspaces)
+                         workspace::WorkspaceManager* workspaces, BackgroundTasks* background)
     : storage_(storage), bus_(bus), io_(std::move(io)), blocking_(blocking), models_(std::move(models)),
-      tools_(std::move(tools)), options_(options), workspaces_(workspaces) {}
+      tools_(std::move(tools)), options_(options), workspaces_(workspaces), background_(background) {}
 
 ChatService::~ChatService() = default;
 
@@ -203,11 +226,28 @@ std::size_t ChatService::active_runs() {
 }
 
 bj::object ChatService::start(const std::string& user_id, const domain::ChatRequest& request) {
-    return launch(user_id, request, nullptr);
+    return *launch(user_id, request, nullptr);
 }
 
-bj::object ChatService::launch(const std::string& user_id, const domain::ChatRequest& request,
-                               const bj::object* internal_event) {
+bool ChatService::start_triggered(const std::string& user_id, const domain::ChatRequest& request, bool wake,
+                                  const bj::object* interrupt_event) {
+    return launch(user_id, request, interrupt_event, wake).has_value();
+}
+
+bool ChatService::cancel_run(const std::string& session_id) {
+    CancellationPtr cancel;
+    {
+        std::lock_guard lock(runs_mutex_);
+        auto it = runs_.find(session_id);
+        if (it == runs_.end()) return false;
+        cancel = it->second;
+    }
+    cancel->request();
+    return true;
+}
+
+std::optional<bj::object> ChatService::launch(const std::string& user_id, const domain::ChatRequest& request,
+                                              const bj::object* internal_event, bool wake) {
     const auto* messages = internal_event ? nullptr : std::get_if<domain::MessagesInput>(&request.input);
     std::optional<bj::object> continuation;
     if (internal_event) continuation = *internal_event;
@@ -302,6 +342,11 @@ bj::object ChatService::launch(const std::string& user_id, const domain::ChatReq
             if (ev::type_of(*continuation) != ev::type::kUserInterrupt && event_reply != state_reply_id)
                 throw Error::conflict("Reply " + py_repr(std::string(event_reply)) + " is not awaiting a result.");
             ctx->continuation = std::move(continuation);
+        } else if (wake && (parked || bus_.queue_length(inbox::inbox_key(request.session_id)) == 0)) {
+            // Nothing to do now: a parked reply takes its inbox when it resumes,
+            // and an empty inbox was drained by a run since the wake was queued.
+            bus_.unlock(bus::session_lock_key(request.session_id), ctx->lock_token);
+            return std::nullopt;
         } else if (parked && !messages) {
             throw Error::conflict("Session " + py_repr(request.session_id) +
                                   " is waiting for a tool confirmation or an external execution result.");
@@ -316,6 +361,8 @@ bj::object ChatService::launch(const std::string& user_id, const domain::ChatReq
         if (!storage_.persist_step(user_id, request.session_id, recovery))
             throw Error::not_found(not_found_detail("Session", request.session_id));
         bus_.persist_log(bus::session_events_key(request.session_id));
+        // From here on this run drains the inbox; producers no longer wake the session.
+        inbox::register_consumer(bus_, request.session_id);
         {
             std::lock_guard lock(runs_mutex_);
             runs_[request.session_id] = ctx->cancel;
@@ -337,6 +384,8 @@ bj::object ChatService::launch(const std::string& user_id, const domain::ChatReq
 
 asio::awaitable<void> ChatService::run(std::shared_ptr<RunContext> ctx) {
     auto executor = co_await asio::this_coro::executor;
+    bool inbox_released = false;
+    bool parked_at_end = false;
     try {
         std::unique_ptr<model::ChatModel> chat_model;
         std::exception_ptr setup_error;
@@ -376,6 +425,12 @@ asio::awaitable<void> ChatService::run(std::shared_ptr<RunContext> ctx) {
             }
             agent::Toolkit toolkit;
             if (tools_) tools_(toolkit, workspace);
+            std::optional<RunToolOffloader> offloader;
+            if (background_) {
+                toolkit.add(make_tool_stop(*background_, ctx->session_id));
+                offloader.emplace(*background_, BackgroundTasks::Owner{ctx->user_id, ctx->session_id, ctx->agent.id},
+                                  options_.tool_offload_timeout, workspace);
+            }
             agent::AgentProfile profile;
             profile.name = std::string(json::str_at(ctx->agent.data, "name"));
             profile.system_prompt = std::string(json::str_at(ctx->agent.data, "system_prompt")) +
@@ -400,6 +455,7 @@ asio::awaitable<void> ChatService::run(std::shared_ptr<RunContext> ctx) {
             agent::ReactAgent agent(profile, *chat_model, toolkit, ctx->session_id, ctx->session.state, ctx->context,
                                     *ctx, ctx->cancel);
             agent.set_workspace(workspace.get());
+            if (offloader) agent.set_offloader(&*offloader);
             std::exception_ptr failure;
             try {
                 if (ctx->continuation || ctx->close_parked) {
@@ -416,10 +472,23 @@ asio::awaitable<void> ChatService::run(std::shared_ptr<RunContext> ctx) {
                     co_await agent.resume(event);
                 }
                 if (!ctx->continuation) co_await agent.reply(ctx->inputs);
+                // What reached the inbox after the reply's last drain is this
+                // run's to handle: no producer woke the session meanwhile.
+                while (!ctx->cancel->requested() && !agent.parked()) {
+                    auto* bus = &bus_;
+                    auto check = [bus, &ctx] { return inbox::pending_or_release(*bus, ctx->session_id); };
+                    if (!co_await on_pool(check)) {
+                        inbox_released = true;
+                        break;
+                    }
+                    const bj::array no_input;
+                    co_await agent.reply(no_input);
+                }
             } catch (const std::exception& e) {
                 spdlog::warn("session {}: reply failed: {}", ctx->session_id, e.what());
                 failure = std::current_exception();
             }
+            parked_at_end = agent.parked();
             if (failure) {
                 auto error = classify_error(failure, false);
                 if (!ctx->reply_log || json::str_at(*ctx->reply_log, "finished_reason").empty())
@@ -430,6 +499,20 @@ asio::awaitable<void> ChatService::run(std::shared_ptr<RunContext> ctx) {
         }
     } catch (const std::exception& e) {
         spdlog::error("session {}: run aborted: {}", ctx->session_id, e.what());
+    }
+    if (!inbox_released) {
+        // Interrupted, failed or parked: hand the inbox back. Payloads that wait
+        // wake the session, unless the reply is parked (it drains them on resume).
+        auto* bus = &bus_;
+        auto hand_back = [bus, &ctx, parked_at_end] {
+            if (parked_at_end) inbox::release(*bus, ctx->session_id);
+            else inbox::abandon_consumer(*bus, ctx->user_id, ctx->session_id, ctx->agent.id);
+        };
+        try {
+            co_await on_pool(hand_back);
+        } catch (const std::exception& e) {
+            spdlog::error("session {}: inbox hand-back failed: {}", ctx->session_id, e.what());
+        }
     }
     ctx->release_held_events();
     finish_run(ctx->session_id, ctx->lock_token);
@@ -456,7 +539,9 @@ bj::object ChatService::interrupt(const std::string& user_id, const std::string&
     if (cancel) {
         cancel->request();
     } else if (bus_.is_locked(bus::session_lock_key(session_id))) {
-        bus_.broadcast(bus::kSessionInterruptChannel, session_id);  // the owning process cancels it
+        // The owning process's cancel dispatcher cancels it.
+        bus_.broadcast(bus::kSessionInterruptChannel,
+                       json::write(bj::object{{"session_id", session_id}}, json::Style::kPython));
     } else if (auto session = storage_.get_session(user_id, session_id, true);
                session && session->tail_status != "idle") {
         // Parked: a short run closes the awaiting calls as interrupted. An idle

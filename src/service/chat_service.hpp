@@ -32,7 +32,11 @@ struct ChatOptions {
     std::chrono::milliseconds log_retention{600'000};  ///< the event log outlives its run this long
     std::size_t log_max_len = 1000;
     std::chrono::milliseconds heartbeat{30'000};
+    /// A tool call still running after this long moves to the background (spec/runtime.md §9.1).
+    std::chrono::milliseconds tool_offload_timeout{10'000};
 };
+
+class BackgroundTasks;
 
 /// Builds the model of a run from the decrypted credential payload.
 using ModelFactory = std::function<std::unique_ptr<model::ChatModel>(
@@ -46,7 +50,7 @@ class ChatService {
 public:
     ChatService(storage::Storage& storage, bus::MessageBus& bus, boost::asio::any_io_executor io,
                 boost::asio::thread_pool& blocking, ModelFactory models, ToolkitFactory tools, ChatOptions options,
-                workspace::WorkspaceManager* workspaces = nullptr);
+                workspace::WorkspaceManager* workspaces = nullptr, BackgroundTasks* background = nullptr);
     ~ChatService();
 
     /// POST /chat/. Blocking: call on the blocking pool. 404 for a missing session
@@ -59,6 +63,19 @@ public:
     /// POST /sessions/{id}/interrupt. Blocking. 404 when the session is not the
     /// caller's. A running reply is cancelled; a parked one is closed as interrupted.
     bj::object interrupt(const std::string& user_id, const std::string& session_id);
+
+    /// Starts the run a trigger of the wake-up queue asks for (spec/runtime.md
+    /// §10.2). Blocking. `interrupt_event` (a USER_INTERRUPT resume) replaces
+    /// the request's input. Returns false, starting nothing, for a wake that
+    /// finds nothing to do: the inbox is empty, or the reply is parked (its
+    /// inbox is drained when it resumes). Throws like start(): a conflict
+    /// while another run holds the session.
+    bool start_triggered(const std::string& user_id, const domain::ChatRequest& request, bool wake,
+                         const bj::object* interrupt_event);
+
+    /// Cancels this process's run of the session, if any (the cancel
+    /// dispatcher's signals). Non-blocking.
+    bool cancel_run(const std::string& session_id);
 
     /// The SSE body of GET /sessions/{id}/stream (after the caller's 404 check).
     std::shared_ptr<http::StreamBody> stream(const std::string& session_id, std::optional<bus::EntryId> resume_after);
@@ -73,7 +90,9 @@ public:
 
 private:
     /// start() with an internal continuation event (USER_INTERRUPT) instead of the request's input.
-    bj::object launch(const std::string& user_id, const domain::ChatRequest& request, const bj::object* internal_event);
+    /// With `wake`, returns nullopt instead of starting a run that has nothing to do.
+    std::optional<bj::object> launch(const std::string& user_id, const domain::ChatRequest& request,
+                                     const bj::object* internal_event, bool wake = false);
     boost::asio::awaitable<void> run(std::shared_ptr<RunContext> ctx);
     /// Executes `fn` on the blocking pool and resumes on the caller's executor.
     template <typename F>
@@ -89,6 +108,7 @@ private:
     ToolkitFactory tools_;
     ChatOptions options_;
     workspace::WorkspaceManager* workspaces_;
+    BackgroundTasks* background_;
 
     std::mutex runs_mutex_;  // guards runs_
     std::unordered_map<std::string, CancellationPtr> runs_;  ///< session id -> its run's cancellation

@@ -56,11 +56,12 @@ public:
                                             const std::function<void(const agent::ToolChunk&)>& emit) override {
         std::int64_t ms = input.contains("ms") && input.at("ms").is_int64() ? input.at("ms").as_int64() : 0;
         auto executor = co_await asio::this_coro::executor;
-        asio::steady_timer timer(executor, std::chrono::milliseconds(ms));
-        auto reg = Cancellation::on_cancel(ctx.cancel, [&timer, ex = timer.get_executor()] {
-            asio::post(ex, [&timer] { timer.cancel(); });
+        // Shared with the cancel callback: it may run on another thread just as the sleep ends.
+        auto timer = std::make_shared<asio::steady_timer>(executor, std::chrono::milliseconds(ms));
+        auto reg = Cancellation::on_cancel(ctx.cancel, [timer] {
+            asio::post(timer->get_executor(), [timer] { timer->cancel(); });
         });
-        co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
         reg.reset();
         if (ctx.cancel && ctx.cancel->requested()) co_return agent::ToolOutcome{"interrupted", bj::value("interrupted"), {}};
         std::string text = "slept " + std::to_string(ms) + " ms";

@@ -21,6 +21,7 @@ public:
     explicit EditTool(std::shared_ptr<workspace::Workspace> workspace);
 
     const model::ToolSchema& schema() const override { return schema_; }
+    bool uses_session_state() const override { return true; }  // the read cache
     /// Dangerous path → safety ask; accept_edits/dont_ask inside a working directory → allow.
     permission::Decision check_permissions(const bj::object& input, const permission::Context& ctx) const override;
     bool match_rule(const std::string& rule_content, const bj::object& input) const override;

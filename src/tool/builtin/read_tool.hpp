@@ -28,6 +28,7 @@ public:
     ReadTool(std::shared_ptr<workspace::Workspace> workspace, Options options);
 
     const model::ToolSchema& schema() const override { return schema_; }
+    bool uses_session_state() const override { return true; }  // the read cache
     bool concurrency_safe() const override { return true; }
     bool read_only() const override { return true; }
     permission::Decision check_permissions(const bj::object& input, const permission::Context& ctx) const override;

@@ -70,6 +70,7 @@ public:
 
     const model::ToolSchema& schema() const override { return schema_; }
     bool concurrency_safe() const override { return true; }
+    bool uses_session_state() const override { return true; }  // the activated groups
     bool check_read_only(const bj::object&) const override { return true; }  // see the header
     permission::Decision check_permissions(const bj::object&,
                                            const permission::Context&) const override {

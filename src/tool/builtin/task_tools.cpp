@@ -219,6 +219,7 @@ agent::ToolOutcome reply(const Emit& emit, std::string state, std::string text) 
 class TaskTool : public agent::Tool {
 public:
     bool concurrency_safe() const override { return true; }
+    bool uses_session_state() const override { return true; }  // the session's task list
     permission::Decision check_permissions(const bj::object&, const permission::Context&) const override {
         return permission::Decision::allow(schema().name + " is always allowed to be called.");
     }
