@@ -157,14 +157,16 @@ int serve(const Settings& s) {
             return std::make_unique<agentd::model::FallbackChatModel>(std::move(primary), std::move(fallback));
         },
         // The run's toolkit, in the reference's order: the workspace tools, the task tools,
-        // then (tests, demos) the debug tools.
+        // ToolStop, then (tests, demos) the debug tools.
         [debug = s.debug_tools](agentd::agent::Toolkit& toolkit,
-                                const std::shared_ptr<agentd::workspace::Workspace>& workspace) {
+                                const std::shared_ptr<agentd::workspace::Workspace>& workspace,
+                                const std::vector<std::shared_ptr<agentd::agent::Tool>>& session_tools) {
             if (workspace) {
                 toolkit.add(std::make_shared<agentd::tool::BashTool>(workspace));
                 for (auto& t : agentd::tool::make_file_tools(workspace)) toolkit.add(std::move(t));
             }
             for (auto& t : agentd::tool::make_task_tools()) toolkit.add(std::move(t));
+            for (const auto& t : session_tools) toolkit.add(t);
             if (debug) agentd::tool::add_debug_tools(toolkit);
         },
         chat_options, &workspaces, &background);

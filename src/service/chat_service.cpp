@@ -134,9 +134,9 @@ struct ChatService::RunContext : agent::ReplySink {
     }
 
     asio::awaitable<std::vector<bj::object>> drain_inbox() override {
-        auto* bus = &service->bus_;
-        auto job = [bus, this] { return inbox::take(*bus, session_id); };
-        std::vector<std::string> raw = co_await service->on_pool(job);
+        // Before every reasoning step: called in place, like publish(), since the
+        // in-memory bus never blocks (a networked bus moves these calls to the pool).
+        std::vector<std::string> raw = inbox::take(service->bus_, session_id);
         std::vector<bj::object> hints;
         for (const auto& text : raw) {
             // Producers may be other processes: what is not a hint block is dropped, not trusted.
@@ -424,13 +424,15 @@ asio::awaitable<void> ChatService::run(std::shared_ptr<RunContext> ctx) {
                 permission::add_working_directory(ctx->session.state.permission_context, workspace->workdir(), "session");
             }
             agent::Toolkit toolkit;
-            if (tools_) tools_(toolkit, workspace);
+            std::vector<std::shared_ptr<agent::Tool>> session_tools;
             std::optional<RunToolOffloader> offloader;
             if (background_) {
-                toolkit.add(make_tool_stop(*background_, ctx->session_id));
+                session_tools.push_back(make_tool_stop(*background_, ctx->session_id));
                 offloader.emplace(*background_, BackgroundTasks::Owner{ctx->user_id, ctx->session_id, ctx->agent.id},
                                   options_.tool_offload_timeout, workspace);
             }
+            if (tools_) tools_(toolkit, workspace, session_tools);
+            else for (auto& t : session_tools) toolkit.add(t);
             agent::AgentProfile profile;
             profile.name = std::string(json::str_at(ctx->agent.data, "name"));
             profile.system_prompt = std::string(json::str_at(ctx->agent.data, "system_prompt")) +

@@ -43,8 +43,10 @@ using ModelFactory = std::function<std::unique_ptr<model::ChatModel>(
     boost::asio::any_io_executor, const bj::object& credential_data, const std::string& model,
     const bj::object& parameters, std::unique_ptr<model::ChatModel> fallback)>;
 /// Adds the tools of a run to its toolkit; `workspace` is the session's (null
-/// when the service runs without workspaces).
-using ToolkitFactory = std::function<void(agent::Toolkit&, const std::shared_ptr<workspace::Workspace>& workspace)>;
+/// when the service runs without workspaces). `session_tools` are the run's
+/// own (ToolStop), which go after the task tools (spec/runtime.md §3.3).
+using ToolkitFactory = std::function<void(agent::Toolkit&, const std::shared_ptr<workspace::Workspace>& workspace,
+                                          const std::vector<std::shared_ptr<agent::Tool>>& session_tools)>;
 
 class ChatService {
 public:

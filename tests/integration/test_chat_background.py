@@ -140,7 +140,13 @@ def _tool_stop(srv, fmt):
             {"tool_calls": [{"id": "call_long", "name": "debug_sleep", "arguments": {"ms": 30000}}]},
             {"text": "Started."}])
         task_id = _placeholder(first, "call_long")
-        check("ToolStop" in tool_names(env.wait_requests(1)[0]), "ToolStop is not offered")
+        names = tool_names(env.wait_requests(1)[0])
+        check("ToolStop" in names, f"ToolStop is not offered: {names}")
+        # runtime 3.3: after the task tools, before the extra (debug) tools.
+        stop_at = names.index("ToolStop")
+        check(all(names.index(n) < stop_at for n in names if n.startswith("Task"))
+              and all(names.index(n) > stop_at for n in names if n.startswith("debug_")),
+              f"ToolStop's place among the tools: {names}")
 
         env.fake.reset()
         run = env.run("Stop it", [
@@ -186,6 +192,27 @@ def _delete_cancels(srv, fmt):
         env.close()
         if bg.alive():
             bg.stop()
+        bg.cleanup()
+
+
+def _delete_agent_cancels(srv, fmt):
+    bg = _server(srv, f"bg-delagent-{fmt}")
+    env = ChatEnv(bg, fmt, user=f"bg-delagent-{fmt}")
+    try:
+        first = env.run("Sleep long", [
+            {"tool_calls": [{"id": "call_long", "name": "debug_sleep", "arguments": {"ms": 30000}}]},
+            {"text": "Started."}])
+        task_id = _placeholder(first, "call_long")
+        r = bg.delete(f"/agent/{env.agent_id}", user=env.user)
+        check(r.status == 204, f"DELETE agent: {r.status} {r.body[:200]}")
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and f"task {task_id} ended" not in bg.log_tail(20000):
+            time.sleep(0.05)
+        check(f"background task {task_id} ended without a result to deliver" in bg.log_tail(20000),
+              "deleting the agent left its session's background task running")
+    finally:
+        env.close()
+        bg.stop()
         bg.cleanup()
 
 
@@ -235,6 +262,10 @@ def test_delete_cancels_a_running_reply(srv):
         check(len(env.requests()) == 1, f"the cancelled run called the model again: {len(env.requests())}")
     finally:
         env.close()
+
+
+def test_delete_agent_cancels_background_tasks(srv):
+    _delete_agent_cancels(srv, "openai")
 
 
 def test_shutdown_cancels_background_tasks(srv):
