@@ -9,6 +9,7 @@ Specs: runtime 9.1-9.3, 10.1-10.3; api-core 7.3. Each test runs for OpenAI and
 Anthropic.
 """
 
+import contextlib
 import json
 import re
 import time
@@ -52,9 +53,7 @@ def _hint_text(hint):
 
 
 def _offload_then_wake(srv, fmt):
-    bg = _server(srv, f"bg-wake-{fmt}")
-    env = ChatEnv(bg, fmt, user=f"bg-wake-{fmt}")
-    try:
+    with _background_env(srv, fmt, "bg-wake") as (bg, env):
         env.script([
             {"tool_calls": [{"id": "call_slow", "name": "debug_sleep", "arguments": {"ms": 2500}}]},
             {"text": "It runs in the background."},
@@ -95,16 +94,10 @@ def _offload_then_wake(srv, fmt):
         check(env.status() == "idle", f"status {env.status()}")
         time.sleep(0.5)
         check(len(env.requests()) == 3, f"provider requests after the wake-up: {len(env.requests())}")
-    finally:
-        env.close()
-        bg.stop()
-        bg.cleanup()
 
 
 def _result_within_the_reply(srv, fmt):
-    bg = _server(srv, f"bg-same-{fmt}")
-    env = ChatEnv(bg, fmt, user=f"bg-same-{fmt}")
-    try:
+    with _background_env(srv, fmt, "bg-same") as (bg, env):
         # The background call ends (1.5 s) while the reply runs another tool
         # (until >= 1.9 s): the next reasoning step takes the result.
         run = env.run("Two sleeps", [
@@ -126,20 +119,11 @@ def _result_within_the_reply(srv, fmt):
         time.sleep(0.5)
         check(len(env.requests()) == 3, f"a run consumed the inbox and still woke the session: {len(env.requests())}")
         check(len(env.messages()["messages"]) == 2, "a second reply appeared")
-    finally:
-        env.close()
-        bg.stop()
-        bg.cleanup()
 
 
 def _tool_stop(srv, fmt):
-    bg = _server(srv, f"bg-stop-{fmt}")
-    env = ChatEnv(bg, fmt, user=f"bg-stop-{fmt}")
-    try:
-        first = env.run("Sleep long", [
-            {"tool_calls": [{"id": "call_long", "name": "debug_sleep", "arguments": {"ms": 30000}}]},
-            {"text": "Started."}])
-        task_id = _placeholder(first, "call_long")
+    with _background_env(srv, fmt, "bg-stop") as (bg, env):
+        task_id = _start_long_task(env, 30000)
         names = tool_names(env.wait_requests(1)[0])
         check("ToolStop" in names, f"ToolStop is not offered: {names}")
         # runtime 3.3: after the task tools, before the extra (debug) tools.
@@ -160,34 +144,40 @@ def _tool_stop(srv, fmt):
               f"ToolStop of an unknown id {results.get('call_bogus')!r}")
         ends = {e["tool_call_id"]: e["state"] for e in run.of("TOOL_RESULT_END")}
         check(ends == {"call_stop": "success", "call_bogus": "error"}, f"TOOL_RESULT_END states {ends}")
-        time.sleep(1.0)
+        _check_task_cancelled(bg, task_id, "ToolStop")
+        time.sleep(0.5)
         check(len(env.requests()) == 2, "a stopped task still delivered a result")
-        check("ended without a result to deliver" in bg.log_tail(20000), "the task did not end on ToolStop")
-    finally:
-        env.close()
-        bg.stop()
-        bg.cleanup()
 
 
-def _delete_cancels(srv, fmt):
-    bg = _server(srv, f"bg-del-{fmt}")
-    env = ChatEnv(bg, fmt, user=f"bg-del-{fmt}")
+def _start_long_task(env, ms):
+    """One turn whose only call moves to the background; returns its task id."""
+    first = env.run("Sleep long", [
+        {"tool_calls": [{"id": "call_long", "name": "debug_sleep", "arguments": {"ms": ms}}]},
+        {"text": "Started."}])
+    return _placeholder(first, "call_long")
+
+
+def _check_task_cancelled(bg, task_id, what):
+    line = f"background task {task_id} ended without a result to deliver"
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline and line not in bg.log_tail(20000):
+        time.sleep(0.05)
+    check(line in bg.log_tail(20000), f"{what} left the background task running")
+
+
+def _check_quick_stop(bg, what):
+    t0 = time.monotonic()
+    reason = bg.stop()
+    took = time.monotonic() - t0
+    check(reason is None and took < 5, f"{what}: SIGTERM took {took:.1f}s: {reason}")
+
+
+@contextlib.contextmanager
+def _background_env(srv, fmt, label):
+    bg = _server(srv, f"{label}-{fmt}")
+    env = ChatEnv(bg, fmt, user=f"{label}-{fmt}")
     try:
-        first = env.run("Sleep long", [
-            {"tool_calls": [{"id": "call_long", "name": "debug_sleep", "arguments": {"ms": 30000}}]},
-            {"text": "Started."}])
-        task_id = _placeholder(first, "call_long")
-        r = bg.delete(f"/sessions/{env.session_id}{env.q()}", user=env.user)
-        check(r.status == 204, f"DELETE session: {r.status} {r.body[:200]}")
-        deadline = time.monotonic() + 3
-        while time.monotonic() < deadline and f"task {task_id} ended" not in bg.log_tail(20000):
-            time.sleep(0.05)
-        check(f"background task {task_id} ended without a result to deliver" in bg.log_tail(20000),
-              "deleting the session left its background task running")
-        # The server stops at once: nothing is left running.
-        t0 = time.monotonic()
-        reason = bg.stop()
-        check(reason is None and time.monotonic() - t0 < 5, f"stop took {time.monotonic() - t0:.1f}s: {reason}")
+        yield bg, env
     finally:
         env.close()
         if bg.alive():
@@ -195,50 +185,27 @@ def _delete_cancels(srv, fmt):
         bg.cleanup()
 
 
-def _delete_agent_cancels(srv, fmt):
-    bg = _server(srv, f"bg-delagent-{fmt}")
-    env = ChatEnv(bg, fmt, user=f"bg-delagent-{fmt}")
-    try:
-        first = env.run("Sleep long", [
-            {"tool_calls": [{"id": "call_long", "name": "debug_sleep", "arguments": {"ms": 30000}}]},
-            {"text": "Started."}])
-        task_id = _placeholder(first, "call_long")
-        r = bg.delete(f"/agent/{env.agent_id}", user=env.user)
-        check(r.status == 204, f"DELETE agent: {r.status} {r.body[:200]}")
-        deadline = time.monotonic() + 3
-        while time.monotonic() < deadline and f"task {task_id} ended" not in bg.log_tail(20000):
-            time.sleep(0.05)
-        check(f"background task {task_id} ended without a result to deliver" in bg.log_tail(20000),
-              "deleting the agent left its session's background task running")
-    finally:
-        env.close()
-        bg.stop()
-        bg.cleanup()
+def _delete_cancels(srv, fmt, target):
+    with _background_env(srv, fmt, f"bg-del-{target}") as (bg, env):
+        task_id = _start_long_task(env, 30000)
+        path = f"/sessions/{env.session_id}{env.q()}" if target == "session" else f"/agent/{env.agent_id}"
+        r = bg.delete(path, user=env.user)
+        check(r.status == 204, f"DELETE {target}: {r.status} {r.body[:200]}")
+        _check_task_cancelled(bg, task_id, f"deleting the {target}")
+        _check_quick_stop(bg, f"after deleting the {target}")
 
 
 def _shutdown_cancels(srv, fmt):
-    bg = _server(srv, f"bg-shut-{fmt}")
-    env = ChatEnv(bg, fmt, user=f"bg-shut-{fmt}")
-    try:
-        env.run("Sleep long", [
-            {"tool_calls": [{"id": "call_long", "name": "debug_sleep", "arguments": {"ms": 60000}}]},
-            {"text": "Started."}])
-        t0 = time.monotonic()
-        reason = bg.stop()
-        check(reason is None and time.monotonic() - t0 < 5,
-              f"SIGTERM with a background task running: {time.monotonic() - t0:.1f}s, {reason}")
-    finally:
-        env.close()
-        if bg.alive():
-            bg.stop()
-        bg.cleanup()
+    with _background_env(srv, fmt, "bg-shut") as (bg, env):
+        _start_long_task(env, 60000)
+        _check_quick_stop(bg, "with a background task running")
 
 
 for _fmt in FORMATS:
     globals()[f"test_offload_then_wake_{_fmt}"] = (lambda fmt: (lambda srv: _offload_then_wake(srv, fmt)))(_fmt)
     globals()[f"test_result_within_the_reply_{_fmt}"] = (lambda fmt: (lambda srv: _result_within_the_reply(srv, fmt)))(_fmt)
     globals()[f"test_tool_stop_{_fmt}"] = (lambda fmt: (lambda srv: _tool_stop(srv, fmt)))(_fmt)
-    globals()[f"test_delete_cancels_{_fmt}"] = (lambda fmt: (lambda srv: _delete_cancels(srv, fmt)))(_fmt)
+    globals()[f"test_delete_cancels_{_fmt}"] = (lambda fmt: (lambda srv: _delete_cancels(srv, fmt, "session")))(_fmt)
 del _fmt
 
 
@@ -265,7 +232,7 @@ def test_delete_cancels_a_running_reply(srv):
 
 
 def test_delete_agent_cancels_background_tasks(srv):
-    _delete_agent_cancels(srv, "openai")
+    _delete_cancels(srv, "openai", "agent")
 
 
 def test_shutdown_cancels_background_tasks(srv):
