@@ -70,6 +70,7 @@
 #include "domain/reply_builder.hpp"
 #include "domain/session.hpp"
 #include "model/chat_model.hpp"
+#include "service/inbox.hpp"
 #include "storage/sqlite/sqlite_storage.hpp"
 #include "storage/storage.hpp"
 #include "tool/debug_tools.hpp"
@@ -189,6 +190,14 @@ public:
         stats_.last_type = std::string(type);
         auto it = event.find("finished_reason");
         stats_.last_reason = (it != event.end() && it->value().is_string()) ? std::string(it->value().get_string()) : "";
+    }
+
+    // As the run does before every reasoning step (an empty inbox here).
+    asio::awaitable<std::vector<bj::object>> drain_inbox() override {
+        auto t0 = Clock::now();
+        (void)agentd::service::inbox::take(bus_, session_id_);
+        stats_.emit_us += us_since(t0);
+        co_return std::vector<bj::object>{};
     }
 
     asio::awaitable<void> checkpoint(std::vector<bj::object>& changed, bool replace_context) override {
