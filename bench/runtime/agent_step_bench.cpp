@@ -335,6 +335,25 @@ struct Fixture {
         profile.context_size = kContextWindow;
 
         agentd::tool::add_debug_tools(toolkit);
+
+        // One untimed turn first: a session with this much history got there
+        // through runs, and they left their context scan in the state
+        // (ReactAgent::store_context_scan), so a run reads only what is new.
+        Stats warm;
+        ScriptedModel model(turn_script(turns++));
+        BenchSink sink(*storage, bus, pool, session_id, seed_state, seed_context, warm);
+        auto cancel = std::make_shared<agentd::Cancellation>();
+        agentd::agent::ReactAgent warm_agent(profile, model, toolkit, session_id, seed_state, seed_context, sink, cancel);
+        bj::array inputs{agentd::domain::user_msg("user", std::string_view("Warm the session up."))};
+        auto guard = asio::make_work_guard(io);
+        std::exception_ptr error;
+        asio::co_spawn(asio::make_strand(io), warm_agent.reply(inputs), [&error, &guard](std::exception_ptr e) {
+            error = e;
+            guard.reset();
+        });
+        io.run();
+        io.restart();
+        if (error) std::rethrow_exception(error);
     }
 
     ~Fixture() {

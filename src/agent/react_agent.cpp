@@ -239,7 +239,56 @@ std::string structured_output_hint(bool forced) {
 ReactAgent::ReactAgent(AgentProfile profile, model::ChatModel& model, Toolkit& toolkit, std::string session_id,
                        domain::SessionState& state, bj::array& context, ReplySink& sink, CancellationPtr cancel)
     : profile_(std::move(profile)), model_(model), toolkit_(toolkit), session_id_(std::move(session_id)),
-      state_(state), context_(context), sink_(sink), cancel_(std::move(cancel)), context_mark_(context.size()) {}
+      state_(state), context_(context), sink_(sink), cancel_(std::move(cancel)), context_mark_(context.size()) {
+    load_context_scan();
+}
+
+namespace {
+constexpr std::int64_t kContextScanVersion = 1;
+
+std::optional<std::int64_t> int_field(const bj::object& o, std::string_view key) {
+    const auto* v = o.if_contains(key);
+    if (!v || !v->is_int64() || v->get_int64() < 0) return std::nullopt;
+    return v->get_int64();
+}
+}  // namespace
+
+void ReactAgent::load_context_scan() {
+    const auto* scan = state_.middle_context.if_contains(kContextScanKey);
+    if (!scan || !scan->is_object()) return;
+    const auto& o = scan->get_object();
+    auto version = int_field(o, "v");
+    auto counted = int_field(o, "counted");
+    auto tokens = int_field(o, "tokens");
+    auto images = int_field(o, "images");
+    auto scanned = int_field(o, "scanned");
+    const auto* tasks = o.if_contains("tasks_known");
+    const auto* last = o.if_contains("last_time_us");
+    const std::size_t before_tail = context_.empty() ? 0 : context_.size() - 1;
+    // Anything inconsistent with the context (another version, a rewritten
+    // history) is ignored: the scans then start from the first message.
+    if (version != kContextScanVersion || !counted || !tokens || !images || !scanned || !tasks || !tasks->is_bool() ||
+        !last || !(last->is_null() || last->is_int64()) || static_cast<std::size_t>(*counted) > before_tail ||
+        static_cast<std::size_t>(*scanned) > before_tail)
+        return;
+    counted_ = static_cast<std::size_t>(*counted);
+    counted_tokens_ = *tokens;
+    counted_images_ = *images;
+    injection_scan_from_ = static_cast<std::size_t>(*scanned);
+    tasks_known_ = tasks->get_bool();
+    if (last->is_int64()) last_injection_us_ = last->get_int64();
+}
+
+void ReactAgent::store_context_scan() {
+    state_.middle_context[kContextScanKey] =
+        bj::object{{"v", kContextScanVersion},
+                   {"counted", static_cast<std::int64_t>(counted_)},
+                   {"tokens", counted_tokens_},
+                   {"images", counted_images_},
+                   {"scanned", static_cast<std::int64_t>(injection_scan_from_)},
+                   {"last_time_us", last_injection_us_ ? bj::value(*last_injection_us_) : bj::value(nullptr)},
+                   {"tasks_known", tasks_known_}};
+}
 
 std::int64_t ReactAgent::cur_iter() const {
     auto it = state_.reply_context.find("cur_iter");
@@ -322,20 +371,24 @@ std::string image_reminder(const bj::object& image) {
 }  // namespace
 
 void ReactAgent::refresh_cost_cache() {
-    if (token_cache_.size() > context_.size()) {  // compaction rewrote the context
-        token_cache_.clear();
-    image_cache_.clear();
-        image_cache_.clear();
+    const std::size_t before_tail = context_.empty() ? 0 : context_.size() - 1;
+    if (counted_ > before_tail) {  // the context was rewritten (compaction): count afresh
+        counted_ = 0;
+        counted_tokens_ = 0;
+        counted_images_ = 0;
     }
-    while (token_cache_.size() + 1 < context_.size()) {
-        auto cost = estimate_cost(context_[token_cache_.size()]);
-        token_cache_.push_back(cost.tokens);
-        image_cache_.push_back(cost.images);
+    for (; counted_ < before_tail; ++counted_) {
+        auto cost = estimate_cost(context_[counted_]);
+        counted_tokens_ += cost.tokens;
+        counted_images_ += cost.images;
     }
-    if (token_cache_.size() == context_.size() && !token_cache_.empty()) {  // the tail changed
-        token_cache_.pop_back();
-        image_cache_.pop_back();
-    }
+}
+
+void ReactAgent::recount(std::size_t index, const ContextCost& before) {
+    if (index >= counted_) return;
+    auto after = estimate_cost(context_[index]);
+    counted_tokens_ += after.tokens - before.tokens;
+    counted_images_ += after.images - before.images;
 }
 
 void ReactAgent::limit_images() {
@@ -343,14 +396,14 @@ void ReactAgent::limit_images() {
     // Counts of messages before the tail are kept with their token counts: the
     // check costs nothing per step until a new image crosses the limit.
     refresh_cost_cache();
-    std::int64_t total = context_.empty() ? 0 : estimate_cost(context_.back()).images;
-    for (auto n : image_cache_) total += n;
+    std::int64_t total = counted_images_ + (context_.empty() ? 0 : estimate_cost(context_.back()).images);
     std::int64_t excess = total - profile_.max_image_num;
     // Oldest first; a top-level image of a non-user message becomes a hint,
     // every other one a text block (what its container accepts).
     for (std::size_t i = 0; i < context_.size() && excess > 0; ++i) {
-        if (i < image_cache_.size() && image_cache_[i] == 0) continue;
         if (!context_[i].is_object()) continue;
+        const ContextCost before = estimate_cost(context_[i]);
+        if (before.images == 0) continue;
         auto& msg = context_[i].get_object();
         auto* content = msg.if_contains("content");
         if (!content || !content->is_array()) continue;
@@ -380,16 +433,13 @@ void ReactAgent::limit_images() {
             mark_dirty();
         } else {
             touched_.push_back(i);
-            if (i < image_cache_.size()) {
-                auto cost = estimate_cost(context_[i]);
-                token_cache_[i] = cost.tokens;
-                image_cache_[i] = cost.images;
-            }
+            recount(i, before);
         }
     }
 }
 
 boost::asio::awaitable<void> ReactAgent::checkpoint() {
+    store_context_scan();
     std::vector<bj::object> changed;
     if (context_replaced_) {
         for (const auto& m : context_)
@@ -479,8 +529,8 @@ void ReactAgent::maybe_inject_runtime_state() {
     }
     if (cur_iter() == 0 && profile_.context_size > 0) {
         refresh_cost_cache();
-        std::int64_t tokens = estimate_tokens(bj::value(profile_.system_prompt)) + estimate_tokens(state_.summary);
-        for (auto c : token_cache_) tokens += c;
+        std::int64_t tokens = estimate_tokens(bj::value(profile_.system_prompt)) + estimate_tokens(state_.summary) +
+                              counted_tokens_;
         if (!context_.empty()) tokens += estimate_tokens(context_.back());
         const double size = static_cast<double>(profile_.context_size);
         if (static_cast<double>(tokens) > std::max(0.0, profile_.trigger_ratio - kContextBufferRatio) * size) {
@@ -788,13 +838,14 @@ boost::asio::awaitable<void> ReactAgent::maybe_compact() {
     const auto base = estimate_tokens(bj::value(profile_.system_prompt)) + estimate_tokens(state_.summary);
     // Messages before the tail do not change: their tokens are counted once and kept.
     refresh_cost_cache();
-    std::int64_t total = base;
-    for (auto c : token_cache_) total += c;
+    std::int64_t total = base + counted_tokens_;
     if (!context_.empty()) total += estimate_tokens(context_.back());
     const auto threshold = static_cast<std::int64_t>(profile_.trigger_ratio * static_cast<double>(profile_.context_size));
     if (total < threshold || context_.empty()) co_return;
-    std::vector<std::int64_t> cost(token_cache_.begin(), token_cache_.end());
-    cost.push_back(estimate_tokens(context_.back()));
+    // Compaction reads the whole context anyway: the per-message costs are taken here.
+    std::vector<std::int64_t> cost;
+    cost.reserve(context_.size());
+    for (const auto& m : context_) cost.push_back(estimate_tokens(m));
 
     // Split (spec §8.2): walk back from the newest message while it and
     // everything newer fit the budget; the first message that does not fit is
@@ -923,8 +974,9 @@ boost::asio::awaitable<void> ReactAgent::maybe_compact() {
     for (std::size_t i = split.message + 1; i < context_.size(); ++i) rest.push_back(std::move(context_[i]));
     context_ = std::move(rest);
     context_replaced_ = true;
-    token_cache_.clear();
-    image_cache_.clear();
+    counted_ = 0;
+    counted_tokens_ = 0;
+    counted_images_ = 0;
     // What the summary replaced no longer counts: the time and the tasks are
     // reminded again (spec §4.9).
     injection_scan_from_ = 0;
@@ -1206,21 +1258,18 @@ boost::asio::awaitable<void> ReactAgent::take_inbox() {
         tail_is_ours = json::str_at(tail, "role") == "assistant" && json::str_at(tail, "name") == profile_.name;
     }
     bj::object& target = tail_is_ours ? context_.back().get_object() : reply_message();
+    const std::size_t index = context_.size() - 1;
+    const ContextCost before = index < counted_ ? estimate_cost(context_[index]) : ContextCost{};
     auto& content = domain::content_of(target);
     for (auto& hint : hints) {
         sink_.emit(ev::hint_block(reply_id_, json::str_at(hint, "id"), hint.at("hint"), hint.at("source")));
         content.push_back(std::move(hint));
     }
-    const std::size_t index = context_.size() - 1;
     if (index < context_mark_) {
         // An older reply's message changed in place: checkpointed on its own,
-        // and its cached costs are stale.
+        // and counted again.
         touched_.push_back(index);
-        if (index < token_cache_.size()) {
-            auto cost = estimate_cost(context_[index]);
-            token_cache_[index] = cost.tokens;
-            image_cache_[index] = cost.images;
-        }
+        recount(index, before);
     } else {
         mark_dirty();
     }

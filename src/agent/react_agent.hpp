@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/context_budget.hpp"
 #include "agent/tool_offload.hpp"
 #include "agent/toolkit.hpp"
 #include "common/cancellation.hpp"
@@ -146,9 +147,16 @@ private:
     boost::asio::awaitable<void> maybe_compact();
     /// Replaces the oldest images beyond max_image_num with a reminder (§8.4).
     void limit_images();
-    /// Brings the per-message token and image counts up to date for every
-    /// message before the tail (those never change, so each is counted once).
+    /// Brings the token and image totals of the messages before the tail up to
+    /// date (those change only through this agent, so each is counted once).
     void refresh_cost_cache();
+    /// Message `index` changed in place from `before`: keeps the totals right.
+    void recount(std::size_t index, const ContextCost& before);
+    /// Reads and writes what the scans above learnt (counts, the last injected
+    /// time, whether tasks are known) in state.middle_context, so that the next
+    /// run reads only what is new instead of the whole history.
+    void load_context_scan();
+    void store_context_scan();
     void append_blocks(const bj::array& blocks);
     /// Puts the inbox's hint blocks into the context and announces each (§10.1).
     boost::asio::awaitable<void> take_inbox();
@@ -172,8 +180,9 @@ private:
     std::size_t context_mark_;  ///< context size at the last checkpoint
     bool dirty_ = false;        ///< the tail (reply) message changed since the last checkpoint
     bool context_replaced_ = false;  ///< compaction rewrote the context since the last checkpoint
-    std::vector<std::int64_t> token_cache_;  ///< estimated tokens of context messages before the tail
-    std::vector<std::int64_t> image_cache_;  ///< image count of context messages before the tail
+    std::size_t counted_ = 0;           ///< messages [0, counted_) are in the totals below
+    std::int64_t counted_tokens_ = 0;   ///< their estimated tokens
+    std::int64_t counted_images_ = 0;   ///< their images
     std::vector<std::size_t> touched_;       ///< older context messages changed since the last checkpoint
     std::size_t injection_scan_from_ = 0;    ///< first context index the injection scan has not read
     std::optional<std::int64_t> last_injection_us_;  ///< newest runtime-state time seen in context
@@ -188,6 +197,10 @@ private:
 /// nullopt when it can. `agent_name` authors the parked reply.
 std::optional<std::string> continuation_error(const bj::array& context, const std::string& agent_name,
                                               const bj::object& event);
+
+/// The key of state.middle_context under which the agent keeps its context
+/// scan (see ReactAgent::store_context_scan).
+inline constexpr std::string_view kContextScanKey = "agentd_context_scan";
 
 /// The hint text of the runtime-state injection (current time in UTC).
 std::string runtime_state_hint(std::int64_t now_us);

@@ -965,5 +965,72 @@ TEST(ReactAgentInbox, AWakeReplyPutsTheHintsAtTheEndOfTheAgentsLastMessage) {
     EXPECT_EQ(h.context[2].as_object().at("content").as_array().back().as_object().at("text"), "The build is done.");
 }
 
+
+/// The invariant of the persisted scan: its totals are those of the messages
+/// it counted, which the last reasoning step saw before its tail (the reply's
+/// own message came after it: the next run counts that one).
+void expect_scan_matches(const Harness& h) {
+    const auto* scan = h.state.middle_context.if_contains(kContextScanKey);
+    ASSERT_TRUE(scan && scan->is_object());
+    const auto& o = scan->as_object();
+    const auto counted = static_cast<std::size_t>(o.at("counted").as_int64());
+    EXPECT_LE(counted, h.context.size() - 1);
+    EXPECT_GE(counted + 2, h.context.size()) << "the scan lags more than the reply's own message";
+    std::int64_t tokens = 0, images = 0;
+    for (std::size_t i = 0; i < counted; ++i) {
+        auto cost = estimate_cost(h.context[i]);
+        tokens += cost.tokens;
+        images += cost.images;
+    }
+    EXPECT_EQ(o.at("tokens").as_int64(), tokens);
+    EXPECT_EQ(o.at("images").as_int64(), images);
+    EXPECT_EQ(o.at("scanned").as_int64(), o.at("counted").as_int64());
+}
+
+TEST(ReactAgentContextScan, TheScanIsKeptInTheStateAndTheNextRunGoesOnFromIt) {
+    Harness h;
+    h.model.script.push_back(text("first"));
+    h.reply("one");
+    expect_scan_matches(h);
+    h.model.script.push_back(calls({{"c1", "echo"}}));
+    h.toolkit.add(std::make_shared<EchoTool>("echo"));
+    h.model.script.push_back(text("second"));
+    h.reply("two");
+    expect_scan_matches(h);
+    EXPECT_TRUE(h.state.middle_context.at(kContextScanKey).as_object().at("last_time_us").is_int64())
+        << "the injected time is remembered";
+}
+
+TEST(ReactAgentContextScan, AScanThatDoesNotFitTheContextIsIgnored) {
+    Harness h;
+    h.model.script.push_back(text("first"));
+    h.reply("one");
+    // A scan claiming more messages than the context has (a rewritten history).
+    h.state.middle_context[kContextScanKey] = bj::object{{"v", 1},         {"counted", 50}, {"tokens", 999999},
+                                                         {"images", 0},    {"scanned", 50}, {"last_time_us", nullptr},
+                                                         {"tasks_known", false}};
+    h.model.script.push_back(text("second"));
+    h.reply("two");
+    expect_scan_matches(h);
+}
+
+TEST(ReactAgentContextScan, APersistedTotalDecidesCompactionWithoutRereadingTheHistory) {
+    Harness h;
+    h.profile.context_size = 1000;
+    h.profile.summary_schema = bj::object{{"type", "object"}};
+    h.model.script.push_back(text("first"));
+    h.reply("one");
+    // Claims the history holds far more tokens than it does: the next reply's
+    // first step believes it and compacts (the model is asked for a summary).
+    auto& scan = h.state.middle_context[kContextScanKey].as_object();
+    scan["tokens"] = 5000;
+    const auto before = h.model.requests.size();
+    h.model.script.push_back(text("{}"));  // the compression call
+    h.model.script.push_back(text("second"));
+    h.reply("two");
+    EXPECT_GE(h.model.requests.size(), before + 2);
+    EXPECT_TRUE(h.sink.replaced) << "the context was not compacted";
+}
+
 }  // namespace
 }  // namespace agentd::agent
