@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/experimental/concurrent_channel.hpp>
 #include <charconv>
 
 #include "common/ids.hpp"
@@ -28,19 +29,32 @@ std::optional<EntryId> EntryId::parse(std::string_view text) {
 }
 
 // A live subscriber: a queue filled by publishers (any thread) and drained by one
-// coroutine on `executor`. A timer doubles as the wake-up signal: publishers post
-// a cancel of it to the executor, which can only run once the waiter suspended.
+// coroutine on `executor`. Publishers wake the waiting coroutine through a
+// one-slot concurrent channel: completing its receive posts the coroutine to its
+// executor once, with no timer in between. The wait's deadline (the heartbeat)
+// is kept by a ticker timer that is re-armed only when it fires, not per
+// message. Both the channel's pending receive and the ticker's wait belong to
+// the io_context, which destroys them when it shuts down.
 struct MemoryBus::Subscriber : std::enable_shared_from_this<MemoryBus::Subscriber> {
+    using Signal = asio::experimental::concurrent_channel<void(boost::system::error_code)>;
+
     Subscriber(MemoryBus* bus, std::string channel, asio::any_io_executor ex)
-        : bus(bus), channel(std::move(channel)), executor(ex), timer(ex) {}
+        : bus(bus), channel(std::move(channel)), executor(ex), signal(ex, 1), ticker(ex) {}
 
     MemoryBus* bus;  // null once the bus is gone
     std::string channel;
     asio::any_io_executor executor;
-    asio::steady_timer timer;  // touched only on `executor`
-    std::mutex mutex;          // guards queue and closed
+    std::mutex mutex;  // guards queue and closed
     std::deque<LogEntry> queue;
     bool closed = false;
+    Signal signal;  // thread-safe; a full slot means a wake is already pending
+    // Touched only on `executor`:
+    asio::steady_timer ticker;
+    bool ticker_armed = false;
+    std::uint64_t ticker_gen = 0;  // the wait armed last; older completions are stale
+    std::chrono::steady_clock::time_point ticker_at;
+    bool waiting = false;
+    std::chrono::steady_clock::time_point deadline;  // of the current wait
 
     void push(const LogEntry& e) {
         {
@@ -62,8 +76,23 @@ struct MemoryBus::Subscriber : std::enable_shared_from_this<MemoryBus::Subscribe
         }
         wake();
     }
-    void wake() {
-        asio::post(executor, [self = shared_from_this()] { self->timer.cancel(); });
+    void wake() { signal.try_send(boost::system::error_code{}); }
+
+    /// Makes sure the ticker fires no later than `deadline` (on `executor`).
+    void arm_ticker() {
+        if (ticker_armed && ticker_at <= deadline) return;
+        ticker_armed = true;
+        ticker_at = deadline;
+        const std::uint64_t gen = ++ticker_gen;
+        ticker.expires_at(deadline);  // cancels a later wait armed before: its completion is stale
+        ticker.async_wait([weak = weak_from_this(), gen](const boost::system::error_code&) {
+            auto self = weak.lock();
+            if (!self || gen != self->ticker_gen) return;
+            self->ticker_armed = false;
+            if (!self->waiting) return;
+            if (std::chrono::steady_clock::now() >= self->deadline) self->wake();  // the wait times out
+            else self->arm_ticker();
+        });
     }
 };
 
@@ -76,7 +105,7 @@ public:
     ~MemorySubscription() override { detach_(); }
 
     asio::awaitable<Next> next(std::chrono::milliseconds timeout) override {
-        auto deadline = std::chrono::steady_clock::now() + timeout;
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
         for (;;) {
             {
                 std::lock_guard lock(s_->mutex);
@@ -88,11 +117,15 @@ public:
                 if (s_->closed) co_return Next{Status::kClosed, {}};
             }
             if (std::chrono::steady_clock::now() >= deadline) co_return Next{Status::kTimeout, {}};
-            s_->timer.expires_at(deadline);
-            auto [ec] = co_await s_->timer.async_wait(asio::as_tuple(asio::use_awaitable));
-            (void)ec;  // woken by a publisher (cancelled) or by the deadline: re-check
-            auto cs = co_await asio::this_coro::cancellation_state;
-            if (cs.cancelled() != asio::cancellation_type::none) co_return Next{Status::kTimeout, {}};
+            s_->deadline = deadline;
+            s_->waiting = true;
+            s_->arm_ticker();
+            auto [ec] = co_await s_->signal.async_receive(asio::as_tuple(asio::use_awaitable));
+            s_->waiting = false;
+            // The awaiting coroutine's own cancellation counts as a timeout, as before.
+            if (ec == asio::error::operation_aborted) co_return Next{Status::kTimeout, {}};
+            if (ec) co_return Next{Status::kClosed, {}};
+            // Woken by a publisher, a close or the ticker: re-check.
         }
     }
 
