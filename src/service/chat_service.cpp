@@ -13,6 +13,7 @@
 #include "common/ids.hpp"
 #include "common/json.hpp"
 #include "common/json_access.hpp"
+#include "common/run_on.hpp"
 #include "domain/event.hpp"
 #include "domain/message.hpp"
 #include "domain/reply_builder.hpp"
@@ -201,18 +202,10 @@ ChatService::ChatService(storage::Storage& storage, bus::MessageBus& bus, asio::
 
 ChatService::~ChatService() = default;
 
-namespace {
-// A plain coroutine function, not a capturing coroutine lambda: GCC 12 may
-// destroy a coroutine lambda's init-captures twice.
-template <typename F>
-asio::awaitable<std::invoke_result_t<F>> invoke_as_coroutine(F* fn) {
-    co_return (*fn)();
-}
-}  // namespace
 
 template <typename F>
 asio::awaitable<std::invoke_result_t<F>> ChatService::on_pool(F& fn) {
-    co_return co_await asio::co_spawn(blocking_, invoke_as_coroutine(&fn), asio::use_awaitable);
+    co_return co_await run_on(blocking_, fn);
 }
 
 void ChatService::publish(const std::string& session_id, const bj::object& event) {

@@ -12,6 +12,7 @@
 #include "common/error.hpp"
 #include "common/json.hpp"
 #include "common/json_access.hpp"
+#include "common/run_on.hpp"
 #include "domain/chat_input.hpp"
 #include "domain/event.hpp"
 #include "domain/message.hpp"
@@ -23,17 +24,6 @@ namespace asio = boost::asio;
 namespace ev = domain::event;
 
 namespace {
-
-template <typename F>
-asio::awaitable<std::invoke_result_t<F>> invoke_as_coroutine(F* fn) {
-    co_return (*fn)();
-}
-
-/// Runs `fn` on `pool` and resumes on the caller's executor.
-template <typename F>
-asio::awaitable<std::invoke_result_t<F>> on(asio::any_io_executor pool, F& fn) {
-    co_return co_await asio::co_spawn(pool, invoke_as_coroutine(&fn), asio::use_awaitable);
-}
 
 std::string field(const bj::object& o, std::string_view key) {
     const auto* v = o.if_contains(key);
@@ -109,7 +99,7 @@ asio::awaitable<void> RunDispatchers::drain() {
         auto job = [this, &raw] { return dispatch(raw); };
         Dispatch result = Dispatch::kDone;
         try {
-            result = co_await on(blocking_, job);
+            result = co_await run_on(blocking_, job);
         } catch (const std::exception& e) {
             spdlog::error("wake-up dispatcher: a trigger failed: {}", e.what());
         }
