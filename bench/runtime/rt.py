@@ -591,6 +591,15 @@ async def scenario_fanout(a):
         lo, hi = first_last.get(eid, (tk, tk))
         first_last[eid] = (min(lo, tk), max(hi, tk))
     spread = [hi - lo for lo, hi in first_last.values()]
+    # The events whose last client waited longest: a burst of events published
+    # back to back shows here, and by its position in the run.
+    order = sorted(created, key=lambda e: created[e])
+    worst = {}
+    for eid, tk, _ in records:
+        worst[eid] = max(worst.get(eid, 0.0), tk - created[eid])
+    slowest = sorted(worst, key=lambda e: -worst[e])[:5]
+    slowest_events = [{"index": order.index(e), "type": types[e], "last_client_ms": round(worst[e] * 1000, 3),
+                       "spread_ms": round((first_last[e][1] - first_last[e][0]) * 1000, 3)} for e in slowest]
     negative = sum(1 for x in lat_k if x < -0.0005)
     res = {"clients": a.clients, "events": n_events, "event_types": per_type,
            "frames_received": len(records), "frames_expected": expected,
@@ -598,6 +607,7 @@ async def scenario_fanout(a):
            "clients_dropped": dropped, "open_s": round(open_s, 3), "run_s": round(run_s, 3),
            "delay_ms": a.delay_ms, "chunk_size": a.chunk_size,
            "latency_ms": summary_ms(lat_k), "latency_app_ms": summary_ms(lat_a),
+           "slowest_events": slowest_events,
            "spread_ms": summary_ms(spread),
            "agentd_cpu_us_per_frame": round(cpu / max(1, len(records)) * 1e6, 2),
            "client_cpu_us_per_frame": round(client_cpu / max(1, len(records)) * 1e6, 2),

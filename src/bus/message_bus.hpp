@@ -8,8 +8,10 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -37,6 +39,8 @@ struct LogEntry {
 class Subscription {
 public:
     virtual ~Subscription() = default;
+    /// kTimeout: the wait ended with nothing new (its deadline passed, or a direct
+    /// delivery asked the consumer to run, see set_direct_sink).
     enum class Status { kMessage, kTimeout, kClosed };
     struct Next {
         Status status;
@@ -49,6 +53,28 @@ public:
     /// Ends the subscription from its own executor: a pending or later next()
     /// reports kClosed. Redis: closes the blocking reader's connection.
     virtual void cancel() = 0;
+
+    /// What a direct sink did with an entry.
+    enum class DirectResult {
+        kRefused,    ///< not taken: queue it and wake the consumer as usual
+        kDelivered,  ///< taken and done
+        kDeliveredWake,  ///< taken, but the consumer must run (next() returns kTimeout) to finish it
+    };
+    /// Entries published back to back arrive together, oldest first; the result
+    /// covers them all.
+    using DirectSink = std::function<DirectResult(std::span<const LogEntry* const>)>;
+    /// Optional fast path for a consumer that forwards entries somewhere
+    /// thread-safe (an event stream's socket): while it waits in next() with
+    /// nothing queued, the publisher may hand an entry to `sink` on the
+    /// publisher's own thread instead of queueing it and resuming the consumer.
+    /// Several entries published while the previous ones were being delivered
+    /// come in one call (one socket write instead of one each).
+    /// The sink is called in publish order, one entry at a time, never while
+    /// next() is running and never after this subscription is destroyed; entries
+    /// it refuses are queued behind nothing it took. A backend may ignore it (the
+    /// entries then all arrive through next()). Redis: ignored; entries arrive on
+    /// the reader's own connection, so there is no hop to save.
+    virtual void set_direct_sink(DirectSink sink) { (void)sink; }
 };
 
 class MessageBus {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/clock.hpp"
+#include "http/chunked_socket_writer.hpp"
 #include "http/stream_body.hpp"
 
 namespace agentd::http {
@@ -42,14 +43,28 @@ struct CloseWatch {
     char buffer[512];
 };
 
-/// Marks the response ended on every way out of write_stream.
+/// Marks the response ended on every way out of write_stream; after it no
+/// direct write touches the socket, which the connection is about to close.
 struct EndWatch {
     CloseWatch& watch;
+    ChunkedSocketWriter* writer;
     ~EndWatch() {
+        if (writer) writer->close();
         watch.done = true;
         watch.body.reset();
     }
 };
+
+/// Waits until the socket has taken everything the writer holds. False when the
+/// connection failed or the wait was cancelled (the client left, shutdown).
+awaitable<bool> drain(tcp::socket& socket, ChunkedSocketWriter& writer) {
+    while (writer.pending()) {
+        auto [ec] = co_await socket.async_wait(tcp::socket::wait_write, kTuple);
+        if (ec) co_return false;
+        writer.flush();
+    }
+    co_return !writer.failed();
+}
 
 /// Reads (and drops) whatever a streaming client sends until its end closes or
 /// the read is cancelled, then cancels the body so a waiting next() returns.
@@ -180,46 +195,33 @@ struct Server::Impl {
         auto watch = std::make_shared<CloseWatch>();
         watch->body = resp.stream;
         asio::co_spawn(stream.get_executor(), watch_close(stream.socket(), watch), asio::detached);
-        EndWatch end_watch{*watch};
+        // Chunks go through one writer, which the body may also use directly
+        // from a publisher's thread; a sized body (a download) is written here.
+        std::shared_ptr<ChunkedSocketWriter> writer;
+        if (!sized) {
+            writer = std::make_shared<ChunkedSocketWriter>(stream.socket().native_handle());
+            resp.stream->attach_direct_writer(writer);
+        }
+        EndWatch end_watch{*watch, writer.get()};
         for (;;) {
             auto piece = co_await resp.stream->next();
             if (!piece || watch->closed) break;
-            if (piece->empty()) continue;
             if (sized) {
+                if (piece->empty()) continue;
                 auto [wec, wn] = co_await asio::async_write(stream.socket(), asio::buffer(*piece), kTuple);
                 if (wec || stopping) break;
                 continue;
             }
-            char size[32];
-            int len = std::snprintf(size, sizeof size, "%zx\r\n", piece->size());
-            std::array<asio::const_buffer, 3> bufs{asio::buffer(size, static_cast<std::size_t>(len)),
-                                                   asio::buffer(*piece), asio::buffer("\r\n", 2)};
             // Most frames fit the socket buffer: one non-blocking send, no
             // completion round trip through the scheduler. The rest (a slow
-            // reader) goes out asynchronously.
-            beast::error_code sec;
-            std::size_t sent = stream.socket().write_some(bufs, sec);
-            if (sec && sec != asio::error::would_block) break;
-            const std::size_t total = asio::buffer_size(bufs);
-            if (sent < total) {
-                auto rest = asio::buffer_sequence_begin(bufs);
-                std::vector<asio::const_buffer> pending;
-                std::size_t skip = sent;
-                for (auto it = rest; it != asio::buffer_sequence_end(bufs); ++it) {
-                    if (skip >= it->size()) {
-                        skip -= it->size();
-                        continue;
-                    }
-                    pending.push_back(*it + skip);
-                    skip = 0;
-                }
-                auto [wec, wn] = co_await asio::async_write(stream.socket(), pending, kTuple);
-                if (wec) break;
-            }
-            if (stopping) break;
+            // reader) waits until the socket is writable. An empty piece only
+            // finishes what a direct write left.
+            if (!piece->empty()) writer->send(*piece);
+            if (!co_await drain(stream.socket(), *writer) || stopping) break;
         }
         // A short sized body shows as truncated; a stream ended by shutdown still gets its last chunk.
-        if (sized || (watch->closed && !stopping)) co_return;
+        if (sized || (watch->closed && !stopping) || writer->failed()) co_return;
+        writer->close();
         auto [fec, fn] = co_await asio::async_write(stream.socket(), asio::buffer("0\r\n\r\n", 5), kTuple);
         (void)fec;
     }

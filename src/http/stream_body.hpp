@@ -5,10 +5,28 @@
 // length is known) until next() returns nullopt or the client goes away: a read
 // kept pending for the whole response notices the close and calls cancel().
 #include <boost/asio/awaitable.hpp>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace agentd::http {
+
+/// Sends pieces of a streamed response from any thread, without the hop to the
+/// connection's executor: a live event published on another thread goes out
+/// from there. Thread-safe.
+class DirectWriter {
+public:
+    virtual ~DirectWriter() = default;
+    enum class Result {
+        kSent,        ///< all of it went out
+        kNeedsFlush,  ///< taken, but not all of it went out (or the connection failed): the
+                      ///< body's next() must return soon so the server finishes it
+        kRefused,     ///< nothing taken (earlier bytes still wait, or the response ended)
+    };
+    /// One piece, as the body's next() would have returned it.
+    virtual Result write(std::string_view piece) = 0;
+};
 
 class StreamBody {
 public:
@@ -19,6 +37,11 @@ public:
     /// Called on the connection's executor. A body whose next() never waits long
     /// (a file) needs nothing here: its next write fails.
     virtual void cancel() {}
+    /// Offered once, before the first next(), on a chunked response. A body may
+    /// write through it while its next() is suspended; between two next() calls
+    /// the server writes. next() may return an empty piece when it only woke up
+    /// to let the server finish a direct write.
+    virtual void attach_direct_writer(std::shared_ptr<DirectWriter> writer) { (void)writer; }
 };
 
 }  // namespace agentd::http

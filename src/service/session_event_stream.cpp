@@ -27,6 +27,34 @@ std::string SessionEventStream::frame(const bus::LogEntry& entry) {
     return out;
 }
 
+void SessionEventStream::attach_direct_writer(std::shared_ptr<http::DirectWriter> writer) {
+    writer_ = std::move(writer);
+}
+
+// Runs on the publisher's thread while next() is suspended in the subscription's
+// wait (the subscription guarantees it), so last_sent_ is never touched by both.
+// Only entries published after the replay was read come here: they are newer
+// than anything sent, and need no duplicate check; it is kept as a safeguard.
+bus::Subscription::DirectResult SessionEventStream::deliver_directly(std::span<const bus::LogEntry* const> entries) {
+    using Result = bus::Subscription::DirectResult;
+    // Formatted into a buffer of the thread's, not allocated per subscriber.
+    thread_local std::string frames;
+    frames.clear();
+    std::optional<bus::EntryId> last = last_sent_;
+    for (const auto* e : entries) {
+        if (last && e->id <= *last) continue;
+        append_frame(frames, *e);
+        last = e->id;
+    }
+    if (frames.empty()) return Result::kDelivered;
+    switch (writer_->write(frames)) {
+        case http::DirectWriter::Result::kSent: last_sent_ = last; return Result::kDelivered;
+        case http::DirectWriter::Result::kNeedsFlush: last_sent_ = last; return Result::kDeliveredWake;
+        case http::DirectWriter::Result::kRefused: break;
+    }
+    return Result::kRefused;
+}
+
 void SessionEventStream::cancel() {
     cancelled_ = true;
     if (subscription_) subscription_->cancel();
@@ -45,6 +73,9 @@ boost::asio::awaitable<std::optional<std::string>> SessionEventStream::next() {
             append_frame(out, e);
             last_sent_ = e.id;
         }
+        if (writer_)
+            subscription_->set_direct_sink(
+                [this](std::span<const bus::LogEntry* const> e) { return deliver_directly(e); });
         // An empty first piece would look like the end of the stream to some proxies;
         // a comment line opens the stream visibly instead.
         co_return out.empty() ? std::string(":\n\n") : out;
@@ -54,12 +85,15 @@ boost::asio::awaitable<std::optional<std::string>> SessionEventStream::next() {
     // write instead of one per event.
     std::string out;
     auto wait = heartbeat_;
+    const auto heartbeat_due = std::chrono::steady_clock::now() + heartbeat_;
     for (;;) {
         auto n = co_await subscription_->next(wait);
         switch (n.status) {
             case bus::Subscription::Status::kTimeout:
-                if (out.empty()) co_return std::string(":\n\n");
-                co_return out;
+                if (!out.empty()) co_return out;
+                // Woken early by a direct write the server has to finish: nothing to add.
+                if (std::chrono::steady_clock::now() < heartbeat_due) co_return std::string();
+                co_return std::string(":\n\n");
             case bus::Subscription::Status::kClosed:
                 // Dropped (the client resumes by id) or cancelled: what was taken goes out first.
                 if (out.empty() || cancelled_) co_return std::nullopt;

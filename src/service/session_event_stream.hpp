@@ -21,6 +21,10 @@ public:
 
     boost::asio::awaitable<std::optional<std::string>> next() override;
     void cancel() override;
+    /// Live events then go out from the publisher's thread while this stream is
+    /// caught up (bus::Subscription::set_direct_sink): one socket write per
+    /// event and subscriber, no hop to the connection's executor.
+    void attach_direct_writer(std::shared_ptr<http::DirectWriter> writer) override;
 
     /// "id: <id>\ndata: <payload>\n\n"
     static std::string frame(const bus::LogEntry& entry);
@@ -35,8 +39,14 @@ private:
     std::string key_;
     std::optional<bus::EntryId> last_sent_;
     std::chrono::milliseconds heartbeat_;
-    std::unique_ptr<bus::Subscription> subscription_;
+    /// The sink's view of an entry from the publisher's thread; see the .cpp.
+    bus::Subscription::DirectResult deliver_directly(std::span<const bus::LogEntry* const> entries);
+
+    std::shared_ptr<http::DirectWriter> writer_;
     bool cancelled_ = false;
+    // Last: destroyed first, so the publisher's sink (which uses the members
+    // above) has stopped before they go.
+    std::unique_ptr<bus::Subscription> subscription_;
 };
 
 }  // namespace agentd::service

@@ -249,6 +249,37 @@ def test_two_clients_get_identical_frames(srv):
         env.close()
 
 
+def test_many_clients_and_a_stalled_one_get_every_frame(srv):
+    # Past 64 subscribers a stream's events are written to the sockets by the
+    # publishing thread and an io thread; a client that stops reading backs its
+    # socket up, and must still get every frame, whole and in order, once it reads.
+    env = ChatEnv(srv, "openai", user="many-clients")
+    try:
+        clients = [env.stream() for _ in range(80)]
+        stalled = clients[-1]
+        stalled.pause(receive_buffer=4096)
+        line = "The quick brown fox jumps over the lazy dog. " * 40 + "\n"
+        text = line * 250  # ~450 KB of deltas: more than the stalled socket's buffers hold
+        env.script([{"text": text, "chunk_size": 1800}])
+        env.start("Talk a lot", stream=clients[0])
+        rid = env.wait_reply_start(clients[0])
+        first = env.collect(clients[0], rid, timeout=30)
+        check(first.text() == text, "client 0: the deltas do not join to the text")
+        for c in clients[1:-1]:
+            env.collect(c, rid, timeout=30)
+        stalled.resume()
+        env.collect(stalled, rid, timeout=30)
+        reference = [f.raw for f in clients[0].data_frames()]
+        check(len(reference) > 200, f"only {len(reference)} frames")
+        for i, c in enumerate(clients):
+            check_frames(c.snapshot(), f"client {i}")
+            got = [f.raw for f in c.data_frames()]
+            check(got == reference, f"client {i} got {len(got)} frames, client 0 {len(reference)}; first "
+                                    f"difference at {next((k for k, (x, y) in enumerate(zip(got, reference)) if x != y), None)}")
+    finally:
+        env.close()
+
+
 def _resume_mid_run(srv, via):
     env = ChatEnv(srv, "openai", user=f"resume-{via}")
     try:

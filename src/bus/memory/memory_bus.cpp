@@ -35,18 +35,28 @@ std::optional<EntryId> EntryId::parse(std::string_view text) {
 // is kept by a ticker timer that is re-armed only when it fires, not per
 // message. Both the channel's pending receive and the ticker's wait belong to
 // the io_context, which destroys them when it shuts down.
+//
+// Direct delivery: while the consumer waits with nothing queued (`parked`), a
+// publisher hands the entry to the consumer's sink instead, under `mutex`. The
+// consumer clears `parked` under the same mutex before it touches anything, so
+// the sink and the consumer never run at the same time, and an entry refused by
+// the sink is queued behind nothing the sink took.
 struct MemoryBus::Subscriber : std::enable_shared_from_this<MemoryBus::Subscriber> {
     using Signal = asio::experimental::concurrent_channel<void(boost::system::error_code)>;
 
-    Subscriber(MemoryBus* bus, std::string channel, asio::any_io_executor ex)
-        : bus(bus), channel(std::move(channel)), executor(ex), signal(ex, 1), ticker(ex) {}
+    Subscriber(MemoryBus* bus, std::string channel, asio::any_io_executor ex, std::uint64_t from_seq)
+        : bus(bus), channel(std::move(channel)), executor(ex), from_seq(from_seq), signal(ex, 1), ticker(ex) {}
 
     MemoryBus* bus;  // null once the bus is gone
     std::string channel;
     asio::any_io_executor executor;
-    std::mutex mutex;  // guards queue and closed
+    const std::uint64_t from_seq;  // the first delivery sequence this subscriber gets
+    std::mutex mutex;              // guards queue, closed, parked, kicked and direct
     std::deque<LogEntry> queue;
     bool closed = false;
+    bool parked = false;  // the consumer waits in next() with nothing queued, and has a sink
+    bool kicked = false;  // the sink asked the consumer to run
+    Subscription::DirectSink direct;
     Signal signal;  // thread-safe; a full slot means a wake is already pending
     // Touched only on `executor`:
     asio::steady_timer ticker;
@@ -56,18 +66,36 @@ struct MemoryBus::Subscriber : std::enable_shared_from_this<MemoryBus::Subscribe
     bool waiting = false;
     std::chrono::steady_clock::time_point deadline;  // of the current wait
 
-    void push(const LogEntry& e) {
+    /// `entries`: oldest first, all for this subscriber.
+    void push(std::span<const LogEntry* const> entries) {
         {
             std::lock_guard lock(mutex);
             if (closed) return;
-            if (queue.size() >= kMaxSubscriberBacklog) {
-                closed = true;  // too slow: the client must reconnect and resume from the log
-                queue.clear();
+            if (parked && direct && queue.empty()) {
+                switch (direct(entries)) {
+                    case Subscription::DirectResult::kDelivered: return;
+                    case Subscription::DirectResult::kDeliveredWake:
+                        parked = false;  // what comes next queues until the consumer has run
+                        kicked = true;
+                        break;
+                    case Subscription::DirectResult::kRefused:
+                        for (const auto* e : entries) enqueue_locked(*e);
+                        break;
+                }
             } else {
-                queue.push_back(e);
+                for (const auto* e : entries) enqueue_locked(*e);
             }
         }
         wake();
+    }
+    void enqueue_locked(const LogEntry& e) {
+        if (closed) return;
+        if (queue.size() >= kMaxSubscriberBacklog) {
+            closed = true;  // too slow: the client must reconnect and resume from the log
+            queue.clear();
+        } else {
+            queue.push_back(e);
+        }
     }
     void close() {
         {
@@ -102,34 +130,59 @@ class MemorySubscription final : public Subscription {
 public:
     explicit MemorySubscription(std::shared_ptr<MemoryBus::Subscriber> s, std::function<void()> detach)
         : s_(std::move(s)), detach_(std::move(detach)) {}
-    ~MemorySubscription() override { detach_(); }
+    ~MemorySubscription() override {
+        {
+            // A publisher may still hold the subscriber: no sink call may start
+            // (or be running) once this returns.
+            std::lock_guard lock(s_->mutex);
+            s_->closed = true;
+            s_->parked = false;
+            s_->direct = nullptr;
+        }
+        detach_();
+    }
 
     asio::awaitable<Next> next(std::chrono::milliseconds timeout) override {
         const auto deadline = std::chrono::steady_clock::now() + timeout;
         for (;;) {
             {
                 std::lock_guard lock(s_->mutex);
+                s_->parked = false;
                 if (!s_->queue.empty()) {
                     Next n{Status::kMessage, std::move(s_->queue.front())};
                     s_->queue.pop_front();
                     co_return n;
                 }
                 if (s_->closed) co_return Next{Status::kClosed, {}};
+                if (s_->kicked) {
+                    s_->kicked = false;
+                    co_return Next{Status::kTimeout, {}};
+                }
+                if (std::chrono::steady_clock::now() >= deadline) co_return Next{Status::kTimeout, {}};
+                s_->parked = static_cast<bool>(s_->direct);
             }
-            if (std::chrono::steady_clock::now() >= deadline) co_return Next{Status::kTimeout, {}};
             s_->deadline = deadline;
             s_->waiting = true;
             s_->arm_ticker();
             auto [ec] = co_await s_->signal.async_receive(asio::as_tuple(asio::use_awaitable));
             s_->waiting = false;
-            // The awaiting coroutine's own cancellation counts as a timeout, as before.
-            if (ec == asio::error::operation_aborted) co_return Next{Status::kTimeout, {}};
-            if (ec) co_return Next{Status::kClosed, {}};
-            // Woken by a publisher, a close or the ticker: re-check.
+            if (ec) {
+                std::lock_guard lock(s_->mutex);
+                s_->parked = false;
+                // The awaiting coroutine's own cancellation counts as a timeout, as before.
+                if (ec == asio::error::operation_aborted) co_return Next{Status::kTimeout, {}};
+                co_return Next{Status::kClosed, {}};
+            }
+            // Woken by a publisher, a close, a sink or the ticker: re-check.
         }
     }
 
     void cancel() override { s_->close(); }
+
+    void set_direct_sink(DirectSink sink) override {
+        std::lock_guard lock(s_->mutex);
+        s_->direct = std::move(sink);
+    }
 
 private:
     std::shared_ptr<MemoryBus::Subscriber> s_;
@@ -142,8 +195,8 @@ MemoryBus::MemoryBus() = default;
 
 MemoryBus::~MemoryBus() {
     std::lock_guard lock(mutex_);
-    for (auto& [channel, subs] : subscribers_)
-        for (auto& s : subs) {
+    for (auto& [key, channel] : channels_)
+        for (auto& s : channel->subscribers) {
             s->bus = nullptr;
             s->close();
         }
@@ -216,21 +269,92 @@ void MemoryBus::sweep_logs_locked(Clock::time_point now) {
     }
 }
 
-void MemoryBus::deliver_locked(const std::string& channel, const LogEntry& entry) {
-    auto it = subscribers_.find(channel);
-    if (it == subscribers_.end()) return;
-    for (auto& s : it->second) s->push(entry);
+std::shared_ptr<MemoryBus::Channel> MemoryBus::enqueue_locked(const std::string& channel, LogEntry entry) {
+    auto it = channels_.find(channel);
+    if (it == channels_.end()) return nullptr;
+    auto& ch = it->second;
+    ch->outbox.emplace_back(++delivery_seq_, std::make_shared<const LogEntry>(std::move(entry)));
+    if (ch->delivering) return nullptr;  // the publisher delivering now takes this one too
+    ch->delivering = true;
+    return ch;
+}
+
+namespace {
+
+using Outbox = std::deque<std::pair<std::uint64_t, std::shared_ptr<const LogEntry>>>;
+
+/// One batch of a channel's outbox, delivered by two threads: the publisher
+/// takes the first half of the subscribers, an io thread the second. Whoever
+/// finishes last goes on with the channel's next batch, so entries still reach
+/// every subscriber in order, and nobody waits for the other.
+struct SplitDelivery {
+    Outbox batch;
+    std::vector<std::shared_ptr<MemoryBus::Subscriber>> subscribers;
+    std::atomic<int> halves_left{2};
+};
+
+}  // namespace
+
+void MemoryBus::deliver_range(const Outbox& batch, const std::vector<std::shared_ptr<Subscriber>>& subscribers,
+                              std::size_t begin, std::size_t end) {
+    // Subscriber by subscriber, each getting the whole batch at once: entries
+    // published back to back cost one socket write per subscriber, not one each.
+    std::vector<const LogEntry*> entries;
+    entries.reserve(batch.size());
+    for (const auto& [seq, entry] : batch) entries.push_back(entry.get());
+    for (std::size_t i = begin; i < end; ++i) {
+        // The batch is in sequence order: a subscriber that joined during it gets a suffix.
+        std::size_t first = 0;
+        while (first < batch.size() && batch[first].first < subscribers[i]->from_seq) ++first;
+        if (first < batch.size())
+            subscribers[i]->push(std::span<const LogEntry* const>(entries).subspan(first));
+    }
+}
+
+void MemoryBus::deliver(std::shared_ptr<Channel> channel) {
+    for (;;) {
+        auto split = std::make_shared<SplitDelivery>();
+        {
+            std::lock_guard lock(mutex_);
+            if (channel->outbox.empty()) {
+                channel->delivering = false;
+                return;
+            }
+            split->batch.swap(channel->outbox);
+            split->subscribers = channel->subscribers;
+        }
+        const std::size_t n = split->subscribers.size();
+        if (n < kSplitDeliveryAt) {
+            deliver_range(split->batch, split->subscribers, 0, n);
+            continue;
+        }
+        // A socket write per subscriber is most of the cost: with many of them,
+        // an io thread takes the second half while the publisher does the first.
+        const std::size_t mid = n / 2;
+        asio::post(split->subscribers[mid]->executor, [this, channel, split, mid] {
+            deliver_range(split->batch, split->subscribers, mid, split->subscribers.size());
+            if (split->halves_left.fetch_sub(1) == 1) deliver(channel);
+        });
+        deliver_range(split->batch, split->subscribers, 0, mid);
+        if (split->halves_left.fetch_sub(1) != 1) return;  // the io thread goes on when it is done
+    }
 }
 
 EntryId MemoryBus::append_and_publish(const std::string& key, const std::string& payload, std::size_t max_len) {
-    std::lock_guard lock(mutex_);
-    sweep_logs_locked(Clock::now());
-    auto& log = logs_[key];
-    LogEntry entry{EntryId{++next_entry_, 0}, payload};
-    log.entries.push_back(entry);
-    while (log.entries.size() > max_len) log.entries.pop_front();
-    deliver_locked(key, entry);
-    return entry.id;
+    std::shared_ptr<Channel> to_deliver;
+    EntryId id;
+    {
+        std::lock_guard lock(mutex_);
+        sweep_logs_locked(Clock::now());
+        auto& log = logs_[key];
+        id = EntryId{++next_entry_, 0};
+        log.entries.push_back(LogEntry{id, payload});
+        while (log.entries.size() > max_len) log.entries.pop_front();
+        to_deliver = enqueue_locked(key, LogEntry{id, payload});
+    }
+    // After the log append: no subscriber sees an entry the log does not have yet.
+    if (to_deliver) deliver(std::move(to_deliver));
+    return id;
 }
 
 std::vector<LogEntry> MemoryBus::read_log(const std::string& key, std::optional<EntryId> after, std::size_t limit) {
@@ -267,18 +391,22 @@ void MemoryBus::delete_log(const std::string& key) {
 
 void MemoryBus::unsubscribe(const std::string& channel, Subscriber* s) {
     std::lock_guard lock(mutex_);
-    auto it = subscribers_.find(channel);
-    if (it == subscribers_.end()) return;
-    auto& v = it->second;
+    auto it = channels_.find(channel);
+    if (it == channels_.end()) return;
+    auto& v = it->second->subscribers;
     v.erase(std::remove_if(v.begin(), v.end(), [s](const auto& p) { return p.get() == s; }), v.end());
-    if (v.empty()) subscribers_.erase(it);
+    // A publisher still delivering holds the channel; new subscribers get a new one.
+    if (v.empty()) channels_.erase(it);
 }
 
 std::unique_ptr<Subscription> MemoryBus::subscribe(const std::string& key, asio::any_io_executor executor) {
-    auto sub = std::make_shared<Subscriber>(this, key, executor);
+    std::shared_ptr<Subscriber> sub;
     {
         std::lock_guard lock(mutex_);
-        subscribers_[key].push_back(sub);
+        sub = std::make_shared<Subscriber>(this, key, executor, delivery_seq_ + 1);
+        auto& channel = channels_[key];
+        if (!channel) channel = std::make_shared<Channel>();
+        channel->subscribers.push_back(sub);
     }
     Subscriber* raw = sub.get();
     return std::make_unique<MemorySubscription>(sub, [this, key, raw, weak = std::weak_ptr<Subscriber>(sub)] {
@@ -367,8 +495,12 @@ std::size_t MemoryBus::queue_length(const std::string& key) {
 }
 
 void MemoryBus::broadcast(const std::string& channel, const std::string& payload) {
-    std::lock_guard lock(mutex_);
-    deliver_locked(channel, LogEntry{EntryId{0, 0}, payload});
+    std::shared_ptr<Channel> to_deliver;
+    {
+        std::lock_guard lock(mutex_);
+        to_deliver = enqueue_locked(channel, LogEntry{EntryId{0, 0}, payload});
+    }
+    if (to_deliver) deliver(std::move(to_deliver));
 }
 
 }  // namespace agentd::bus

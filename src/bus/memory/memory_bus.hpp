@@ -45,10 +45,20 @@ public:
 
     /// Most messages a live subscriber may have queued before it is dropped.
     static constexpr std::size_t kMaxSubscriberBacklog = 4096;
+    /// Channels with this many subscribers are delivered by two threads.
+    static constexpr std::size_t kSplitDeliveryAt = 64;
 
     struct Subscriber;  // defined in memory_bus.cpp
 
 private:
+    /// A live channel: its subscribers, and the entries waiting to be delivered to
+    /// them. One publisher at a time delivers (outside mutex_, so a channel with
+    /// many subscribers holds up nobody else), in append order.
+    struct Channel {
+        std::vector<std::shared_ptr<Subscriber>> subscribers;
+        std::deque<std::pair<std::uint64_t, std::shared_ptr<const LogEntry>>> outbox;  ///< (sequence, entry)
+        bool delivering = false;
+    };
     using Clock = std::chrono::steady_clock;
     struct Lock {
         std::string token;
@@ -62,14 +72,24 @@ private:
     void expire_lock_locked(const std::string& key, Clock::time_point now);
     /// Drops logs whose retention ended. Caller holds mutex_.
     void sweep_logs_locked(Clock::time_point now);
-    void deliver_locked(const std::string& channel, const LogEntry& entry);
+    /// Queues `entry` for the subscribers of `channel`; returns the channel when
+    /// the caller is to deliver (nobody else is), after releasing mutex_.
+    std::shared_ptr<Channel> enqueue_locked(const std::string& channel, LogEntry entry);
+    /// Delivers the channel's outbox until it is empty. Takes mutex_ itself.
+    void deliver(std::shared_ptr<Channel> channel);
+    void deliver_range(const std::deque<std::pair<std::uint64_t, std::shared_ptr<const LogEntry>>>& batch,
+                       const std::vector<std::shared_ptr<Subscriber>>& subscribers, std::size_t begin,
+                       std::size_t end);
     friend struct Subscriber;
     void unsubscribe(const std::string& channel, Subscriber* s);
 
     mutable std::mutex mutex_;  // guards everything below
     mutable std::unordered_map<std::string, Lock> locks_;
     std::unordered_map<std::string, Log> logs_;
-    std::unordered_map<std::string, std::vector<std::shared_ptr<Subscriber>>> subscribers_;
+    std::unordered_map<std::string, std::shared_ptr<Channel>> channels_;
+    /// Numbers every entry handed to channels: a subscriber gets only those
+    /// numbered after it subscribed, whenever they are delivered.
+    std::uint64_t delivery_seq_ = 0;
     struct Hash {
         std::map<std::string, std::string> fields;
         std::optional<Clock::time_point> expires;

@@ -6,6 +6,9 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
+#include <atomic>
+#include <mutex>
+#include <span>
 #include <thread>
 
 namespace agentd::bus {
@@ -95,6 +98,196 @@ TEST(MemoryBus, SubscribersGetLiveEntriesInOrderAndTimeouts) {
     io.run();
     EXPECT_EQ(got, (std::vector<std::string>{"m0", "m1", "m2"}));
     EXPECT_EQ(last, Subscription::Status::kTimeout);
+}
+
+// ---- direct delivery (Subscription::set_direct_sink) --------------------------------
+
+/// A consumer that waits for `count` results of next() and records them.
+struct Consumer {
+    Subscription* sub = nullptr;
+    std::vector<Subscription::Next> got;
+    bool done = false;
+};
+
+asio::awaitable<void> consume(Consumer* c, int count, std::chrono::milliseconds timeout) {
+    for (int i = 0; i < count; ++i) c->got.push_back(co_await c->sub->next(timeout));
+    c->done = true;
+}
+
+/// A sink that records what it is given and answers as told.
+struct RecordingSink {
+    std::vector<std::vector<std::string>> calls;
+    Subscription::DirectResult answer = Subscription::DirectResult::kDelivered;
+    Subscription::DirectSink sink() {
+        return [this](std::span<const LogEntry* const> entries) {
+            std::vector<std::string> payloads;
+            for (const auto* e : entries) payloads.push_back(e->payload);
+            calls.push_back(std::move(payloads));
+            return answer;
+        };
+    }
+};
+
+using Calls = std::vector<std::vector<std::string>>;
+
+TEST(MemoryBusDirect, TheSinkTakesEntriesOnlyWhileTheConsumerWaits) {
+    MemoryBus bus;
+    asio::io_context io;
+    auto sub = bus.subscribe("ch", io.get_executor());
+    RecordingSink sink;
+    sub->set_direct_sink(sink.sink());
+    Consumer c{sub.get()};
+    asio::co_spawn(io, consume(&c, 3, 10s), asio::detached);
+
+    bus.append_and_publish("ch", "early", 100);  // the consumer has not run yet: queued
+    io.poll();                                  // takes "early", then waits
+    ASSERT_EQ(c.got.size(), 1u);
+    EXPECT_EQ(c.got[0].message.payload, "early");
+    EXPECT_TRUE(sink.calls.empty());
+
+    bus.append_and_publish("ch", "a", 100);
+    bus.append_and_publish("ch", "b", 100);
+    io.poll();
+    EXPECT_EQ(sink.calls, (Calls{{"a"}, {"b"}}));
+    EXPECT_EQ(c.got.size(), 1u);  // still waiting: the sink had them
+
+    sink.answer = Subscription::DirectResult::kRefused;
+    bus.append_and_publish("ch", "c", 100);  // refused: queued and the consumer woken
+    io.poll();
+    ASSERT_EQ(c.got.size(), 2u);
+    EXPECT_EQ(c.got[1].status, Subscription::Status::kMessage);
+    EXPECT_EQ(c.got[1].message.payload, "c");
+
+    sink.answer = Subscription::DirectResult::kDeliveredWake;
+    bus.append_and_publish("ch", "d", 100);  // taken, but the consumer must run
+    io.poll();
+    ASSERT_TRUE(c.done);
+    EXPECT_EQ(c.got[2].status, Subscription::Status::kTimeout);  // long before its 10 s
+    EXPECT_EQ(sink.calls.back(), (std::vector<std::string>{"d"}));
+}
+
+TEST(MemoryBusDirect, EntriesPublishedDuringADeliveryReachTheSinkTogether) {
+    MemoryBus bus;
+    asio::io_context io;
+    auto sub = bus.subscribe("ch", io.get_executor());
+    Calls calls;
+    bool published = false;
+    sub->set_direct_sink([&](std::span<const LogEntry* const> entries) {
+        std::vector<std::string> payloads;
+        for (const auto* e : entries) payloads.push_back(e->payload);
+        calls.push_back(payloads);
+        if (!published) {  // a run emitting more while the first is still going out
+            published = true;
+            bus.append_and_publish("ch", "b", 100);
+            bus.append_and_publish("ch", "c", 100);
+        }
+        return Subscription::DirectResult::kDelivered;
+    });
+    Consumer c{sub.get()};
+    asio::co_spawn(io, consume(&c, 1, 10s), asio::detached);
+    io.poll();
+    bus.append_and_publish("ch", "a", 100);
+    EXPECT_EQ(calls, (Calls{{"a"}, {"b", "c"}}));
+    EXPECT_EQ(bus.read_log("ch", std::nullopt, 10).size(), 3u);
+    sub->cancel();
+    io.poll();
+    ASSERT_TRUE(c.done);
+    EXPECT_EQ(c.got[0].status, Subscription::Status::kClosed);
+}
+
+TEST(MemoryBusDirect, NoSinkCallAfterCancel) {
+    MemoryBus bus;
+    asio::io_context io;
+    auto sub = bus.subscribe("ch", io.get_executor());
+    RecordingSink sink;
+    sub->set_direct_sink(sink.sink());
+    Consumer c{sub.get()};
+    asio::co_spawn(io, consume(&c, 1, 10s), asio::detached);
+    io.poll();
+    sub->cancel();
+    bus.append_and_publish("ch", "late", 100);
+    io.poll();
+    EXPECT_TRUE(sink.calls.empty());
+    ASSERT_TRUE(c.done);
+    EXPECT_EQ(c.got[0].status, Subscription::Status::kClosed);
+}
+
+// Past MemoryBus::kSplitDeliveryAt subscribers two threads deliver each batch;
+// every subscriber must still get every entry once, in order, whether through
+// its sink or through next(), with publishers on two threads.
+TEST(MemoryBusDirect, ManySubscribersGetEveryEntryInOrder) {
+    MemoryBus bus;
+    asio::io_context io;
+    constexpr int kSubscribers = 150;
+    constexpr int kEntries = 300;
+    struct Subscriber {
+        std::unique_ptr<Subscription> sub;
+        std::mutex mutex;
+        std::vector<std::string> got;  // through the sink and through next(), in arrival order
+        bool done = false;
+    };
+    std::vector<std::unique_ptr<Subscriber>> subs;
+    std::atomic<int> finished{0};
+    for (int i = 0; i < kSubscribers; ++i) {
+        auto s = std::make_unique<Subscriber>();
+        auto strand = asio::make_strand(io);
+        s->sub = bus.subscribe("many", strand);
+        auto* raw = s.get();
+        if (i % 2 == 0)  // half take entries directly, refusing every third call
+            s->sub->set_direct_sink([raw, n = 0](std::span<const LogEntry* const> entries) mutable {
+                if (++n % 3 == 0) return Subscription::DirectResult::kRefused;
+                std::lock_guard lock(raw->mutex);
+                for (const auto* e : entries) raw->got.push_back(e->payload);
+                return Subscription::DirectResult::kDelivered;
+            });
+        asio::co_spawn(
+            strand,
+            [](Subscriber* s, std::atomic<int>* finished) -> asio::awaitable<void> {
+                for (;;) {
+                    auto n = co_await s->sub->next(2s);
+                    if (n.status != Subscription::Status::kMessage) break;
+                    std::lock_guard lock(s->mutex);
+                    s->got.push_back(n.message.payload);
+                    if (n.message.payload == "end") break;
+                }
+                ++*finished;
+            }(raw, &finished),
+            asio::detached);
+        subs.push_back(std::move(s));
+    }
+    auto work = asio::make_work_guard(io);
+    std::thread t1([&] { io.run(); });
+    std::thread t2([&] { io.run(); });
+    std::this_thread::sleep_for(50ms);  // every consumer waiting
+    std::mutex order;                   // two publishers, one log order
+    std::vector<std::string> published;
+    auto publish = [&](const char* who) {
+        for (int i = 0; i < kEntries / 2; ++i) {
+            std::lock_guard lock(order);
+            std::string payload = std::string(who) + std::to_string(i);
+            bus.append_and_publish("many", payload, 10000);
+            published.push_back(payload);
+        }
+    };
+    std::thread p1(publish, "x");
+    std::thread p2(publish, "y");
+    p1.join();
+    p2.join();
+    bus.append_and_publish("many", "end", 10000);
+    published.push_back("end");
+    // Sinks never see "end" arrive through next(): wait for those through their log.
+    for (int i = 0; i < 400 && finished < kSubscribers / 2; ++i) std::this_thread::sleep_for(10ms);
+    std::this_thread::sleep_for(100ms);
+    for (auto& s : subs) s->sub->cancel();
+    work.reset();
+    for (int i = 0; i < 400 && finished < kSubscribers; ++i) std::this_thread::sleep_for(10ms);
+    io.stop();
+    t1.join();
+    t2.join();
+    for (int i = 0; i < kSubscribers; ++i) {
+        std::lock_guard lock(subs[i]->mutex);
+        EXPECT_EQ(subs[i]->got, published) << "subscriber " << i;
+    }
 }
 
 TEST(MemoryBus, HashesExpireAndDelete) {

@@ -108,6 +108,7 @@ class SSEClient:
         self.body = b""
         self.opened = False  # first body bytes received
         self._stop = False
+        self._paused = False  # the reader thread leaves the socket unread (a stalled client)
         self.sock = http.connect(host, port, timeout)
         lines = [f"GET {path} HTTP/1.1", f"Host: {host}:{port}", "Accept: text/event-stream"]
         for k, v in (headers or {}).items():
@@ -213,6 +214,9 @@ class SSEClient:
                         self.lock.notify_all()
                 if ended:
                     break
+                if self._paused:
+                    time.sleep(0.01)
+                    continue
                 try:
                     chunk = self.sock.recv(65536)
                 except socket.timeout:
@@ -227,6 +231,16 @@ class SSEClient:
             with self.lock:
                 self.closed = True
                 self.lock.notify_all()
+
+    def pause(self, receive_buffer=None):
+        """Stop reading the socket (optionally shrinking its receive buffer first),
+        so that the server's writes to it back up."""
+        if receive_buffer:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        self._paused = True
+
+    def resume(self):
+        self._paused = False
 
     def close(self):
         self._stop = True

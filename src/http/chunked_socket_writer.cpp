@@ -1,0 +1,111 @@
+#include "http/chunked_socket_writer.hpp"
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cerrno>
+#include <cstdio>
+
+namespace agentd::http {
+
+namespace {
+
+constexpr int kSendFlags = MSG_NOSIGNAL | MSG_DONTWAIT;
+
+/// Bytes sent, 0 when the socket takes nothing now, -1 when the connection failed.
+ssize_t send_vectors(int fd, iovec* iov, int count) {
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = static_cast<std::size_t>(count);
+    for (;;) {
+        ssize_t n = ::sendmsg(fd, &msg, kSendFlags);
+        if (n >= 0) return n;
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+        return -1;
+    }
+}
+
+}  // namespace
+
+void ChunkedSocketWriter::send_locked(std::string_view piece) {
+    char head[24];
+    const int head_len = std::snprintf(head, sizeof head, "%zx\r\n", piece.size());
+    iovec iov[3] = {{head, static_cast<std::size_t>(head_len)},
+                    {const_cast<char*>(piece.data()), piece.size()},
+                    {const_cast<char*>("\r\n"), 2}};
+    ssize_t sent = send_vectors(fd_, iov, 3);
+    if (sent < 0) {
+        failed_ = true;
+        return;
+    }
+    auto skip = static_cast<std::size_t>(sent);
+    for (const auto& v : iov) {
+        if (skip >= v.iov_len) {
+            skip -= v.iov_len;
+            continue;
+        }
+        pending_.append(static_cast<const char*>(v.iov_base) + skip, v.iov_len - skip);
+        skip = 0;
+    }
+}
+
+void ChunkedSocketWriter::flush_locked() {
+    while (pending_offset_ < pending_.size()) {
+        iovec iov{pending_.data() + pending_offset_, pending_.size() - pending_offset_};
+        ssize_t sent = send_vectors(fd_, &iov, 1);
+        if (sent < 0) {
+            failed_ = true;
+            break;
+        }
+        if (sent == 0) return;
+        pending_offset_ += static_cast<std::size_t>(sent);
+    }
+    pending_.clear();
+    pending_offset_ = 0;
+}
+
+DirectWriter::Result ChunkedSocketWriter::write(std::string_view piece) {
+    std::lock_guard lock(mutex_);
+    if (closed_ || failed_ || !pending_.empty()) return Result::kRefused;
+    send_locked(piece);
+    return failed_ || !pending_.empty() ? Result::kNeedsFlush : Result::kSent;
+}
+
+void ChunkedSocketWriter::send(std::string_view piece) {
+    std::lock_guard lock(mutex_);
+    if (closed_ || failed_) return;
+    if (pending_.empty()) {
+        send_locked(piece);
+        return;
+    }
+    char head[24];
+    const int head_len = std::snprintf(head, sizeof head, "%zx\r\n", piece.size());
+    pending_.append(head, static_cast<std::size_t>(head_len));
+    pending_.append(piece);
+    pending_.append("\r\n");
+    flush_locked();
+}
+
+void ChunkedSocketWriter::flush() {
+    std::lock_guard lock(mutex_);
+    if (closed_ || failed_) return;
+    flush_locked();
+}
+
+bool ChunkedSocketWriter::pending() const {
+    std::lock_guard lock(mutex_);
+    return !closed_ && !failed_ && !pending_.empty();
+}
+
+bool ChunkedSocketWriter::failed() const {
+    std::lock_guard lock(mutex_);
+    return failed_;
+}
+
+void ChunkedSocketWriter::close() {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+}
+
+}  // namespace agentd::http

@@ -1,0 +1,48 @@
+#pragma once
+// Writes the chunks of an HTTP/1.1 chunked response straight to a non-blocking
+// socket: from the connection's executor, and through DirectWriter from any
+// other thread (a publisher delivering a live event). Every write goes through
+// one mutex, so the two never interleave bytes; what the socket does not take
+// waits here, in order, and direct writes are refused until it has gone out.
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "http/stream_body.hpp"
+
+namespace agentd::http {
+
+class ChunkedSocketWriter final : public DirectWriter {
+public:
+    /// `fd`: a connected stream socket; it stays owned by the caller, who closes
+    /// it only after close() has returned.
+    explicit ChunkedSocketWriter(int fd) : fd_(fd) {}
+
+    /// Direct write of one piece as a chunk. Refused while earlier bytes wait,
+    /// after a failure and after close().
+    Result write(std::string_view piece) override;
+    /// From the connection's executor: one piece as a chunk, after whatever waits.
+    void send(std::string_view piece);
+    /// Sends what waits, as far as the socket takes it now.
+    void flush();
+    /// Bytes wait for the socket to take them (wait until it is writable, then flush()).
+    bool pending() const;
+    /// The connection failed (reset or closed by the peer): nothing more goes out.
+    bool failed() const;
+    /// No write touches the socket once this returns.
+    void close();
+
+private:
+    /// Sends the chunk (nothing may wait) and keeps what the socket does not take.
+    void send_locked(std::string_view piece);
+    void flush_locked();
+
+    const int fd_;
+    mutable std::mutex mutex_;  // guards everything below, and every write to fd_
+    std::string pending_;
+    std::size_t pending_offset_ = 0;
+    bool failed_ = false;
+    bool closed_ = false;
+};
+
+}  // namespace agentd::http

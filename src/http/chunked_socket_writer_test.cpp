@@ -1,0 +1,137 @@
+#include "http/chunked_socket_writer.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace agentd::http {
+namespace {
+
+using Result = DirectWriter::Result;
+
+/// A connected pair of stream sockets with small buffers, so a few kilobytes back up.
+struct SocketPair {
+    int writer = -1;
+    int reader = -1;
+    SocketPair() {
+        int fds[2];
+        EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+        writer = fds[0];
+        reader = fds[1];
+        int small = 4096;
+        ::setsockopt(writer, SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+        ::setsockopt(reader, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    }
+    ~SocketPair() {
+        if (writer >= 0) ::close(writer);
+        if (reader >= 0) ::close(reader);
+    }
+    /// Everything readable now, without waiting.
+    std::string read_available() const {
+        std::string out;
+        char buf[65536];
+        for (;;) {
+            ssize_t n = ::recv(reader, buf, sizeof buf, MSG_DONTWAIT);
+            if (n <= 0) break;
+            out.append(buf, static_cast<std::size_t>(n));
+        }
+        return out;
+    }
+};
+
+std::string chunk(const std::string& piece) {
+    char head[24];
+    std::snprintf(head, sizeof head, "%zx\r\n", piece.size());
+    return head + piece + "\r\n";
+}
+
+TEST(ChunkedSocketWriter, WritesEachPieceAsOneChunk) {
+    SocketPair p;
+    ChunkedSocketWriter w(p.writer);
+    EXPECT_EQ(w.write("id: 1-0\ndata: {}\n\n"), Result::kSent);
+    w.send("hello");
+    EXPECT_FALSE(w.pending());
+    EXPECT_EQ(p.read_available(), chunk("id: 1-0\ndata: {}\n\n") + chunk("hello"));
+}
+
+TEST(ChunkedSocketWriter, KeepsWhatTheSocketDoesNotTakeAndRefusesDirectWritesUntilFlushed) {
+    SocketPair p;
+    ChunkedSocketWriter w(p.writer);
+    const std::string big(200000, 'x');
+    EXPECT_EQ(w.write(big), Result::kNeedsFlush);  // taken, partly sent
+    EXPECT_TRUE(w.pending());
+    EXPECT_EQ(w.write("later"), Result::kRefused);  // would overtake the waiting bytes
+    w.send("after");                               // the connection's own piece queues behind them
+    std::string got;
+    while (w.pending()) {
+        got += p.read_available();
+        w.flush();
+    }
+    got += p.read_available();
+    EXPECT_EQ(got, chunk(big) + chunk("after"));
+    EXPECT_EQ(w.write("then"), Result::kSent);
+    EXPECT_EQ(p.read_available(), chunk("then"));
+}
+
+TEST(ChunkedSocketWriter, AFailedConnectionIsReportedAndWritesNothingMore) {
+    SocketPair p;
+    ChunkedSocketWriter w(p.writer);
+    ::close(p.reader);
+    p.reader = -1;
+    EXPECT_EQ(w.write("x"), Result::kNeedsFlush);  // the consumer must run to notice
+    EXPECT_TRUE(w.failed());
+    EXPECT_FALSE(w.pending());
+    EXPECT_EQ(w.write("y"), Result::kRefused);
+}
+
+TEST(ChunkedSocketWriter, NothingIsWrittenAfterClose) {
+    SocketPair p;
+    ChunkedSocketWriter w(p.writer);
+    w.close();
+    EXPECT_EQ(w.write("x"), Result::kRefused);
+    w.send("y");
+    EXPECT_EQ(p.read_available(), "");
+}
+
+TEST(ChunkedSocketWriter, ConcurrentDirectWritersNeverInterleaveBytes) {
+    SocketPair p;
+    ChunkedSocketWriter w(p.writer);
+    std::string got;
+    std::atomic<bool> done{false};
+    std::thread reader([&] {
+        while (!done) {
+            got += p.read_available();
+            w.flush();
+        }
+        got += p.read_available();
+    });
+    std::vector<std::thread> writers;
+    std::atomic<int> sent{0};
+    for (char c : {'a', 'b'})
+        writers.emplace_back([&, c] {
+            const std::string piece(300, c);
+            for (int i = 0; i < 200; ++i) {
+                while (w.write(piece) == Result::kRefused) std::this_thread::yield();
+                ++sent;
+            }
+        });
+    for (auto& t : writers) t.join();
+    while (w.pending()) std::this_thread::yield();
+    done = true;
+    reader.join();
+    // 400 whole chunks, each of one letter.
+    ASSERT_EQ(got.size(), 400 * chunk(std::string(300, 'a')).size());
+    for (std::size_t at = 0; at < got.size(); at += chunk(std::string(300, 'a')).size()) {
+        const char letter = got[at + 5];
+        EXPECT_EQ(got.substr(at, chunk(std::string(300, letter)).size()), chunk(std::string(300, letter)));
+    }
+    EXPECT_EQ(sent, 400);
+}
+
+}  // namespace
+}  // namespace agentd::http
