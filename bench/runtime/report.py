@@ -166,6 +166,11 @@ def main() -> int:
           f"{f2(app.get('p50'))} / {f2(app.get('p99'), ' ms')} | {f2(spread.get('p50'))} / "
           f"{f2(spread.get('p99'), ' ms')} | {f1(fan.get('agentd_cpu_us_per_frame'), ' µs')} | "
           f"{f1(fan.get('client_cpu_us_per_frame'), ' µs')} |")
+        slow = fan.get("slowest_events") or []
+        if slow:
+            w("")
+            w("Slowest events (last client's latency): " + ", ".join(
+                f"#{e['index']} {e['type']} {e['last_client_ms']:.1f} ms" for e in slow) + ".")
         p99 = lat.get("p99")
         ok = None if p99 is None else (p99 < FANOUT_P99_MS and fan["frames_missing"] == 0)
         measured = f2(p99, " ms") + ("" if fan["frames_missing"] == 0 else f", {fan['frames_missing']} frames missing")
