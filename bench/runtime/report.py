@@ -156,7 +156,9 @@ def main() -> int:
         w(f"{fan['clients']:,} clients on one session's stream; a run streams {fan['events']} events "
           f"(text deltas of {fan['chunk_size']} characters, {fan['delay_ms']} ms apart). Latency = the "
           f"kernel's receive timestamp of the frame (SO_TIMESTAMPNS) − the event's `created_at`, per "
-          f"client per event.")
+          f"client per event. Clients: "
+          + ("the compiled reader (`agentd_fanout_reader`, one epoll loop)" if fan.get("client") == "compiled"
+             else "rt.py's asyncio loop") + ".")
         w("")
         w("| Frames | missing | p50 | p90 | p99 | max | when the client loop saw it: p50 / p99 | "
           "first→last client per event: p50 / p99 | agentd CPU per frame | client CPU per frame |")

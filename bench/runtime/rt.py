@@ -530,6 +530,8 @@ async def scenario_fanout(a):
             if finished[0] == a.clients and not all_done.done():
                 all_done.set_result(True)
 
+    if a.reader:
+        return await fanout_with_reader(a, loop, host, port, sid, agent, records, first_data, finished, on_event)
     log(f"fanout: opening {a.clients} streams on session {sid}")
     t_open = time.time()
     conns, failures = await open_many(loop, host, port, [stream_path(sid, agent)] * a.clients, on_event,
@@ -572,7 +574,67 @@ async def scenario_fanout(a):
         c.close()
     for c in conns:
         c.replay()
+    return fanout_result(a, records, first_data, finished, dropped, open_s, run_s, cpu, client_cpu, rss0, rss1,
+                         "python")
 
+
+async def fanout_with_reader(a, loop, host, port, sid, agent, records, first_data, finished, on_event):
+    """The same scenario with the compiled reader (fanout_reader.cpp) holding the
+    streams; its reads are parsed here afterwards, by the same code."""
+    out = f"{a.out}.reads"
+    log(f"fanout: opening {a.clients} streams on session {sid} with {a.reader}")
+    t_open = time.time()
+    proc = await asyncio.create_subprocess_exec(
+        a.reader, "--host", host, "--port", str(port), "--path", stream_path(sid, agent), "--user", USER,
+        "--clients", str(a.clients), "--timeout", str(a.chunks * a.delay_ms / 1000.0 + a.timeout),
+        "--out", out, stdout=asyncio.subprocess.PIPE)
+    try:
+        line = await asyncio.wait_for(proc.stdout.readline(), 60)
+    except asyncio.TimeoutError:
+        proc.kill()
+        raise BenchError("the reader did not open its streams within 60 s")
+    if line.strip() != b"ready":
+        await proc.wait()
+        raise BenchError(f"the reader failed while opening streams (exit {proc.returncode})")
+    open_s = time.time() - t_open
+    log(f"fanout: {a.clients} streams open in {open_s:.2f}s; starting the run")
+    rss0 = proc_status_kb(a.pid, "VmRSS")
+    cpu0 = proc_cpu_s(a.pid)
+    t0 = time.time()
+    status, body = await http_exchange(host, port, "POST", "/chat/", chat_body(agent, sid, "stream to everyone"))
+    if status != 200:
+        proc.kill()
+        raise BenchError(f"POST /chat/: HTTP {status} {body[:300]!r}")
+    rc = await proc.wait()
+    run_s = time.time() - t0
+    cpu = proc_cpu_s(a.pid) - cpu0
+    rss1 = proc_status_kb(a.pid, "VmRSS")
+    if rc != 0:
+        raise BenchError(f"the reader exited with {rc}")
+    with open(out, "rb") as f:
+        blob = f.read()
+    os.unlink(out)
+    if blob[:4] != b"AFR1":
+        raise BenchError("the reader's output is not AFR1")
+    n_clients, client_cpu, _finished = struct.unpack_from("<IdI", blob, 4)
+    conns = [SSEConn(loop, on_event) for _ in range(n_clients)]
+    for c in conns:
+        c.reads = []
+    pos = 4 + struct.calcsize("<IdI")
+    head = struct.Struct("<IIdd")
+    while pos < len(blob):
+        client, length, t_k, t_app = head.unpack_from(blob, pos)
+        pos += head.size
+        conns[client].reads.append((blob[pos:pos + length], t_k, t_app))
+        pos += length
+    for c in conns:
+        c.replay()
+    dropped = sum(1 for c in conns if c.error is not None)
+    return fanout_result(a, records, first_data, finished, dropped, open_s, run_s, cpu, client_cpu, rss0, rss1,
+                         "compiled")
+
+
+def fanout_result(a, records, first_data, finished, dropped, open_s, run_s, cpu, client_cpu, rss0, rss1, client):
     created = {}
     types = {}
     for eid, data in first_data.items():
@@ -613,7 +675,7 @@ async def scenario_fanout(a):
            "client_cpu_us_per_frame": round(client_cpu / max(1, len(records)) * 1e6, 2),
            "negative_latencies": negative,
            "agentd_cpu_s": round(cpu, 3), "client_cpu_s": round(client_cpu, 3),
-           "agentd_rss_kb": {"before_run": rss0, "after_run": rss1}}
+           "agentd_rss_kb": {"before_run": rss0, "after_run": rss1}, "client": client}
     log(f"fanout: {json.dumps(res)}")
     return res
 
@@ -815,6 +877,8 @@ def main():
     ap.add_argument("--health-checks", type=int, default=50)
     ap.add_argument("--sessions", type=int, default=200)
     ap.add_argument("--latency-ms", type=int, default=200)
+    ap.add_argument("--reader", default=None,
+                    help="fanout: the compiled stream reader (agentd_fanout_reader); default: asyncio clients")
     a = ap.parse_args()
     if a.chunk_size is None:
         a.chunk_size = 4 if a.scenario == "fanout" else 256

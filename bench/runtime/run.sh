@@ -6,6 +6,7 @@
 # usage: bench/runtime/run.sh AGENTD_BINARY
 # env:   BENCH_OUT (report folder, default <repo>/build/bench),
 #        BENCH_RUNTIME_BENCH (the micro benchmark, default agentd_runtime_bench beside AGENTD_BINARY),
+#        BENCH_FANOUT_READER (the compiled fan-out clients, default agentd_fanout_reader beside it),
 #        BENCH_RT_MIN_TIME (seconds of turns per history size in the micro benchmark, 2),
 #        BENCH_RT_TURNS (HTTP turns, 5), BENCH_FANOUT_CLIENTS (1000), BENCH_FANOUT_DELAY_MS (50),
 #        BENCH_FANOUT_CHUNKS (195), BENCH_IDLE_CONNECTIONS (10000), BENCH_CONCURRENT_SESSIONS (200),
@@ -26,6 +27,9 @@ BIN="$(realpath -e "$1" 2>/dev/null)" || bench_die "agentd binary '$1' not found
 [ -x "$BIN" ] || bench_die "$BIN is not executable"
 
 CXX_BENCH="${BENCH_RUNTIME_BENCH:-$(dirname "$BIN")/agentd_runtime_bench}"
+# The fan-out clients: the compiled reader when it is built (it needs a third of
+# the Python clients' CPU on the cores agentd runs on), else rt.py's asyncio clients.
+FAN_READER="${BENCH_FANOUT_READER:-$(dirname "$BIN")/agentd_fanout_reader}"
 MIN_TIME="${BENCH_RT_MIN_TIME:-2}"
 TURNS="${BENCH_RT_TURNS:-5}"
 FAN_CLIENTS="${BENCH_FANOUT_CLIENTS:-1000}"
@@ -147,7 +151,13 @@ start_provider
 start_agentd agentd
 scenario e2e 180 --turns "$TURNS" --warmup 1
 scenario concurrent 180 --sessions "$CONC_SESSIONS" --latency-ms "$CONC_LATENCY"
-scenario fanout 300 --clients "$FAN_CLIENTS" --delay-ms "$FAN_DELAY" --chunks "$FAN_CHUNKS"
+FAN_READER_ARGS=()
+if [ -x "$FAN_READER" ]; then
+    FAN_READER_ARGS=(--reader "$FAN_READER")
+else
+    bench_log "note: $FAN_READER not found: the fan-out clients are Python (build agentd_fanout_reader)"
+fi
+scenario fanout 300 --clients "$FAN_CLIENTS" --delay-ms "$FAN_DELAY" --chunks "$FAN_CHUNKS" "${FAN_READER_ARGS[@]}"
 # Idle streams on a fresh process, so its RSS is theirs and not what earlier runs left.
 bench_stop "$AGENTD_PID" 20 || bench_log "warning: agentd did not stop within 20 s of SIGTERM; killed"
 start_agentd agentd-idle

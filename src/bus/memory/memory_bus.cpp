@@ -312,24 +312,29 @@ void MemoryBus::deliver_range(const Outbox& batch, const std::vector<std::shared
 }
 
 void MemoryBus::deliver(std::shared_ptr<Channel> channel) {
+    Outbox batch;
+    std::vector<std::shared_ptr<Subscriber>> subscribers;
     for (;;) {
-        auto split = std::make_shared<SplitDelivery>();
         {
             std::lock_guard lock(mutex_);
             if (channel->outbox.empty()) {
                 channel->delivering = false;
                 return;
             }
-            split->batch.swap(channel->outbox);
-            split->subscribers = channel->subscribers;
+            batch.swap(channel->outbox);
+            subscribers = channel->subscribers;
         }
-        const std::size_t n = split->subscribers.size();
+        const std::size_t n = subscribers.size();
         if (n < kSplitDeliveryAt) {
-            deliver_range(split->batch, split->subscribers, 0, n);
+            deliver_range(batch, subscribers, 0, n);
+            batch.clear();
             continue;
         }
         // A socket write per subscriber is most of the cost: with many of them,
         // an io thread takes the second half while the publisher does the first.
+        auto split = std::make_shared<SplitDelivery>();
+        split->batch.swap(batch);
+        split->subscribers.swap(subscribers);
         const std::size_t mid = n / 2;
         asio::post(split->subscribers[mid]->executor, [this, channel, split, mid] {
             deliver_range(split->batch, split->subscribers, mid, split->subscribers.size());

@@ -1,0 +1,117 @@
+#include "service/session_event_stream.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <mutex>
+
+#include "bus/memory/memory_bus.hpp"
+
+namespace agentd::service {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+/// Records what the stream writes directly; answers as told.
+struct FakeWriter final : http::DirectWriter {
+    std::vector<std::string> written;
+    Result answer = Result::kSent;
+    Result write(std::string_view piece) override {
+        if (answer != Result::kRefused) written.emplace_back(piece);
+        return answer;
+    }
+};
+
+struct Pieces {
+    std::vector<std::optional<std::string>> got;
+};
+
+asio::awaitable<void> pull(SessionEventStream* stream, Pieces* out, int count) {
+    for (int i = 0; i < count; ++i) out->got.push_back(co_await stream->next());
+}
+
+std::string frame_of(bus::EntryId id, const std::string& payload) {
+    return SessionEventStream::frame(bus::LogEntry{id, payload});
+}
+
+TEST(SessionEventStream, ReplaysThenWritesLiveEventsDirectlyWhileCaughtUp) {
+    bus::MemoryBus bus;
+    asio::io_context io;
+    const auto key = bus::session_events_key("s1");
+    auto first = bus.append_and_publish(key, R"({"n":1})", 100);
+    auto stream = std::make_shared<SessionEventStream>(bus, "s1", std::nullopt, 10s);
+    auto writer = std::make_shared<FakeWriter>();
+    stream->attach_direct_writer(writer);
+    Pieces p;
+    asio::co_spawn(io, pull(stream.get(), &p, 3), asio::detached);
+    io.poll();  // the replay, then waiting for live events
+    ASSERT_EQ(p.got.size(), 1u);
+    EXPECT_EQ(p.got[0], frame_of(first, R"({"n":1})"));
+
+    auto second = bus.append_and_publish(key, R"({"n":2})", 100);
+    io.poll();
+    EXPECT_EQ(writer->written, std::vector<std::string>{frame_of(second, R"({"n":2})")});
+    EXPECT_EQ(p.got.size(), 1u);  // nothing for the connection to do
+
+    // The socket took only part of it: next() returns an empty piece at once so
+    // that the connection finishes the write (long before the 10 s heartbeat).
+    writer->answer = http::DirectWriter::Result::kNeedsFlush;
+    auto third = bus.append_and_publish(key, R"({"n":3})", 100);
+    io.poll();
+    ASSERT_EQ(p.got.size(), 2u);
+    EXPECT_EQ(p.got[1], std::string());
+    EXPECT_EQ(writer->written.back(), frame_of(third, R"({"n":3})"));
+
+    // Refused (earlier bytes still wait): the event comes through next() instead.
+    writer->answer = http::DirectWriter::Result::kRefused;
+    auto fourth = bus.append_and_publish(key, R"({"n":4})", 100);
+    io.poll();
+    ASSERT_EQ(p.got.size(), 3u);
+    EXPECT_EQ(p.got[2], frame_of(fourth, R"({"n":4})"));
+    EXPECT_EQ(writer->written.size(), 2u);
+}
+
+TEST(SessionEventStream, EventsPublishedTogetherGoOutInOneWrite) {
+    bus::MemoryBus bus;
+    asio::io_context io;
+    const auto key = bus::session_events_key("s2");
+    auto stream = std::make_shared<SessionEventStream>(bus, "s2", std::nullopt, 10s);
+    auto writer = std::make_shared<FakeWriter>();
+    stream->attach_direct_writer(writer);
+    Pieces p;
+    asio::co_spawn(io, pull(stream.get(), &p, 2), asio::detached);
+    io.poll();
+    ASSERT_EQ(p.got.size(), 1u);
+    EXPECT_EQ(p.got[0], std::string(":\n\n"));  // an empty log opens with a comment
+    // A second subscriber whose sink publishes two more events while the first is
+    // being delivered: the stream gets them in one call, hence one write.
+    auto other = bus.subscribe(key, io.get_executor());
+    bool published = false;
+    other->set_direct_sink([&](std::span<const bus::LogEntry* const>) {
+        if (!published) {
+            published = true;
+            bus.append_and_publish(key, "b", 100);
+            bus.append_and_publish(key, "c", 100);
+        }
+        return bus::Subscription::DirectResult::kDelivered;
+    });
+    // Park the second subscriber in its own wait so that its sink is used.
+    asio::co_spawn(
+        io, [](bus::Subscription* s) -> asio::awaitable<void> { co_await s->next(10s); }(other.get()),
+        asio::detached);
+    io.poll();
+    auto a = bus.append_and_publish(key, "a", 100);
+    io.poll();
+    ASSERT_EQ(writer->written.size(), 2u);
+    EXPECT_EQ(writer->written[0], frame_of(a, "a"));
+    EXPECT_EQ(writer->written[1], frame_of({a.major + 1, 0}, "b") + frame_of({a.major + 2, 0}, "c"));
+    other->cancel();
+    stream->cancel();
+    io.poll();
+}
+
+}  // namespace
+}  // namespace agentd::service
