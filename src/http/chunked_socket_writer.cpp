@@ -11,6 +11,8 @@ namespace agentd::http {
 namespace {
 
 constexpr int kSendFlags = MSG_NOSIGNAL | MSG_DONTWAIT;
+/// Buffer capacity a connection keeps once its backlog has gone out.
+constexpr std::size_t kKeptCapacity = 64 * 1024;
 
 /// Bytes sent, 0 when the socket takes nothing now, -1 when the connection failed.
 ssize_t send_vectors(int fd, iovec* iov, int count) {
@@ -61,7 +63,9 @@ void ChunkedSocketWriter::flush_locked() {
         if (sent == 0) return;
         pending_offset_ += static_cast<std::size_t>(sent);
     }
-    pending_.clear();
+    // All out: a large backlog's buffer is given back, not kept per connection.
+    if (pending_.capacity() > kKeptCapacity) std::string().swap(pending_);
+    else pending_.clear();
     pending_offset_ = 0;
 }
 

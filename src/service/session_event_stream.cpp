@@ -47,7 +47,9 @@ bus::Subscription::DirectResult SessionEventStream::deliver_directly(std::span<c
         last = e->id;
     }
     if (frames.empty()) return Result::kDelivered;
-    switch (writer_->write(frames)) {
+    const auto written = writer_->write(frames);
+    if (frames.capacity() > kMaxBatchBytes) std::string().swap(frames);  // a huge event's buffer is not kept
+    switch (written) {
         case http::DirectWriter::Result::kSent: last_sent_ = last; return Result::kDelivered;
         case http::DirectWriter::Result::kNeedsFlush: last_sent_ = last; return Result::kDeliveredWake;
         case http::DirectWriter::Result::kRefused: break;
