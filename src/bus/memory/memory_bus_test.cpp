@@ -130,14 +130,22 @@ struct RecordingSink {
 
 using Calls = std::vector<std::vector<std::string>>;
 
-TEST(MemoryBusDirect, TheSinkTakesEntriesOnlyWhileTheConsumerWaits) {
+/// One subscriber on "ch" with a recording sink, and its consumer.
+struct SinkSetup {
     MemoryBus bus;
     asio::io_context io;
-    auto sub = bus.subscribe("ch", io.get_executor());
+    std::unique_ptr<Subscription> sub = bus.subscribe("ch", io.get_executor());
     RecordingSink sink;
-    sub->set_direct_sink(sink.sink());
     Consumer c{sub.get()};
-    asio::co_spawn(io, consume(&c, 3, 10s), asio::detached);
+    explicit SinkSetup(int nexts) {
+        sub->set_direct_sink(sink.sink());
+        asio::co_spawn(io, consume(&c, nexts, 10s), asio::detached);
+    }
+};
+
+TEST(MemoryBusDirect, TheSinkTakesEntriesOnlyWhileTheConsumerWaits) {
+    SinkSetup setup(3);
+    auto& [bus, io, sub, sink, c] = setup;
 
     bus.append_and_publish("ch", "early", 100);  // the consumer has not run yet: queued
     io.poll();                                  // takes "early", then waits
@@ -196,13 +204,8 @@ TEST(MemoryBusDirect, EntriesPublishedDuringADeliveryReachTheSinkTogether) {
 }
 
 TEST(MemoryBusDirect, NoSinkCallAfterCancel) {
-    MemoryBus bus;
-    asio::io_context io;
-    auto sub = bus.subscribe("ch", io.get_executor());
-    RecordingSink sink;
-    sub->set_direct_sink(sink.sink());
-    Consumer c{sub.get()};
-    asio::co_spawn(io, consume(&c, 1, 10s), asio::detached);
+    SinkSetup setup(1);
+    auto& [bus, io, sub, sink, c] = setup;
     io.poll();
     sub->cancel();
     bus.append_and_publish("ch", "late", 100);
