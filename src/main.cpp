@@ -16,6 +16,7 @@
 #include "bus/memory/memory_bus.hpp"
 #include "http/server.hpp"
 #include "model/fallback_chat_model.hpp"
+#include "model/http_transport.hpp"
 #include "model/model_factory.hpp"
 #include "service/background_tasks.hpp"
 #include "service/chat_service.hpp"
@@ -147,12 +148,15 @@ int serve(const Settings& s) {
     chat_options.heartbeat = std::chrono::milliseconds(s.sse_heartbeat_ms);
     chat_options.log_retention = std::chrono::seconds(s.event_log_retention_s);
     chat_options.tool_offload_timeout = std::chrono::milliseconds(static_cast<long long>(s.tool_offload_timeout_s * 1000));
+    // One transport for every run: the provider connections it keeps alive serve the
+    // next run too, not only the next step of the same one.
+    auto provider_transport = agentd::model::make_http_transport(server.io_executor());
     agentd::service::ChatService chat(
         *storage, bus, server.io_executor(), server.blocking_pool(),
-        [](boost::asio::any_io_executor ex, const boost::json::object& credential, const std::string& model,
-           const boost::json::object& parameters,
-           std::unique_ptr<agentd::model::ChatModel> fallback) -> std::unique_ptr<agentd::model::ChatModel> {
-            auto primary = agentd::model::make_chat_model(ex, credential, model, parameters);
+        [provider_transport](boost::asio::any_io_executor, const boost::json::object& credential,
+                             const std::string& model, const boost::json::object& parameters,
+                             std::unique_ptr<agentd::model::ChatModel> fallback) -> std::unique_ptr<agentd::model::ChatModel> {
+            auto primary = agentd::model::make_chat_model(provider_transport, credential, model, parameters);
             if (!fallback) return primary;
             return std::make_unique<agentd::model::FallbackChatModel>(std::move(primary), std::move(fallback));
         },

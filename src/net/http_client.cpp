@@ -22,8 +22,12 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <cstdlib>
 #include <optional>
+#include <unordered_map>
 
 namespace agentd::net {
 
@@ -211,6 +215,14 @@ struct Exchange {
         transport.close();
     }
 
+    /// An idle kept-alive connection the server has not closed, and that holds no
+    /// unread bytes. Called only while no operation is pending on it.
+    bool still_open() {
+        char byte;
+        const ssize_t n = ::recv(transport.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    }
+
     asio::any_io_executor strand;
     tcp::resolver resolver;
     beast::tcp_stream transport;
@@ -219,25 +231,36 @@ struct Exchange {
     std::string peer;  ///< host:port for messages; never the URL, whose query may hold a key
 };
 
+/// A kept-alive connection that turned out closed when it was used again, before
+/// any byte of the response: the request goes out once more on a new connection.
+struct StaleConnection {};
+
 class ExchangeRunner {
 public:
     ExchangeRunner(ssl::context& tls_context, const HttpRequest& req, const Target& target,
                    const std::optional<Proxy>& proxy,
                    const std::function<void(const HttpResponseHead&)>& on_head,
                    const std::function<void(std::string_view)>& on_data,
-                   const CancellationPtr& cancel)
+                   const CancellationPtr& cancel, std::shared_ptr<Exchange> reused)
         : tls_context_(tls_context),
           req_(req),
           target_(target),
           proxy_(proxy),
           on_head_(on_head),
           on_data_(on_data),
-          cancel_(cancel) {}
+          cancel_(cancel),
+          x_(std::move(reused)),
+          reused_(x_ != nullptr) {}
+
+    /// The connection, when the exchange ended cleanly and it may carry another.
+    std::shared_ptr<Exchange> reusable() const { return keep_alive_ ? x_ : nullptr; }
 
     awaitable<void> run() {
         auto strand = co_await asio::this_coro::executor;
-        x_ = std::make_shared<Exchange>(strand);
-        x_->peer = authority(target_.host, target_.port, true);
+        if (!x_) {
+            x_ = std::make_shared<Exchange>(strand);
+            x_->peer = authority(target_.host, target_.port, true);
+        }
         auto registration =
             Cancellation::on_cancel(cancel_, [weak = std::weak_ptr<Exchange>(x_), strand] {
                 asio::post(strand, [weak] {
@@ -245,6 +268,11 @@ public:
                 });
             });
         throw_if_cancelled();
+        if (reused_) {
+            if (x_->tls) co_await exchange(*x_->tls);
+            else co_await exchange(x_->transport);
+            co_return;
+        }
 
         const auto deadline = std::chrono::steady_clock::now() + req_.connect_timeout;
         const std::string& host = proxy_ ? proxy_->host : target_.host;
@@ -374,6 +402,7 @@ private:
 
         beast::flat_buffer buffer;
         std::optional<bhttp::response_parser<bhttp::buffer_body>> parser;
+        bool first_head = true;
         for (;;) {
             parser.emplace();
             parser->header_limit(kHeaderLimit);
@@ -381,7 +410,11 @@ private:
             if (beast::iequals(req_.method, "HEAD")) parser->skip(true);
             x_->transport.expires_after(req_.idle_timeout);
             auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, *parser, kTuple);
+            // A reused connection the server closed meanwhile: nothing of a response came.
+            if (ec && reused_ && first_head && buffer.size() == 0 && n == 0 && closed_by_peer(ec))
+                throw StaleConnection{};
             if (ec) fail(Phase::kIo, ec, "reading response head");
+            first_head = false;
             const int status = parser->get().result_int();
             if (status < 100 || status > 199 || status == 101) break;
             // An interim response (100 Continue, 103 Early Hints): the real one follows.
@@ -410,6 +443,16 @@ private:
             if (got != 0 && on_data_) on_data_(std::string_view(chunk.get(), got));
             throw_if_cancelled();
         }
+        // The response ended by its own framing, the server keeps the connection
+        // open, and nothing more was sent after it: the connection can be reused.
+        keep_alive_ = parser->get().keep_alive() && !parser->get().need_eof() && buffer.size() == 0;
+        if (keep_alive_) x_->transport.expires_never();
+    }
+
+    static bool closed_by_peer(const beast::error_code& ec) {
+        return ec == asio::error::eof || ec == asio::error::connection_reset ||
+               ec == asio::error::broken_pipe || ec == bhttp::error::end_of_stream ||
+               ec == ssl::error::stream_truncated;
     }
 
     template <class Stream>
@@ -433,7 +476,6 @@ private:
         if (!has_user_agent) msg.set(bhttp::field::user_agent, kUserAgent);
         // Bodies are passed on undecoded, so ask for none of gzip & co.
         msg.set(bhttp::field::accept_encoding, "identity");
-        msg.set(bhttp::field::connection, "close");  // one connection per request
         if (absolute && !proxy_->authorization.empty())
             msg.set(bhttp::field::proxy_authorization, proxy_->authorization);
         msg.body() = boost::span<const char>(req_.body.data(), req_.body.size());
@@ -444,6 +486,7 @@ private:
 
         x_->transport.expires_after(req_.idle_timeout);
         auto [ec, n] = co_await bhttp::async_write(stream, msg, kTuple);
+        if (ec && reused_ && closed_by_peer(ec)) throw StaleConnection{};
         if (ec) fail(Phase::kIo, ec, "sending request");
     }
 
@@ -455,6 +498,8 @@ private:
     const std::function<void(std::string_view)>& on_data_;
     const CancellationPtr& cancel_;
     std::shared_ptr<Exchange> x_;  // owned by the exchange's strand
+    const bool reused_;            // x_ came from the pool: connected, maybe closed since
+    bool keep_alive_ = false;
 };
 
 }  // namespace
@@ -494,9 +539,52 @@ ssl::context& unused_tls_context() {
 
 }  // namespace
 
+/// Idle kept-alive connections, per origin and proxy. A connection is taken by one
+/// exchange at a time and comes back only after a response that ended cleanly.
 struct HttpClient::Impl {
     asio::any_io_executor executor;
     std::string extra_ca_file;
+
+    /// Longest an idle connection is kept (servers close idle ones after a while).
+    static constexpr auto kIdleKeep = std::chrono::seconds(30);
+    /// Most idle connections kept per origin.
+    static constexpr std::size_t kIdlePerOrigin = 8;
+    struct Idle {
+        std::shared_ptr<Exchange> exchange;
+        std::chrono::steady_clock::time_point since;
+    };
+    std::mutex mutex;  // guards idle
+    std::unordered_map<std::string, std::vector<Idle>> idle;
+
+    /// The newest live idle connection to `key`, or null.
+    std::shared_ptr<Exchange> take(const std::string& key) {
+        std::vector<Idle> dropped;  // closed outside the lock
+        std::shared_ptr<Exchange> out;
+        {
+            std::lock_guard lock(mutex);
+            auto it = idle.find(key);
+            if (it == idle.end()) return nullptr;
+            const auto now = std::chrono::steady_clock::now();
+            auto& list = it->second;
+            while (!list.empty() && !out) {
+                Idle candidate = std::move(list.back());
+                list.pop_back();
+                if (now - candidate.since < kIdleKeep && candidate.exchange->still_open())
+                    out = std::move(candidate.exchange);
+                else
+                    dropped.push_back(std::move(candidate));
+            }
+            if (list.empty()) idle.erase(it);
+        }
+        return out;
+    }
+
+    void give_back(const std::string& key, std::shared_ptr<Exchange> exchange) {
+        std::lock_guard lock(mutex);
+        auto& list = idle[key];
+        if (list.size() >= kIdlePerOrigin) list.erase(list.begin());  // the oldest goes
+        list.push_back(Idle{std::move(exchange), std::chrono::steady_clock::now()});
+    }
 };
 
 HttpClientOptions HttpClientOptions::from_env() {
@@ -539,16 +627,32 @@ awaitable<void> HttpClient::stream(const HttpRequest& req,
     // callback posts to: a close never races a completion on another io thread.
     std::shared_ptr<ssl::context> tls;
     if (target->scheme == "https") tls = shared_tls_context(impl_->extra_ca_file);
-    ExchangeRunner runner(tls ? *tls : unused_tls_context(), req, *target, proxy, on_head, on_data, cancel);
-    try {
-        co_await asio::co_spawn(asio::make_strand(impl_->executor), runner.run(),
-                                asio::use_awaitable);
-    } catch (const boost::system::system_error& e) {
-        // Asio throws this itself when the caller's coroutine was cancelled through asio
-        // (per-operation cancellation) before an operation could start.
-        throw TransportError(
-            e.code() == asio::error::operation_aborted ? Kind::kCancelled : Kind::kReset,
-            authority(target->host, target->port, true) + ": " + e.code().message());
+    // Connections are kept alive per origin and route: a turn's model calls share one.
+    const std::string key = target->scheme + "://" + authority(target->host, target->port, true) +
+                            (proxy ? " via " + authority(proxy->host, proxy->port, true) + " " +
+                                         proxy->authorization
+                                   : std::string());
+    for (bool first_try = true;; first_try = false) {
+        auto pooled = first_try ? impl_->take(key) : nullptr;
+        const bool reused = pooled != nullptr;
+        // A reused connection keeps its strand: its I/O objects belong to it.
+        auto strand = reused ? pooled->strand : asio::any_io_executor(asio::make_strand(impl_->executor));
+        ExchangeRunner runner(tls ? *tls : unused_tls_context(), req, *target, proxy, on_head, on_data, cancel,
+                              std::move(pooled));
+        try {
+            co_await asio::co_spawn(strand, runner.run(), asio::use_awaitable);
+        } catch (const StaleConnection&) {
+            if (reused) continue;  // never thrown for a new connection; once more, on a new one
+            throw TransportError(Kind::kReset, authority(target->host, target->port, true) + ": closed");
+        } catch (const boost::system::system_error& e) {
+            // Asio throws this itself when the caller's coroutine was cancelled through asio
+            // (per-operation cancellation) before an operation could start.
+            throw TransportError(
+                e.code() == asio::error::operation_aborted ? Kind::kCancelled : Kind::kReset,
+                authority(target->host, target->port, true) + ": " + e.code().message());
+        }
+        if (auto keep = runner.reusable()) impl_->give_back(key, std::move(keep));
+        co_return;
     }
 }
 

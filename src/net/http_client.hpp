@@ -63,10 +63,15 @@ struct HttpClientOptions {
     static HttpClientOptions from_env();
 };
 
-/// One TCP (+TLS) connection per request, closed after the response: no pooling yet.
-/// Each exchange runs on its own strand of `executor`; `on_head` and `on_data` run
-/// there while the caller is suspended in stream(). An exception thrown by either
-/// callback aborts the exchange and propagates out of stream().
+/// Connections are kept alive: after a response that ended by its own framing,
+/// the connection waits (up to 30 s, at most 8 per origin) for the client's next
+/// request to the same origin through the same proxy. A kept connection the server
+/// has closed meanwhile is noticed before use, or when the request meets a closed
+/// socket before any response byte (the request then goes out once more on a new
+/// connection). Each exchange runs on its connection's strand of `executor`;
+/// `on_head` and `on_data` run there while the caller is suspended in stream(). An
+/// exception thrown by either callback aborts the exchange, closes its connection
+/// and propagates out of stream().
 class HttpClient {
 public:
     /// Same as HttpClient(executor, HttpClientOptions::from_env()).

@@ -303,6 +303,84 @@ TEST_F(HttpClientTest, BodyDelimitedByConnectionClose) {
     EXPECT_EQ(fetch_sync(get(server.url())).body, "until the end");
 }
 
+// ---- kept-alive connections ---------------------------------------------------------
+
+/// Answers every request on a connection with "ok", keeping the connection open.
+awaitable<void> keep_alive_server(tcp::socket s) {
+    for (;;) {
+        auto request = co_await read_request(s);
+        if (request.empty()) co_return;
+        if (!co_await send(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")) co_return;
+    }
+}
+
+TEST_F(HttpClientTest, KeepsTheConnectionForTheNextRequestToTheSameOrigin) {
+    LoopbackServer server(keep_alive_server);
+    std::vector<std::string> bodies;
+    run_client([&](HttpClient& c) -> awaitable<void> {
+        for (int i = 0; i < 3; ++i) bodies.push_back((co_await c.fetch(get(server.url()))).body);
+    });
+    EXPECT_EQ(bodies, (std::vector<std::string>{"ok", "ok", "ok"}));
+    EXPECT_EQ(server.connections(), 1);
+}
+
+TEST_F(HttpClientTest, AConnectionTheServerClosesIsNotReused) {
+    // Answers with Connection: close, or closes after the answer without saying so.
+    for (bool announce : {true, false}) {
+        LoopbackServer server([announce](tcp::socket s) -> awaitable<void> {
+            co_await read_request(s);
+            co_await send(s, announce ? "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+                                      : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        });
+        std::vector<std::string> bodies;
+        run_client([&](HttpClient& c) -> awaitable<void> {
+            for (int i = 0; i < 2; ++i) {
+                bodies.push_back((co_await c.fetch(get(server.url()))).body);
+                co_await sleep_for(50ms);  // the server's close has arrived
+            }
+        });
+        EXPECT_EQ(bodies, (std::vector<std::string>{"ok", "ok"})) << announce;
+        EXPECT_EQ(server.connections(), 2) << announce;
+    }
+}
+
+TEST_F(HttpClientTest, ARequestMeetingAClosedKeptConnectionGoesOutAgainOnANewOne) {
+    // The first request on a connection is answered; the second finds it closed
+    // without an answer, as when a server drops an idle connection just then.
+    std::atomic<int> requests{0};
+    LoopbackServer server([&](tcp::socket s) -> awaitable<void> {
+        for (int n = 0;; ++n) {
+            auto request = co_await read_request(s);
+            if (request.empty()) co_return;
+            ++requests;
+            if (n == 1) co_return;  // closes with the request unanswered
+            if (!co_await send(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")) co_return;
+        }
+    });
+    std::vector<std::string> bodies;
+    run_client([&](HttpClient& c) -> awaitable<void> {
+        for (int i = 0; i < 2; ++i) bodies.push_back((co_await c.fetch(get(server.url()))).body);
+    });
+    EXPECT_EQ(bodies, (std::vector<std::string>{"ok", "ok"}));
+    EXPECT_EQ(server.connections(), 2);
+    EXPECT_EQ(requests, 3);
+}
+
+TEST_F(HttpClientTest, AnAbortedExchangeDoesNotLeaveItsConnectionForTheNext) {
+    LoopbackServer server(keep_alive_server);
+    std::optional<std::string> second;
+    run_client([&](HttpClient& c) -> awaitable<void> {
+        try {
+            co_await c.stream(get(server.url()), nullptr,
+                              [](std::string_view) { throw std::runtime_error("the caller gives up"); });
+        } catch (const std::runtime_error&) {
+        }
+        second = (co_await c.fetch(get(server.url()))).body;
+    });
+    EXPECT_EQ(second, "ok");
+    EXPECT_EQ(server.connections(), 2);
+}
+
 TEST_F(HttpClientTest, ErrorStatusIsAResponseNotAnException) {
     LoopbackServer server([&](tcp::socket s) -> awaitable<void> {
         co_await read_request(s);
