@@ -655,6 +655,32 @@ protected:
     ssl::context server_ctx_{ssl::context::tls_server};
 };
 
+TEST_F(HttpClientTlsTest, AKeptConnectionCarriesTheNextRequestWithoutANewHandshake) {
+    std::atomic<int> handshakes{0};
+    LoopbackServer server([this, &handshakes](tcp::socket sock) -> awaitable<void> {
+        ssl::stream<tcp::socket> s(std::move(sock), server_ctx_);
+        auto [ec] = co_await s.async_handshake(ssl::stream_base::server, kTuple);
+        if (ec) co_return;
+        ++handshakes;
+        for (;;) {
+            auto request = co_await read_request(s);
+            if (request.empty()) co_return;
+            if (!co_await send(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")) co_return;
+        }
+    });
+    std::vector<std::string> bodies;
+    run_client(
+        [&](HttpClient& c) -> awaitable<void> {
+            for (int i = 0; i < 3; ++i)
+                bodies.push_back(
+                    (co_await c.fetch(get("https://localhost:" + std::to_string(server.port()) + "/"))).body);
+        },
+        trusting());
+    EXPECT_EQ(bodies, (std::vector<std::string>{"ok", "ok", "ok"}));
+    EXPECT_EQ(server.connections(), 1);
+    EXPECT_EQ(handshakes, 1);
+}
+
 TEST_F(HttpClientTlsTest, UntrustedCertificateFailsWithTheSystemStore) {
     LoopbackServer server(tls_handler({"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"}));
     std::string what;
