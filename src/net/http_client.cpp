@@ -580,11 +580,29 @@ struct HttpClient::Impl {
     }
 
     void give_back(const std::string& key, std::shared_ptr<Exchange> exchange) {
+        std::vector<Idle> dropped;  // closed outside the lock
         std::lock_guard lock(mutex);
+        const auto now = std::chrono::steady_clock::now();
+        // Connections to origins nobody calls any more are closed here, not kept
+        // (half-closed by their servers) for the life of the process.
+        if (now >= next_sweep) {
+            next_sweep = now + std::chrono::seconds(1);
+            for (auto it = idle.begin(); it != idle.end();) {
+                auto& list = it->second;
+                for (auto& c : list)
+                    if (now - c.since >= kIdleKeep) dropped.push_back(std::move(c));
+                std::erase_if(list, [](const Idle& c) { return !c.exchange; });
+                it = list.empty() ? idle.erase(it) : std::next(it);
+            }
+        }
         auto& list = idle[key];
-        if (list.size() >= kIdlePerOrigin) list.erase(list.begin());  // the oldest goes
-        list.push_back(Idle{std::move(exchange), std::chrono::steady_clock::now()});
+        if (list.size() >= kIdlePerOrigin) {  // the oldest goes
+            dropped.push_back(std::move(list.front()));
+            list.erase(list.begin());
+        }
+        list.push_back(Idle{std::move(exchange), now});
     }
+    std::chrono::steady_clock::time_point next_sweep{};
 };
 
 HttpClientOptions HttpClientOptions::from_env() {
