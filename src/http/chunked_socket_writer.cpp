@@ -28,12 +28,17 @@ ssize_t send_vectors(int fd, iovec* iov, int count) {
     }
 }
 
+/// "<size in hex>\r\n" into `out` (24 bytes); its length.
+std::size_t chunk_head(char* out, std::size_t size) {
+    return static_cast<std::size_t>(std::snprintf(out, 24, "%zx\r\n", size));
+}
+
 }  // namespace
 
 void ChunkedSocketWriter::send_locked(std::string_view piece) {
     char head[24];
-    const int head_len = std::snprintf(head, sizeof head, "%zx\r\n", piece.size());
-    iovec iov[3] = {{head, static_cast<std::size_t>(head_len)},
+    const std::size_t head_len = chunk_head(head, piece.size());
+    iovec iov[3] = {{head, head_len},
                     {const_cast<char*>(piece.data()), piece.size()},
                     {const_cast<char*>("\r\n"), 2}};
     ssize_t sent = send_vectors(fd_, iov, 3);
@@ -84,8 +89,7 @@ void ChunkedSocketWriter::send(std::string_view piece) {
         return;
     }
     char head[24];
-    const int head_len = std::snprintf(head, sizeof head, "%zx\r\n", piece.size());
-    pending_.append(head, static_cast<std::size_t>(head_len));
+    pending_.append(head, chunk_head(head, piece.size()));
     pending_.append(piece);
     pending_.append("\r\n");
     flush_locked();

@@ -269,11 +269,12 @@ void MemoryBus::sweep_logs_locked(Clock::time_point now) {
     }
 }
 
-std::shared_ptr<MemoryBus::Channel> MemoryBus::enqueue_locked(const std::string& channel, LogEntry entry) {
+std::shared_ptr<MemoryBus::Channel> MemoryBus::enqueue_locked(const std::string& channel, EntryId id,
+                                                              const std::string& payload) {
     auto it = channels_.find(channel);
     if (it == channels_.end()) return nullptr;
     auto& ch = it->second;
-    ch->outbox.emplace_back(++delivery_seq_, std::make_shared<const LogEntry>(std::move(entry)));
+    ch->outbox.emplace_back(++delivery_seq_, std::make_shared<const LogEntry>(LogEntry{id, payload}));
     if (ch->delivering) return nullptr;  // the publisher delivering now takes this one too
     ch->delivering = true;
     return ch;
@@ -281,7 +282,7 @@ std::shared_ptr<MemoryBus::Channel> MemoryBus::enqueue_locked(const std::string&
 
 namespace {
 
-using Outbox = std::deque<std::pair<std::uint64_t, std::shared_ptr<const LogEntry>>>;
+using Outbox = MemoryBus::Outbox;
 
 /// One batch of a channel's outbox, delivered by two threads: the publisher
 /// takes the first half of the subscribers, an io thread the second. Whoever
@@ -355,7 +356,7 @@ EntryId MemoryBus::append_and_publish(const std::string& key, const std::string&
         id = EntryId{++next_entry_, 0};
         log.entries.push_back(LogEntry{id, payload});
         while (log.entries.size() > max_len) log.entries.pop_front();
-        to_deliver = enqueue_locked(key, LogEntry{id, payload});
+        to_deliver = enqueue_locked(key, id, payload);
     }
     // After the log append: no subscriber sees an entry the log does not have yet.
     if (to_deliver) deliver(std::move(to_deliver));
@@ -503,7 +504,7 @@ void MemoryBus::broadcast(const std::string& channel, const std::string& payload
     std::shared_ptr<Channel> to_deliver;
     {
         std::lock_guard lock(mutex_);
-        to_deliver = enqueue_locked(channel, LogEntry{EntryId{0, 0}, payload});
+        to_deliver = enqueue_locked(channel, EntryId{0, 0}, payload);
     }
     if (to_deliver) deliver(std::move(to_deliver));
 }

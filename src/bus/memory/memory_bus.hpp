@@ -50,13 +50,16 @@ public:
 
     struct Subscriber;  // defined in memory_bus.cpp
 
+    /// Entries waiting for delivery: (delivery sequence, entry), oldest first.
+    using Outbox = std::deque<std::pair<std::uint64_t, std::shared_ptr<const LogEntry>>>;
+
 private:
     /// A live channel: its subscribers, and the entries waiting to be delivered to
     /// them. One publisher at a time delivers (outside mutex_, so a channel with
     /// many subscribers holds up nobody else), in append order.
     struct Channel {
         std::vector<std::shared_ptr<Subscriber>> subscribers;
-        std::deque<std::pair<std::uint64_t, std::shared_ptr<const LogEntry>>> outbox;  ///< (sequence, entry)
+        Outbox outbox;
         bool delivering = false;
     };
     using Clock = std::chrono::steady_clock;
@@ -74,12 +77,12 @@ private:
     void sweep_logs_locked(Clock::time_point now);
     /// Queues `entry` for the subscribers of `channel`; returns the channel when
     /// the caller is to deliver (nobody else is), after releasing mutex_.
-    std::shared_ptr<Channel> enqueue_locked(const std::string& channel, LogEntry entry);
+    /// Nothing is copied when the channel has no subscribers.
+    std::shared_ptr<Channel> enqueue_locked(const std::string& channel, EntryId id, const std::string& payload);
     /// Delivers the channel's outbox until it is empty. Takes mutex_ itself.
     void deliver(std::shared_ptr<Channel> channel);
-    void deliver_range(const std::deque<std::pair<std::uint64_t, std::shared_ptr<const LogEntry>>>& batch,
-                       const std::vector<std::shared_ptr<Subscriber>>& subscribers, std::size_t begin,
-                       std::size_t end);
+    void deliver_range(const Outbox& batch, const std::vector<std::shared_ptr<Subscriber>>& subscribers,
+                       std::size_t begin, std::size_t end);
     friend struct Subscriber;
     void unsubscribe(const std::string& channel, Subscriber* s);
 
