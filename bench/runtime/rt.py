@@ -556,9 +556,7 @@ async def scenario_fanout(a):
     cpu0 = proc_cpu_s(a.pid)
     me0 = time.process_time()
     t0 = time.time()
-    status, body = await http_exchange(host, port, "POST", "/chat/", chat_body(agent, sid, "stream to everyone"))
-    if status != 200:
-        raise BenchError(f"POST /chat/: HTTP {status} {body[:300]!r}")
+    await start_fanout_run(host, port, agent, sid)
     budget = a.chunks * a.delay_ms / 1000.0 + a.timeout
     try:
         await asyncio.wait_for(asyncio.shield(all_done), budget)
@@ -576,6 +574,12 @@ async def scenario_fanout(a):
         c.replay()
     return fanout_result(a, records, first_data, finished, dropped, open_s, run_s, cpu, client_cpu, rss0, rss1,
                          "python")
+
+
+async def start_fanout_run(host, port, agent, sid):
+    status, body = await http_exchange(host, port, "POST", "/chat/", chat_body(agent, sid, "stream to everyone"))
+    if status != 200:
+        raise BenchError(f"POST /chat/: HTTP {status} {body[:300]!r}")
 
 
 async def fanout_with_reader(a, loop, host, port, sid, agent, records, first_data, finished, on_event):
@@ -601,10 +605,11 @@ async def fanout_with_reader(a, loop, host, port, sid, agent, records, first_dat
     rss0 = proc_status_kb(a.pid, "VmRSS")
     cpu0 = proc_cpu_s(a.pid)
     t0 = time.time()
-    status, body = await http_exchange(host, port, "POST", "/chat/", chat_body(agent, sid, "stream to everyone"))
-    if status != 200:
+    try:
+        await start_fanout_run(host, port, agent, sid)
+    except BenchError:
         proc.kill()
-        raise BenchError(f"POST /chat/: HTTP {status} {body[:300]!r}")
+        raise
     rc = await proc.wait()
     run_s = time.time() - t0
     cpu = proc_cpu_s(a.pid) - cpu0
