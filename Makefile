@@ -36,7 +36,7 @@ test-asan: deps $(ASAN_BUILD)/CMakeCache.txt
 bench: deps $(BUILD)/CMakeCache.txt
 	@scripts/install-deps.sh bench
 	cmake -S . -B $(BUILD) -DAGENTD_BUILD_BENCH=ON
-	cmake --build $(BUILD) -j $(JOBS) --target agentd agentd_runtime_bench agentd_tools_bench file_tools_bench agentd_fanout_reader
+	cmake --build $(BUILD) -j $(JOBS) --target agentd agentd_runtime_bench agentd_tools_bench file_tools_bench agentd_fanout_reader agentd_concurrent_driver
 	bench/run.sh $(BUILD)/agentd
 
 fmt:

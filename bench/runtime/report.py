@@ -218,7 +218,13 @@ def main() -> int:
           f"{conc['provider_latency_ms']} ms (first_byte_delay_ms) with one short text. All POST /chat/ "
           f"are written at once on pre-opened connections; the wall time runs to the last REPLY_END frame. "
           f"**Ideal = the provider latency, {conc['ideal_ms']} ms** (every turn waiting on the provider at "
-          f"the same time).")
+          f"the same time). Provider and clients: "
+          + ("the compiled driver (`agentd_concurrent_driver`, both in one epoll loop)"
+             if conc.get("client") == "compiled"
+             else "the Python fake provider above and rt.py's asyncio loop")
+          + (f"; their CPU during the run {conc['client_cpu_s']:.3f} s"
+             + ("" if conc.get("client") == "compiled" else " (the clients' only)")
+             if conc.get("client_cpu_s") is not None else "") + ".")
         w("")
         pr, re_ = conc["post_response_ms"], conc["reply_end_ms"]
         w("| Wall | / ideal | errors | POST answered: p50 / max | REPLY_END: p50 / max | provider: "

@@ -13,7 +13,8 @@ Scenarios (each writes one JSON object to --out; report.py judges the targets):
   idle        N idle stream connections (open, read the first frame, keep open):
               agentd's VmRSS, and GET /health answering meanwhile.
   concurrent  N sessions, each one turn against a provider with a first-byte delay:
-              all POST /chat/ fired at once, wall time until every REPLY_END.
+              all POST /chat/ fired at once, wall time until every REPLY_END
+              (--driver: a compiled fake provider and clients in one process instead).
 
 All clients are one asyncio event loop on raw non-blocking sockets (epoll);
 every wait has a deadline. Standard library only.
@@ -740,16 +741,21 @@ async def scenario_idle(a):
 
 # ---- scenario: concurrent sessions ------------------------------------------------------------
 
+CONCURRENT_TEXT = "Hello from the slow provider."
+
+
 async def scenario_concurrent(a):
     loop = asyncio.get_running_loop()
     u = urllib.parse.urlsplit(a.agentd)
     host, port = u.hostname, u.port
+    api = Api(a.agentd)
+    if a.driver:
+        return await concurrent_with_driver(a, host, port, api)
     raise_fd_limit(3 * a.sessions + 256)
-    api, prov = Api(a.agentd), Api(a.provider)
+    prov = Api(a.provider)
     agent, cred = make_env(api, a.provider)
     sids = [new_session(api, agent, cred) for _ in range(a.sessions)]
-    text = "Hello from the slow provider."
-    set_script(prov, {"responses": [{"name": "slow", "text": text, "repeat": True, "chunk_size": 1000,
+    set_script(prov, {"responses": [{"name": "slow", "text": CONCURRENT_TEXT, "repeat": True, "chunk_size": 1000,
                                      "first_byte_delay_ms": a.latency_ms}]})
     ends = {}
 
@@ -771,6 +777,7 @@ async def scenario_concurrent(a):
     lc0 = listen_counters()
     cpu0 = proc_cpu_s(a.pid)
     rss0 = proc_status_kb(a.pid, "VmRSS")
+    me0 = time.process_time()
     t0 = time.time()
     for _, _, w, req in posts:
         w.write(req)
@@ -790,18 +797,89 @@ async def scenario_concurrent(a):
     while len(ends) < len(sids) and time.time() < deadline:
         await asyncio.sleep(0.005)
     cpu = proc_cpu_s(a.pid) - cpu0
+    client_cpu = time.process_time() - me0
     rss1 = proc_status_kb(a.pid, "VmRSS")
     lc1 = listen_counters()
+    stream_errors = {c.tag: c.error for c in conns if c.error is not None}
     for c in conns:
         c.close()
+    reqs = prov.call("GET", "/_fake/requests")
+    return concurrent_result(a, api, agent, sids, t0, t_sent, answers, ends, stream_errors, reqs,
+                             cpu, (rss0, rss1), (lc0, lc1), "python", client_cpu)
 
+
+async def concurrent_with_driver(a, host, port, api):
+    """The same scenario with the compiled driver (concurrent_driver.cpp) as both the
+    fake provider and the clients; its records are judged here by the same code."""
+    out = f"{a.out}.driver"
+    proc = await asyncio.create_subprocess_exec(
+        a.driver, "--host", host, "--port", str(port), "--user", USER, "--latency-ms", str(a.latency_ms),
+        "--text", CONCURRENT_TEXT, "--timeout", str(a.timeout), "--out", out,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+
+    async def expect(word, timeout):
+        try:
+            line = (await asyncio.wait_for(proc.stdout.readline(), timeout)).decode(errors="replace").split()
+        except asyncio.TimeoutError:
+            raise BenchError(f"the driver wrote no {word!r} within {timeout} s")
+        if not line or line[0] != word:
+            await proc.wait()
+            raise BenchError(f"the driver failed before {word!r} (exit {proc.returncode})")
+        return line
+
+    try:
+        pport = int((await expect("provider", 10))[1])
+        agent, cred = make_env(api, f"http://127.0.0.1:{pport}")
+        sids = [new_session(api, agent, cred) for _ in range(a.sessions)]
+        setup = "".join(f"{s}\t{stream_path(s, agent)}\t"
+                        f"{json.dumps(chat_body(agent, s, 'hello'), separators=(',', ':'))}\n" for s in sids)
+        proc.stdin.write(setup.encode() + b"go-setup-done\n")
+        await proc.stdin.drain()
+        log(f"concurrent: {a.driver} opening {a.sessions} streams and POST connections")
+        await expect("ready", 60)
+        await asyncio.sleep(0.2)
+        lc0 = listen_counters()
+        cpu0 = proc_cpu_s(a.pid)
+        rss0 = proc_status_kb(a.pid, "VmRSS")
+        proc.stdin.write(b"go\n")
+        await proc.stdin.drain()
+        try:
+            rc = await asyncio.wait_for(proc.wait(), a.timeout + 30)
+        except asyncio.TimeoutError:
+            raise BenchError(f"the driver did not finish within {a.timeout + 30} s")
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    cpu = proc_cpu_s(a.pid) - cpu0
+    rss1 = proc_status_kb(a.pid, "VmRSS")
+    lc1 = listen_counters()
+    if rc != 0:
+        raise BenchError(f"the driver exited with {rc}")
+    with open(out) as f:
+        doc = json.load(f)
+    os.unlink(out)
+    # Bodies come back with each byte >= 0x80 as one \u00XX: latin-1 restores the bytes.
+    answers = [(p["sid"], p["status"], p["body"].encode("latin-1", "replace"), p["t"]) for p in doc["posts"]]
+    ends = {s: (tk, None, reason) for s, (tk, reason) in doc["ends"].items()}
+    return concurrent_result(a, api, agent, sids, doc["t0"], doc["t_sent"], answers, ends, doc["stream_errors"],
+                             doc["provider"], cpu, (rss0, rss1), (lc0, lc1), "compiled", doc["cpu_s"])
+
+
+def concurrent_result(a, api, agent, sids, t0, t_sent, answers, ends, stream_errors, reqs, cpu, rss, lc, client,
+                      client_cpu):
+    """The scenario's result from either harness: answers = (sid, status, body, t) per POST,
+    ends = {sid: (t_kernel, t_app, finished_reason)}, reqs = the provider's request records
+    ({"time", "finished_at", "outcome"}); then the persisted state of every session is checked."""
+    (rss0, rss1), (lc0, lc1) = rss, lc
     errors = []
     for s, st, body, _ in answers:
         if st != 200:
             errors.append(f"POST /chat/ for {s}: HTTP {st} {body[:200]!r}")
     for s in sids:
         if s not in ends:
-            errors.append(f"session {s}: no REPLY_END within {a.timeout}s")
+            why = f" ({stream_errors[s]})" if stream_errors.get(s) else ""
+            errors.append(f"session {s}: no REPLY_END within {a.timeout}s{why}")
         elif ends[s][2] != "completed":
             errors.append(f"session {s}: REPLY_END finished_reason={ends[s][2]}")
     # The persisted outcome: every session idle, its last logged message the scripted answer.
@@ -817,20 +895,19 @@ async def scenario_concurrent(a):
         last = msgs[-1] if msgs else {}
         got = "".join(b.get("text", "") for b in last.get("content", []) if isinstance(b, dict))
         busy = json.dumps(stt)
-        if text not in got or last.get("role") != "assistant":
+        if CONCURRENT_TEXT not in got or last.get("role") != "assistant":
             errors.append(f"session {s}: last logged message {json.dumps(last)[:200]}")
         elif '"running"' in busy or '"busy"' in busy:
             errors.append(f"session {s}: status after REPLY_END {busy[:200]}")
         else:
             log_checked += 1
-    reqs = prov.call("GET", "/_fake/requests")
     arr = sorted(r["time"] for r in reqs)
-    fin = sorted(r.get("finished_at", r["time"]) for r in reqs)
+    fin = sorted(r.get("finished_at") or r["time"] for r in reqs)
     outcomes = {}
     for r in reqs:
         outcomes[r.get("outcome")] = outcomes.get(r.get("outcome"), 0) + 1
     # Largest number of provider requests in flight at the same time.
-    edges = sorted([(r["time"], 1) for r in reqs] + [(r.get("finished_at", r["time"]), -1) for r in reqs])
+    edges = sorted([(r["time"], 1) for r in reqs] + [(r.get("finished_at") or r["time"], -1) for r in reqs])
     cur = peak = 0
     for _, d in edges:
         cur += d
@@ -852,7 +929,8 @@ async def scenario_concurrent(a):
            "provider_last_arrival_ms": round((arr[-1] - t0) * 1000, 3) if arr else None,
            "provider_last_finish_ms": round((fin[-1] - t0) * 1000, 3) if fin else None,
            "listen_overflows": {k: lc1.get(k, 0) - lc0.get(k, 0) for k in lc0},
-           "agentd_cpu_s": round(cpu, 3), "agentd_rss_kb": {"before": rss0, "after": rss1}}
+           "agentd_cpu_s": round(cpu, 3), "agentd_rss_kb": {"before": rss0, "after": rss1},
+           "client": client, "client_cpu_s": round(client_cpu, 3)}
     log(f"concurrent: {json.dumps(res)}")
     return res
 
@@ -884,6 +962,9 @@ def main():
     ap.add_argument("--latency-ms", type=int, default=200)
     ap.add_argument("--reader", default=None,
                     help="fanout: the compiled stream reader (agentd_fanout_reader); default: asyncio clients")
+    ap.add_argument("--driver", default=None,
+                    help="concurrent: the compiled provider and clients (agentd_concurrent_driver); "
+                         "default: the Python fake provider and asyncio clients")
     a = ap.parse_args()
     if a.chunk_size is None:
         a.chunk_size = 4 if a.scenario == "fanout" else 256

@@ -7,6 +7,8 @@
 # env:   BENCH_OUT (report folder, default <repo>/build/bench),
 #        BENCH_RUNTIME_BENCH (the micro benchmark, default agentd_runtime_bench beside AGENTD_BINARY),
 #        BENCH_FANOUT_READER (the compiled fan-out clients, default agentd_fanout_reader beside it),
+#        BENCH_CONCURRENT_DRIVER (the compiled concurrent-sessions provider and clients, default
+#        agentd_concurrent_driver beside it),
 #        BENCH_RT_MIN_TIME (seconds of turns per history size in the micro benchmark, 2),
 #        BENCH_RT_TURNS (HTTP turns, 5), BENCH_FANOUT_CLIENTS (1000), BENCH_FANOUT_DELAY_MS (50),
 #        BENCH_FANOUT_CHUNKS (195), BENCH_IDLE_CONNECTIONS (10000), BENCH_CONCURRENT_SESSIONS (200),
@@ -30,6 +32,9 @@ CXX_BENCH="${BENCH_RUNTIME_BENCH:-$(dirname "$BIN")/agentd_runtime_bench}"
 # The fan-out clients: the compiled reader when it is built (it needs a third of
 # the Python clients' CPU on the cores agentd runs on), else rt.py's asyncio clients.
 FAN_READER="${BENCH_FANOUT_READER:-$(dirname "$BIN")/agentd_fanout_reader}"
+# The concurrent sessions' fake provider and clients: the compiled driver when it is
+# built (the Python provider and clients burn ~1.2 s of CPU on agentd's cores), else Python.
+CONC_DRIVER="${BENCH_CONCURRENT_DRIVER:-$(dirname "$BIN")/agentd_concurrent_driver}"
 MIN_TIME="${BENCH_RT_MIN_TIME:-2}"
 TURNS="${BENCH_RT_TURNS:-5}"
 FAN_CLIENTS="${BENCH_FANOUT_CLIENTS:-1000}"
@@ -150,7 +155,14 @@ scenario() {
 start_provider
 start_agentd agentd
 scenario e2e 180 --turns "$TURNS" --warmup 1
-scenario concurrent 180 --sessions "$CONC_SESSIONS" --latency-ms "$CONC_LATENCY"
+CONC_DRIVER_ARGS=()
+if [ -x "$CONC_DRIVER" ]; then
+    CONC_DRIVER_ARGS=(--driver "$CONC_DRIVER")
+else
+    bench_log "note: $CONC_DRIVER not found: the concurrent sessions' provider and clients are Python" \
+        "(build agentd_concurrent_driver)"
+fi
+scenario concurrent 180 --sessions "$CONC_SESSIONS" --latency-ms "$CONC_LATENCY" "${CONC_DRIVER_ARGS[@]}"
 FAN_READER_ARGS=()
 if [ -x "$FAN_READER" ]; then
     FAN_READER_ARGS=(--reader "$FAN_READER")
