@@ -4,6 +4,8 @@
 // Boost.JSON holds values in insertion order, which we use as the field order of
 // every record. Its own serializer writes doubles as "2.5E4"; clients of the
 // reference see Python's repr ("25000.0"), so writing goes through here.
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <optional>
 #include <string>
@@ -19,8 +21,14 @@ enum class Style {
 };
 
 /// Serialises like the reference: non-ASCII written raw, floats as Python repr.
+/// The object and array overloads matter: passing a bj::object where a
+/// bj::value is expected would deep-copy it first.
 std::string write(const bj::value& v, Style style = Style::kCompact);
+std::string write(const bj::object& o, Style style = Style::kCompact);
+std::string write(const bj::array& a, Style style = Style::kCompact);
 void write_to(std::string& out, const bj::value& v, Style style = Style::kCompact);
+void write_to(std::string& out, const bj::object& o, Style style = Style::kCompact);
+void write_to(std::string& out, const bj::array& a, Style style = Style::kCompact);
 
 /// Python's repr() of a float ("0.8", "25000.0", "1e+16").
 std::string format_double(double d);

@@ -25,6 +25,25 @@ TEST(Json, CompactAndPythonStyles) {
     EXPECT_EQ(write(o, Style::kPython), R"({"a": 1, "b": [true, null, 0.5]})");
 }
 
+TEST(Json, ObjectArrayAndValueWritesAgree) {
+    const boost::json::object o{{"k", boost::json::array{1, "x", boost::json::object{{"n", nullptr}}}}, {"d", 2.0}};
+    const boost::json::array a{o, 3, "y"};
+    EXPECT_EQ(write(o), write(boost::json::value(o)));
+    EXPECT_EQ(write(a, Style::kPython), write(boost::json::value(a), Style::kPython));
+    std::string appended = "prefix:";
+    write_to(appended, o);
+    EXPECT_EQ(appended, "prefix:" + write(o));
+}
+
+TEST(Json, WritesAfterAHugeDocumentAreUnaffected) {
+    // The per-thread scratch buffer is dropped after a document past 1 MiB; later
+    // writes must not see what it held.
+    const boost::json::object big{{"blob", std::string(3u << 20, 'z')}};
+    EXPECT_EQ(write(big).size(), (3u << 20) + 11);
+    EXPECT_EQ(write(boost::json::object{{"a", 1}}), R"({"a":1})");
+    EXPECT_EQ(write(boost::json::array{}), "[]");
+}
+
 TEST(Json, StringsKeepUnicodeAndEscapeControls) {
     std::string out;
     write_string(out, std::string("h\xC3\xA9\"\\\n\x01", 7));
