@@ -108,7 +108,9 @@ Tool* Toolkit::find_registered(const std::string& name) const {
 
 std::vector<model::ToolSchema> Toolkit::schemas(const std::vector<std::string>& activated) const {
     std::vector<model::ToolSchema> out;
-    for (const auto& e : available(activated, false)) out.push_back(e.tool->schema());
+    const auto entries = available(activated, false);
+    out.reserve(entries.size());
+    for (const auto& e : entries) out.push_back(e.tool->schema());
     return out;
 }
 

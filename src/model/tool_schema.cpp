@@ -7,15 +7,24 @@
 namespace agentd::model {
 
 bj::array openai_function_tools(const std::vector<ToolSchema>& tools, bool flatten_refs) {
+    // Built member by member and moved into place: nested initializer lists
+    // copy every level again, and a schema is the bulk of a request.
     bj::array out;
+    out.reserve(tools.size());
     for (const auto& t : tools) {
-        out.push_back(bj::object{
-            {"type", "function"},
-            {"function", bj::object{{"name", t.name},
-                                    {"description", t.description},
-                                    {"parameters", flatten_refs ? flatten_json_schema(t.parameters)
-                                                                : t.parameters}}},
-        });
+        bj::object function;
+        function.reserve(3);
+        function.emplace("name", t.name);
+        function.emplace("description", t.description);
+        if (flatten_refs)
+            function.emplace("parameters", flatten_json_schema(t.parameters));  // a fresh object: moved in
+        else
+            function.emplace("parameters", t.parameters);
+        bj::object entry;
+        entry.reserve(2);
+        entry.emplace("type", "function");
+        entry.emplace("function", std::move(function));
+        out.emplace_back(std::move(entry));
     }
     return out;
 }

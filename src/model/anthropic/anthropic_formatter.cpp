@@ -210,9 +210,15 @@ bj::object format_request(const ChatRequest& request, const std::string& model,
 
     if (!request.tools.empty()) {
         bj::array tools;
-        for (const auto& t : request.tools)
-            tools.push_back(bj::object{
-                {"name", t.name}, {"description", t.description}, {"input_schema", t.parameters}});
+        tools.reserve(request.tools.size());
+        for (const auto& t : request.tools) {
+            bj::object tool;  // member by member: an initializer list would copy the schema twice
+            tool.reserve(3);
+            tool.emplace("name", t.name);
+            tool.emplace("description", t.description);
+            tool.emplace("input_schema", t.parameters);
+            tools.emplace_back(std::move(tool));
+        }
         body["tools"] = std::move(tools);
         if (request.tool_choice) {
             const auto& c = *request.tool_choice;

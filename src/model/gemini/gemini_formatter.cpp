@@ -157,13 +157,20 @@ bj::object format_request(const ChatRequest& request, const std::string& model,
     body["generationConfig"] = std::move(config);
     if (!request.tools.empty()) {
         bj::array declarations;
-        for (const auto& t : request.tools)
-            declarations.push_back(bj::object{
-                {"name", t.name},
-                {"description", t.description},
-                {"parameters", sanitize_schema_for_gemini(flatten_json_schema(t.parameters))},
-            });
-        body["tools"] = bj::array{bj::object{{"functionDeclarations", std::move(declarations)}}};
+        declarations.reserve(request.tools.size());
+        for (const auto& t : request.tools) {
+            bj::object declaration;  // member by member: an initializer list would copy the schema again
+            declaration.reserve(3);
+            declaration.emplace("name", t.name);
+            declaration.emplace("description", t.description);
+            declaration.emplace("parameters", sanitize_schema_for_gemini(flatten_json_schema(t.parameters)));
+            declarations.emplace_back(std::move(declaration));
+        }
+        bj::object group;
+        group.emplace("functionDeclarations", std::move(declarations));
+        bj::array tools;
+        tools.emplace_back(std::move(group));
+        body["tools"] = std::move(tools);
         if (request.tool_choice) {
             const auto& c = *request.tool_choice;
             bj::object calling;

@@ -414,9 +414,8 @@ bj::object format_request(const ChatRequest& request, const std::string& model,
     }
 
     if (!request.tools.empty()) {
-        std::vector<ToolSchema> tools = request.tools;
         bool flatten = vendor == Vendor::kOpenAI;
-        body["tools"] = openai_function_tools(tools, flatten);
+        body["tools"] = openai_function_tools(request.tools, flatten);
         if (!k.parallel_tool_calls && (vendor == Vendor::kOpenAI || vendor == Vendor::kDashScope))
             body["parallel_tool_calls"] = false;
         if (request.tool_choice) {
