@@ -15,7 +15,10 @@ using domain::SessionState;
 
 namespace {
 
+// Objects and arrays are written as they are: through a bj::value parameter they would be copied first.
 std::string to_text(const bj::value& v) { return json::write(v); }
+std::string to_text(const bj::object& o) { return json::write(o); }
+std::string to_text(const bj::array& a) { return json::write(a); }
 bj::object parse_object(const std::string& text) { return json::parse_trusted(text).as_object(); }
 
 constexpr const char* kSessionColumns =
@@ -383,29 +386,31 @@ void SqliteStorage::upsert_message(const std::string& user_id, const std::string
 }
 
 bool SqliteStorage::persist_step(const std::string& user_id, const std::string& session_id, const StepDelta& d) {
-    auto c = pool_.acquire();
-    Transaction tx(*c);
-    if (!session_owned(*c, user_id, session_id)) return false;
-    if (d.replace_context) c->prepare("DELETE FROM session_context WHERE session_id = ?").bind(1, session_id).exec();
-    for (const auto& m : d.context_upserts) upsert_row(*c, "session_context", session_id, m);
-    for (const auto& m : d.log_upserts) upsert_row(*c, "messages", session_id, m);
-    std::int64_t now = clock::now_us();
-    if (d.state) {
-        const auto& st = *d.state;
-        // The tail status rides along (COALESCE keeps the stored one): one statement per step.
-        c->prepare(
-             "UPDATE sessions SET updated_us = ?, state_session_id = ?, summary = ?, reply_context = ?, "
-             "permission_context = ?, tool_context = ?, tasks_context = ?, middle_context = ?, "
-             "tail_status = COALESCE(?, tail_status) WHERE id = ?")
-            .bind(1, now).bind(2, st.session_id).bind(3, to_text(st.summary)).bind(4, to_text(st.reply_context))
-            .bind(5, to_text(st.permission_context)).bind(6, to_text(st.tool_context))
-            .bind(7, to_text(st.tasks_context)).bind(8, to_text(st.middle_context))
-            .bind(9, d.tail_status).bind(10, session_id).exec();
-    } else if (d.tail_status)
-        c->prepare("UPDATE sessions SET tail_status = ? WHERE id = ?").bind(1, *d.tail_status).bind(2, session_id).exec();
-    tx.commit();
-    bump();
-    return true;
+    bool owned = false;
+    const std::function<void(Connection&)> work = [&](Connection& c) {
+        owned = session_owned(c, user_id, session_id);
+        if (!owned) return;
+        if (d.replace_context) c.prepare("DELETE FROM session_context WHERE session_id = ?").bind(1, session_id).exec();
+        for (const auto& m : d.context_upserts) upsert_row(c, "session_context", session_id, m);
+        for (const auto& m : d.log_upserts) upsert_row(c, "messages", session_id, m);
+        std::int64_t now = clock::now_us();
+        if (d.state) {
+            const auto& st = *d.state;
+            // The tail status rides along (COALESCE keeps the stored one): one statement per step.
+            c.prepare(
+                 "UPDATE sessions SET updated_us = ?, state_session_id = ?, summary = ?, reply_context = ?, "
+                 "permission_context = ?, tool_context = ?, tasks_context = ?, middle_context = ?, "
+                 "tail_status = COALESCE(?, tail_status) WHERE id = ?")
+                .bind(1, now).bind(2, st.session_id).bind(3, to_text(st.summary)).bind(4, to_text(st.reply_context))
+                .bind(5, to_text(st.permission_context)).bind(6, to_text(st.tool_context))
+                .bind(7, to_text(st.tasks_context)).bind(8, to_text(st.middle_context))
+                .bind(9, d.tail_status).bind(10, session_id).exec();
+        } else if (d.tail_status)
+            c.prepare("UPDATE sessions SET tail_status = ? WHERE id = ?").bind(1, *d.tail_status).bind(2, session_id).exec();
+    };
+    step_commits_.run(work);
+    if (owned) bump();
+    return owned;
 }
 
 std::optional<bj::object> SqliteStorage::get_message(const std::string& user_id, const std::string& session_id,

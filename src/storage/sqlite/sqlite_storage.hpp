@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "common/secret_box.hpp"
+#include "storage/sqlite/group_commit.hpp"
 #include "storage/sqlite/sqlite_db.hpp"
 #include "storage/storage.hpp"
 
@@ -63,6 +64,7 @@ private:
     void bump() { generation_.fetch_add(1, std::memory_order_release); }
 
     ConnectionPool pool_;
+    GroupCommit step_commits_{pool_};  ///< persist_step of concurrent runs shares commits
     SecretBox secrets_;
     std::atomic<std::uint64_t> generation_{0};
 };
