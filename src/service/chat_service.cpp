@@ -409,10 +409,13 @@ asio::awaitable<void> ChatService::run(std::shared_ptr<RunContext> ctx) {
             if (workspaces_) {
                 auto* manager = workspaces_;
                 std::string workspace_id(json::str_at(ctx->session.config, "workspace_id"));
-                auto job = [manager, &ctx, &workspace_id] {
-                    return manager->get(ctx->user_id, ctx->agent.id, workspace_id);
-                };
-                workspace = co_await on_pool(job);
+                workspace = manager->find_ready(ctx->user_id, ctx->agent.id, workspace_id);
+                if (!workspace) {
+                    auto job = [manager, &ctx, &workspace_id] {
+                        return manager->get(ctx->user_id, ctx->agent.id, workspace_id);
+                    };
+                    workspace = co_await on_pool(job);
+                }
                 // The workspace is a working directory of the session (accept_edits, dont_ask).
                 permission::add_working_directory(ctx->session.state.permission_context, workspace->workdir(), "session");
             }
