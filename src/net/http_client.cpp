@@ -547,8 +547,10 @@ struct HttpClient::Impl {
 
     /// Longest an idle connection is kept (servers close idle ones after a while).
     static constexpr auto kIdleKeep = std::chrono::seconds(30);
-    /// Most idle connections kept per origin.
-    static constexpr std::size_t kIdlePerOrigin = 8;
+    /// Most idle connections kept per origin: enough for the bursts of many sessions
+    /// calling one provider at once (each extra one is a socket and, for TLS, its
+    /// session state), so that the next burst does not handshake again.
+    static constexpr std::size_t kIdlePerOrigin = 64;
     struct Idle {
         std::shared_ptr<Exchange> exchange;
         std::chrono::steady_clock::time_point since;

@@ -64,7 +64,7 @@ struct HttpClientOptions {
 };
 
 /// Connections are kept alive: after a response that ended by its own framing,
-/// the connection waits (up to 30 s, at most 8 per origin) for the client's next
+/// the connection waits (up to 30 s, at most 64 per origin) for the client's next
 /// request to the same origin through the same proxy. A kept connection the server
 /// has closed meanwhile is noticed before use, or when the request meets a closed
 /// socket before any response byte (the request then goes out once more on a new

@@ -324,6 +324,41 @@ TEST_F(HttpClientTest, KeepsTheConnectionForTheNextRequestToTheSameOrigin) {
     EXPECT_EQ(server.connections(), 1);
 }
 
+TEST_F(HttpClientTest, ABurstOfConcurrentRequestsKeepsItsConnectionsForTheNextBurst) {
+    // Many sessions calling one provider at once: the connections of one burst
+    // serve the next (up to the per-origin cap, 64) instead of new handshakes.
+    LoopbackServer server([](tcp::socket s) -> awaitable<void> {
+        for (;;) {
+            auto request = co_await read_request(s);
+            if (request.empty()) co_return;
+            co_await sleep_for(20ms);  // the requests of a burst overlap
+            if (!co_await send(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")) co_return;
+        }
+    });
+    constexpr int kBurst = 40;
+    int ok = 0;
+    run_client([&](HttpClient& c) -> awaitable<void> {
+        auto executor = co_await asio::this_coro::executor;
+        for (int round = 0; round < 2; ++round) {
+            int done = 0;
+            for (int i = 0; i < kBurst; ++i)
+                asio::co_spawn(
+                    executor,
+                    [&]() -> awaitable<void> {
+                        try {
+                            if ((co_await c.fetch(get(server.url()))).body == "ok") ++ok;
+                        } catch (const std::exception&) {
+                        }
+                        ++done;
+                    },
+                    asio::detached);
+            while (done < kBurst) co_await sleep_for(5ms);
+        }
+    });
+    EXPECT_EQ(ok, 2 * kBurst);
+    EXPECT_EQ(server.connections(), kBurst) << "the second burst reuses the first one's connections";
+}
+
 TEST_F(HttpClientTest, AConnectionTheServerClosesIsNotReused) {
     // Answers with Connection: close, or closes after the answer without saying so.
     for (bool announce : {true, false}) {
