@@ -45,6 +45,8 @@
 #include <string_view>
 #include <vector>
 
+#include "bench_clock.hpp"
+
 namespace {
 
 constexpr std::size_t kMaxOpening = 64;  // connects in flight during the setup
@@ -55,18 +57,8 @@ constexpr std::size_t kBodyKept = 200;   // bytes of each POST response body in 
     std::exit(1);
 }
 
-double now_s() {
-    timespec ts{};
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-double cpu_s() {
-    rusage ru{};
-    getrusage(RUSAGE_SELF, &ru);
-    auto tv = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6; };
-    return tv(ru.ru_utime) + tv(ru.ru_stime);
-}
+using bench_clock::cpu_s;
+using bench_clock::now_s;
 
 std::string errno_text(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
 
@@ -514,13 +506,7 @@ void Driver::on_stream(std::size_t i, std::uint32_t events) {
         else stream_failed(s, "");
         return;
     }
-    double t_kernel = now_s();
-    for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
-        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SO_TIMESTAMPNS) {
-            timespec ts{};
-            std::memcpy(&ts, CMSG_DATA(cm), sizeof ts);
-            t_kernel = static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-        }
+    const double t_kernel = bench_clock::receive_time(msg, now_s());
     std::string_view data(buf_, static_cast<std::size_t>(got));
     if (st.state == Stream::kHead) {
         st.head.append(data);

@@ -32,6 +32,8 @@
 #include <string_view>
 #include <vector>
 
+#include "bench_clock.hpp"
+
 namespace {
 
 struct Read {
@@ -54,18 +56,8 @@ struct Client {
     std::exit(1);
 }
 
-double now_s() {
-    timespec ts{};
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-double cpu_s() {
-    rusage ru{};
-    getrusage(RUSAGE_SELF, &ru);
-    auto tv = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6; };
-    return tv(ru.ru_utime) + tv(ru.ru_stime);
-}
+using bench_clock::cpu_s;
+using bench_clock::now_s;
 
 /// The header block and the first frame after it (the opening comment) arrived.
 bool has_first_frame(const std::string& b) {
@@ -170,13 +162,7 @@ int main(int argc, char** argv) {
             }
             const double t_app = now_s();
             if (got == 0) die("client " + std::to_string(idx) + ": closed by the server");
-            double t_kernel = t_app;
-            for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
-                if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SO_TIMESTAMPNS) {
-                    timespec ts{};
-                    std::memcpy(&ts, CMSG_DATA(cm), sizeof ts);
-                    t_kernel = static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-                }
+            const double t_kernel = bench_clock::receive_time(msg, t_app);
             const std::size_t before = c.bytes.size();
             c.bytes.append(buf, static_cast<std::size_t>(got));
             reads.push_back({idx, static_cast<std::uint32_t>(before), static_cast<std::uint32_t>(got), t_kernel, t_app});
