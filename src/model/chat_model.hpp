@@ -15,15 +15,18 @@
 #include <vector>
 
 #include "common/cancellation.hpp"
+#include "model/shared_schema.hpp"
 
 namespace agentd::model {
 
 namespace bj = boost::json;
 
+/// A tool as the model is offered it. Copies share `parameters`, so a
+/// request's tool list costs no deep copy (model/shared_schema.hpp).
 struct ToolSchema {
     std::string name;
     std::string description;
-    bj::object parameters;  ///< JSON Schema of the arguments object
+    SharedSchema parameters;  ///< JSON Schema of the arguments object
 };
 
 struct ChatRequest {

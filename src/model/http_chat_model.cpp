@@ -72,7 +72,7 @@ bool HttpChatModel::retryable_transport(net::TransportError::Kind kind) const {
 
 net::HttpRequest HttpChatModel::json_post(std::string url,
                                           std::vector<std::pair<std::string, std::string>> headers,
-                                          const bj::object& body) const {
+                                          const RequestBody& body) const {
     net::HttpRequest req;
     req.method = "POST";
     req.url = std::move(url);
@@ -80,7 +80,7 @@ net::HttpRequest HttpChatModel::json_post(std::string url,
     req.headers.emplace_back("content-type", "application/json");
     req.headers.emplace_back(
         "accept", framing() == Framing::kSse ? "text/event-stream" : "application/x-ndjson");
-    req.body = json::write(body);
+    req.body = body.write();
     req.connect_timeout = settings_.connect_timeout;
     req.idle_timeout = settings_.idle_timeout;
     return req;

@@ -15,6 +15,7 @@
 #include "model/chat_model.hpp"
 #include "model/http_transport.hpp"
 #include "model/media.hpp"
+#include "model/request_body.hpp"
 #include "model/retry_policy.hpp"
 #include "model/stream_decoder.hpp"
 
@@ -77,7 +78,7 @@ protected:
 
     /// Common headers + JSON body.
     net::HttpRequest json_post(std::string url, std::vector<std::pair<std::string, std::string>> headers,
-                               const bj::object& body) const;
+                               const RequestBody& body) const;
 
 private:
     boost::asio::awaitable<ModelResponse> call_plain(const ChatRequest& request, const bj::object& extra_body,

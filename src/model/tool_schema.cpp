@@ -4,28 +4,69 @@
 #include <set>
 #include <stdexcept>
 
+#include "common/json.hpp"
+
 namespace agentd::model {
 
-bj::array openai_function_tools(const std::vector<ToolSchema>& tools, bool flatten_refs) {
-    // Built member by member and moved into place: nested initializer lists
-    // copy every level again, and a schema is the bulk of a request.
-    bj::array out;
-    out.reserve(tools.size());
-    for (const auto& t : tools) {
-        bj::object function;
-        function.reserve(3);
-        function.emplace("name", t.name);
-        function.emplace("description", t.description);
-        if (flatten_refs)
-            function.emplace("parameters", flatten_json_schema(t.parameters));  // a fresh object: moved in
-        else
-            function.emplace("parameters", t.parameters);
-        bj::object entry;
-        entry.reserve(2);
-        entry.emplace("type", "function");
-        entry.emplace("function", std::move(function));
-        out.emplace_back(std::move(entry));
+namespace {
+
+/// `{"<name_key>":name,"description":...,"<schema_key>":<schema text>}` appended to `out`.
+void append_declaration(std::string& out, const ToolSchema& t, std::string_view schema_key, SchemaForm form) {
+    out += "{\"name\":";
+    json::write_string(out, t.name);
+    out += ",\"description\":";
+    json::write_string(out, t.description);
+    out += ",\"";
+    out += schema_key;
+    out += "\":";
+    out += t.parameters.text(form);
+    out += '}';
+}
+
+std::size_t estimated_size(const std::vector<ToolSchema>& tools, SchemaForm form) {
+    std::size_t n = 64;
+    for (const auto& t : tools) n += t.name.size() + t.description.size() + t.parameters.text(form).size() + 80;
+    return n;
+}
+
+}  // namespace
+
+std::string openai_tools_json(const std::vector<ToolSchema>& tools, bool flatten_refs) {
+    const auto form = flatten_refs ? SchemaForm::kFlattened : SchemaForm::kAsIs;
+    std::string out;
+    out.reserve(estimated_size(tools, form));
+    out += '[';
+    for (std::size_t i = 0; i < tools.size(); ++i) {
+        if (i) out += ',';
+        out += "{\"type\":\"function\",\"function\":";
+        append_declaration(out, tools[i], "parameters", form);
+        out += '}';
     }
+    out += ']';
+    return out;
+}
+
+std::string anthropic_tools_json(const std::vector<ToolSchema>& tools) {
+    std::string out;
+    out.reserve(estimated_size(tools, SchemaForm::kAsIs));
+    out += '[';
+    for (std::size_t i = 0; i < tools.size(); ++i) {
+        if (i) out += ',';
+        append_declaration(out, tools[i], "input_schema", SchemaForm::kAsIs);
+    }
+    out += ']';
+    return out;
+}
+
+std::string gemini_tools_json(const std::vector<ToolSchema>& tools) {
+    std::string out;
+    out.reserve(estimated_size(tools, SchemaForm::kGemini));
+    out += "[{\"functionDeclarations\":[";
+    for (std::size_t i = 0; i < tools.size(); ++i) {
+        if (i) out += ',';
+        append_declaration(out, tools[i], "parameters", SchemaForm::kGemini);
+    }
+    out += "]}]";
     return out;
 }
 

@@ -11,8 +11,17 @@
 
 namespace agentd::model {
 
-/// `{"type":"function","function":{"name","description","parameters"}}` per tool.
-bj::array openai_function_tools(const std::vector<ToolSchema>& tools, bool flatten_refs);
+// The `tools` member of each provider's request, as JSON text. The schemas'
+// renderings are cached (SharedSchema::text), so a call only escapes the names
+// and descriptions and copies bytes.
+
+/// `[{"type":"function","function":{"name","description","parameters"}}, ...]`.
+std::string openai_tools_json(const std::vector<ToolSchema>& tools, bool flatten_refs);
+/// `[{"name","description","input_schema"}, ...]`.
+std::string anthropic_tools_json(const std::vector<ToolSchema>& tools);
+/// `[{"functionDeclarations":[{"name","description","parameters"}, ...]}]`, each
+/// schema flattened and cut to Gemini's subset.
+std::string gemini_tools_json(const std::vector<ToolSchema>& tools);
 
 /// Inlines local `$ref`s (`#/$defs/X`, `#/definitions/X`) and drops the
 /// definition sections; siblings of a `$ref` override the resolved definition;

@@ -25,7 +25,7 @@ net::HttpRequest AnthropicChatModel::build_request(const ChatRequest& request,
     options.extra_body = extra_body;
     return json_post(base_url_ + "/v1/messages",
                      {{"x-api-key", api_key_}, {"anthropic-version", kAnthropicVersion}},
-                     format_request(request, model_, parameters_, options));
+                     format_body(request, model_, parameters_, options));
 }
 
 std::unique_ptr<StreamDecoder> AnthropicChatModel::make_decoder() const {

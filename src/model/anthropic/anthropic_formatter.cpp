@@ -180,12 +180,13 @@ bj::array format_messages(const ChatRequest& request, const FormatOptions& optio
 
 void validate_parameters(const bj::object& parameters) { read_parameters(parameters); }
 
-bj::object format_request(const ChatRequest& request, const std::string& model,
-                          const bj::object& parameters, const FormatOptions& options) {
+RequestBody format_body(const ChatRequest& request, const std::string& model,
+                        const bj::object& parameters, const FormatOptions& options) {
     const Knobs k = read_parameters(parameters);
     check_tool_choice(request);
 
     bj::object body;
+    std::string tools_json;
     body["model"] = model;
     body["max_tokens"] = k.max_tokens;
     body["stream"] = true;
@@ -209,17 +210,8 @@ bj::object format_request(const ChatRequest& request, const std::string& model,
         body["output_config"] = bj::object{{"effort", *k.reasoning_effort}};
 
     if (!request.tools.empty()) {
-        bj::array tools;
-        tools.reserve(request.tools.size());
-        for (const auto& t : request.tools) {
-            bj::object tool;  // member by member: an initializer list would copy the schema twice
-            tool.reserve(3);
-            tool.emplace("name", t.name);
-            tool.emplace("description", t.description);
-            tool.emplace("input_schema", t.parameters);
-            tools.emplace_back(std::move(tool));
-        }
-        body["tools"] = std::move(tools);
+        tools_json = anthropic_tools_json(request.tools);
+        body.erase("tools");  // ours replace any the caller's extra_body named
         if (request.tool_choice) {
             const auto& c = *request.tool_choice;
             if (c == "auto")
@@ -239,7 +231,12 @@ bj::object format_request(const ChatRequest& request, const std::string& model,
         messages.erase(messages.begin());
     }
     body["messages"] = std::move(messages);
-    return body;
+    return RequestBody{std::move(body), std::move(tools_json)};
+}
+
+bj::object format_request(const ChatRequest& request, const std::string& model,
+                          const bj::object& parameters, const FormatOptions& options) {
+    return format_body(request, model, parameters, options).to_object();
 }
 
 }  // namespace agentd::model::anthropic

@@ -12,13 +12,12 @@ using testing::parse;
 using testing::worked_example_request;
 
 TEST(AnthropicFormatter, WorkedExampleBodyIsExact) {
-    auto body =
-        format_request(worked_example_request(), "claude-sonnet-4-5",
-                       parse(R"({"thinking_enable": true, "max_tokens": 16000})").as_object());
+    const std::string body =
+        format_body(worked_example_request(), "claude-sonnet-4-5",
+                    parse(R"({"thinking_enable": true, "max_tokens": 16000})").as_object())
+            .write();
     const char* expected = R"({"model":"claude-sonnet-4-5","max_tokens":16000,"stream":true,
  "thinking":{"type":"enabled","budget_tokens":8000},
- "tools":[{"name":"get_weather","description":"Get the current weather.",
-   "input_schema":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}],
  "system":[{"type":"text","text":"You are a helpful assistant."}],
  "messages":[
   {"role":"user","content":[
@@ -30,8 +29,10 @@ TEST(AnthropicFormatter, WorkedExampleBodyIsExact) {
      {"type":"tool_use","id":"call_abc123","name":"get_weather","input":{"city":"Paris"}}]},
   {"role":"user","content":[{"type":"tool_result","tool_use_id":"call_abc123","content":[{"type":"text","text":"18°C, cloudy"}]}]},
   {"role":"assistant","content":[{"type":"text","text":"It is 18°C and cloudy in Paris."}]},
-  {"role":"user","content":[{"type":"text","text":"Thanks!"}]}]})";
-    EXPECT_EQ(dump(body), dump(parse(expected)));
+  {"role":"user","content":[{"type":"text","text":"Thanks!"}]}],
+ "tools":[{"name":"get_weather","description":"Get the current weather.",
+   "input_schema":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}]})";
+    EXPECT_EQ(body, dump(parse(expected)));
 }
 
 TEST(AnthropicFormatter, DefaultsAndThinkingBudgetRules) {

@@ -22,7 +22,7 @@ net::HttpRequest GeminiChatModel::build_request(const ChatRequest& request, cons
     options.resolver = resolver;
     return json_post(base_url_ + "/v1beta/models/" + model_ + ":streamGenerateContent?alt=sse",
                      {{"x-goog-api-key", api_key_}},
-                     format_request(request, model_, parameters_, options));
+                     format_body(request, model_, parameters_, options));
 }
 
 std::unique_ptr<StreamDecoder> GeminiChatModel::make_decoder() const {

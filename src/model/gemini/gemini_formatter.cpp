@@ -135,8 +135,8 @@ bj::array format_contents(const ChatRequest& request, const FormatOptions& optio
 
 void validate_parameters(const bj::object& parameters) { read_parameters(parameters); }
 
-bj::object format_request(const ChatRequest& request, const std::string& model,
-                          const bj::object& parameters, const FormatOptions& options) {
+RequestBody format_body(const ChatRequest& request, const std::string& model,
+                        const bj::object& parameters, const FormatOptions& options) {
     (void)model;  // the model is part of the URL
     const Knobs k = read_parameters(parameters);
     check_tool_choice(request);
@@ -153,24 +153,11 @@ bj::object format_request(const ChatRequest& request, const std::string& model,
     for (const auto& kv : options.extra_config) config[kv.key()] = kv.value();
 
     bj::object body;
+    std::string tools_json;
     body["contents"] = format_contents(request, options);
     body["generationConfig"] = std::move(config);
     if (!request.tools.empty()) {
-        bj::array declarations;
-        declarations.reserve(request.tools.size());
-        for (const auto& t : request.tools) {
-            bj::object declaration;  // member by member: an initializer list would copy the schema again
-            declaration.reserve(3);
-            declaration.emplace("name", t.name);
-            declaration.emplace("description", t.description);
-            declaration.emplace("parameters", sanitize_schema_for_gemini(flatten_json_schema(t.parameters)));
-            declarations.emplace_back(std::move(declaration));
-        }
-        bj::object group;
-        group.emplace("functionDeclarations", std::move(declarations));
-        bj::array tools;
-        tools.emplace_back(std::move(group));
-        body["tools"] = std::move(tools);
+        tools_json = gemini_tools_json(request.tools);
         if (request.tool_choice) {
             const auto& c = *request.tool_choice;
             bj::object calling;
@@ -185,7 +172,12 @@ bj::object format_request(const ChatRequest& request, const std::string& model,
             body["toolConfig"] = bj::object{{"functionCallingConfig", std::move(calling)}};
         }
     }
-    return body;
+    return RequestBody{std::move(body), std::move(tools_json)};
+}
+
+bj::object format_request(const ChatRequest& request, const std::string& model,
+                          const bj::object& parameters, const FormatOptions& options) {
+    return format_body(request, model, parameters, options).to_object();
 }
 
 }  // namespace agentd::model::gemini

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "model/chat_model.hpp"
+#include "model/request_body.hpp"
 #include "model/media.hpp"
 
 namespace agentd::model::gemini {
@@ -25,6 +26,9 @@ struct FormatOptions {
 /// The `contents` array.
 bj::array format_contents(const ChatRequest& request, const FormatOptions& options = {});
 
+RequestBody format_body(const ChatRequest& request, const std::string& model,
+                        const bj::object& parameters, const FormatOptions& options = {});
+/// format_body as one object, `tools` last (tests; callers that inspect the body).
 bj::object format_request(const ChatRequest& request, const std::string& model,
                           const bj::object& parameters, const FormatOptions& options = {});
 

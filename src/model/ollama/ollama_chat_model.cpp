@@ -46,7 +46,7 @@ net::HttpRequest OllamaChatModel::build_request(const ChatRequest& request,
     options.resolver = resolver;
     options.extra_body = extra_body;
     return json_post(host_ + "/api/chat", {},
-                     format_request(request, model_, parameters_, options));
+                     format_body(request, model_, parameters_, options));
 }
 
 std::unique_ptr<StreamDecoder> OllamaChatModel::make_decoder() const {

@@ -154,8 +154,8 @@ bj::array format_messages(const ChatRequest& request, const FormatOptions& optio
 
 void validate_parameters(const bj::object& parameters) { read_parameters(parameters); }
 
-bj::object format_request(const ChatRequest& request, const std::string& model,
-                          const bj::object& parameters, const FormatOptions& options) {
+RequestBody format_body(const ChatRequest& request, const std::string& model,
+                        const bj::object& parameters, const FormatOptions& options) {
     const Knobs k = read_parameters(parameters);
     check_tool_choice(request);
     bj::object body;
@@ -169,8 +169,17 @@ bj::object format_request(const ChatRequest& request, const std::string& model,
     body["think"] = k.thinking;  // always sent (Trap 11)
     for (const auto& kv : options.extra_body) body[kv.key()] = kv.value();
     // Ollama has no tool_choice: the mode is ignored (Trap 13).
-    if (!request.tools.empty()) body["tools"] = openai_function_tools(request.tools, false);
-    return body;
+    std::string tools_json;
+    if (!request.tools.empty()) {
+        tools_json = openai_tools_json(request.tools, false);
+        body.erase("tools");  // ours replace any the caller's extra_body named
+    }
+    return RequestBody{std::move(body), std::move(tools_json)};
+}
+
+bj::object format_request(const ChatRequest& request, const std::string& model,
+                          const bj::object& parameters, const FormatOptions& options) {
+    return format_body(request, model, parameters, options).to_object();
 }
 
 }  // namespace agentd::model::ollama

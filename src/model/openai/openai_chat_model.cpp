@@ -26,7 +26,7 @@ net::HttpRequest OpenAIChatModel::build_request(const ChatRequest& request,
     if (!endpoint_.organization.empty())
         headers.emplace_back("openai-organization", endpoint_.organization);
     return json_post(endpoint_.base_url + "/chat/completions", std::move(headers),
-                     format_request(request, model_, parameters_, options));
+                     format_body(request, model_, parameters_, options));
 }
 
 std::unique_ptr<StreamDecoder> OpenAIChatModel::make_decoder() const {

@@ -373,14 +373,15 @@ void validate_parameters(Vendor vendor, const std::string& model, const bj::obje
     read_parameters(vendor, model, parameters);
 }
 
-bj::object format_request(const ChatRequest& request, const std::string& model,
-                          const bj::object& parameters, const FormatOptions& options) {
+RequestBody format_body(const ChatRequest& request, const std::string& model,
+                        const bj::object& parameters, const FormatOptions& options) {
     const Vendor vendor = options.vendor;
     const Knobs k = read_parameters(vendor, model, parameters);
     check_tool_choice(request);
     const bool kimi_k3 = vendor == Vendor::kMoonshot && model == "kimi-k3";
 
     bj::object body;
+    std::string tools_json;
     body["model"] = model;
     body["messages"] = format_messages(request, options);
     body["stream"] = true;
@@ -415,7 +416,7 @@ bj::object format_request(const ChatRequest& request, const std::string& model,
 
     if (!request.tools.empty()) {
         bool flatten = vendor == Vendor::kOpenAI;
-        body["tools"] = openai_function_tools(request.tools, flatten);
+        tools_json = openai_tools_json(request.tools, flatten);
         if (!k.parallel_tool_calls && (vendor == Vendor::kOpenAI || vendor == Vendor::kDashScope))
             body["parallel_tool_calls"] = false;
         if (request.tool_choice) {
@@ -450,7 +451,13 @@ bj::object format_request(const ChatRequest& request, const std::string& model,
             break;
     }
     for (const auto& kv : options.extra_body) body[kv.key()] = kv.value();
-    return body;
+    if (body.contains("tools")) tools_json.clear();  // the caller's extra_body replaced them
+    return RequestBody{std::move(body), std::move(tools_json)};
+}
+
+bj::object format_request(const ChatRequest& request, const std::string& model,
+                          const bj::object& parameters, const FormatOptions& options) {
+    return format_body(request, model, parameters, options).to_object();
 }
 
 }  // namespace agentd::model::openai

@@ -42,6 +42,13 @@ model::ToolSchema make_schema() {
                    {"required", bj::array{"file_path", "old_string", "new_string"}}}};
 }
 
+/// One schema for every run's tool: copies share its parameters and their
+/// rendered forms (model/shared_schema.hpp).
+const model::ToolSchema& shared_schema() {
+    static const model::ToolSchema kSchema = make_schema();
+    return kSchema;
+}
+
 struct Target {
     std::string error;
     bool exists = false;
@@ -84,7 +91,7 @@ Written write_and_diff(const Target& target, const std::string& file_path, const
 }  // namespace
 
 EditTool::EditTool(std::shared_ptr<workspace::Workspace> workspace)
-    : workspace_(std::move(workspace)), schema_(make_schema()) {}
+    : workspace_(std::move(workspace)), schema_(shared_schema()) {}
 
 permission::Decision EditTool::check_permissions(const bj::object& input, const permission::Context& ctx) const {
     return file_edit_permissions(input, ctx, *workspace_);

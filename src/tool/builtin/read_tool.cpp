@@ -87,7 +87,7 @@ std::string description(const std::vector<std::string>& input_types) {
     return text;
 }
 
-model::ToolSchema make_schema(const std::vector<std::string>& input_types) {
+bj::object make_parameters() {
     bj::object props;
     props["file_path"] = {{"type", "string"}, {"description", "Absolute path of the file to read."}};
     props["offset"] = {{"type", "integer"},
@@ -109,7 +109,14 @@ model::ToolSchema make_schema(const std::vector<std::string>& input_types) {
                       {"description", "The parameters of the Read tool."},
                       {"properties", std::move(props)},
                       {"required", bj::array{"file_path"}}};
-    return model::ToolSchema{"Read", description(input_types), std::move(params)};
+    return params;
+}
+
+model::ToolSchema make_schema(const std::vector<std::string>& input_types) {
+    // Only the description depends on the model: every run shares the
+    // parameters and their rendered forms (model/shared_schema.hpp).
+    static const model::SharedSchema kParameters(make_parameters());
+    return model::ToolSchema{"Read", description(input_types), kParameters};
 }
 
 // What the blocking part of a call found.

@@ -35,6 +35,13 @@ model::ToolSchema make_schema() {
         bj::object{{"type", "object"}, {"properties", std::move(props)}, {"required", bj::array{"file_path", "content"}}}};
 }
 
+/// One schema for every run's tool: copies share its parameters and their
+/// rendered forms (model/shared_schema.hpp).
+const model::ToolSchema& shared_schema() {
+    static const model::ToolSchema kSchema = make_schema();
+    return kSchema;
+}
+
 struct Before {
     std::string error;
     bool existed = false;
@@ -82,7 +89,7 @@ After write_and_diff(const Before& before, const std::string& file_path, const s
 }  // namespace
 
 WriteTool::WriteTool(std::shared_ptr<workspace::Workspace> workspace)
-    : workspace_(std::move(workspace)), schema_(make_schema()) {}
+    : workspace_(std::move(workspace)), schema_(shared_schema()) {}
 
 permission::Decision WriteTool::check_permissions(const bj::object& input, const permission::Context& ctx) const {
     return file_edit_permissions(input, ctx, *workspace_);

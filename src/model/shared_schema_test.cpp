@@ -1,0 +1,140 @@
+// Shared tool schemas, their cached renderings, the tools members built from
+// them and the request body that carries those as text.
+#include "model/shared_schema.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "model/anthropic/anthropic_formatter.hpp"
+#include "model/model_test_support.hpp"
+#include "model/ollama/ollama_formatter.hpp"
+#include "model/openai/openai_formatter.hpp"
+#include "model/request_body.hpp"
+#include "model/tool_schema.hpp"
+
+namespace agentd::model {
+namespace {
+
+using testing::dump;
+using testing::parse;
+
+const char* kWithDefs = R"({"type":"object","properties":{"p":{"$ref":"#/$defs/P"},"q":{"const":"x"}},
+    "$defs":{"P":{"anyOf":[{"type":"string"},{"type":"null"}],"description":"a \"quoted\" name"}},
+    "additionalProperties":false})";
+
+TEST(SharedSchema, CopiesShareOneObjectAndItsRenderings) {
+    SharedSchema a(parse(kWithDefs).as_object());
+    SharedSchema b = a;
+    ToolSchema tool{"t", "d", a};
+    EXPECT_EQ(&a.object(), &b.object());
+    EXPECT_EQ(&a.object(), &tool.parameters.object());
+    const std::string& first = a.text(SchemaForm::kAsIs);
+    EXPECT_EQ(&first, &tool.parameters.text(SchemaForm::kAsIs));  // rendered once, kept
+    EXPECT_EQ(first, dump(parse(kWithDefs)));
+    // A separately built schema with the same content has its own renderings.
+    SharedSchema c(parse(kWithDefs).as_object());
+    EXPECT_NE(&c.text(SchemaForm::kAsIs), &first);
+    EXPECT_EQ(c.text(SchemaForm::kAsIs), first);
+}
+
+TEST(SharedSchema, EachFormIsTheTransformOfTheSchema) {
+    const auto object = parse(kWithDefs).as_object();
+    SharedSchema s(object);
+    EXPECT_EQ(s.text(SchemaForm::kAsIs), dump(object));
+    EXPECT_EQ(s.text(SchemaForm::kFlattened), dump(flatten_json_schema(object)));
+    EXPECT_EQ(s.text(SchemaForm::kGemini), dump(sanitize_schema_for_gemini(flatten_json_schema(object))));
+    EXPECT_EQ(s.text(SchemaForm::kFlattened).find("$defs"), std::string::npos);
+    EXPECT_EQ(s.text(SchemaForm::kGemini).find("additionalProperties"), std::string::npos);
+    // The default schema is the empty object, shared, and renders as such.
+    SharedSchema empty;
+    EXPECT_TRUE(empty.empty());
+    EXPECT_EQ(empty.text(SchemaForm::kGemini), "{}");
+    EXPECT_EQ(&SharedSchema().object(), &empty.object());
+}
+
+TEST(SharedSchema, ThreadsAskingAtOnceGetOneRendering) {
+    SharedSchema s(parse(kWithDefs).as_object());
+    std::vector<const std::string*> seen(8, nullptr);
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < seen.size(); ++i)
+        threads.emplace_back([&s, &seen, i] { seen[i] = &s.text(SchemaForm::kFlattened); });
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(std::set<const std::string*>(seen.begin(), seen.end()).size(), 1u);
+    EXPECT_EQ(*seen[0], dump(flatten_json_schema(parse(kWithDefs).as_object())));
+}
+
+std::vector<ToolSchema> two_tools() {
+    return {ToolSchema{"first", "Says \"hi\"\n\ttabbed \x01 and é", parse(kWithDefs).as_object()},
+            ToolSchema{"second", "", bj::object{}}};
+}
+
+TEST(ToolsJson, EveryProviderShapeParsesToTheObjectForm) {
+    const auto tools = two_tools();
+    const auto params = parse(kWithDefs).as_object();
+    bj::array openai;
+    for (const auto& t : tools)
+        openai.push_back(bj::object{
+            {"type", "function"},
+            {"function", bj::object{{"name", t.name}, {"description", t.description}, {"parameters", t.parameters.object()}}}});
+    EXPECT_EQ(parse(openai_tools_json(tools, false)), bj::value(openai));
+    openai[0].as_object()["function"].as_object()["parameters"] = flatten_json_schema(params);
+    EXPECT_EQ(parse(openai_tools_json(tools, true)), bj::value(openai));
+
+    auto anthropic = parse(anthropic_tools_json(tools)).as_array();
+    ASSERT_EQ(anthropic.size(), 2u);
+    EXPECT_EQ(anthropic[0].at("description"), "Says \"hi\"\n\ttabbed \x01 and é");
+    EXPECT_EQ(anthropic[0].at("input_schema"), bj::value(params));
+    EXPECT_EQ(dump(anthropic[1]), R"({"name":"second","description":"","input_schema":{}})");
+
+    auto gemini = parse(gemini_tools_json(tools)).as_array();
+    ASSERT_EQ(gemini.size(), 1u);
+    const auto& declarations = gemini[0].at("functionDeclarations").as_array();
+    ASSERT_EQ(declarations.size(), 2u);
+    EXPECT_EQ(declarations[0].at("parameters"), sanitize_schema_for_gemini(flatten_json_schema(params)));
+
+    EXPECT_EQ(openai_tools_json({}, false), "[]");
+}
+
+TEST(RequestBody, ToolsTextIsTheLastMember) {
+    RequestBody body{parse(R"({"model":"m","stream":true})").as_object(), R"([{"name":"x"}])"};
+    EXPECT_EQ(body.write(), R"({"model":"m","stream":true,"tools":[{"name":"x"}]})");
+    EXPECT_EQ(dump(body.to_object()), body.write());
+    RequestBody only_tools{bj::object{}, "[]"};
+    EXPECT_EQ(only_tools.write(), R"({"tools":[]})");
+    RequestBody no_tools{parse(R"({"a":[1,{"b":null}]})").as_object(), ""};
+    EXPECT_EQ(no_tools.write(), R"({"a":[1,{"b":null}]})");
+    EXPECT_FALSE(no_tools.to_object().contains("tools"));
+}
+
+// Who wins when the caller's extra body names `tools` is each formatter's
+// rule from before the tools became text: OpenAI merges the extra body last,
+// Anthropic and Ollama put their tools after it.
+TEST(RequestBody, ExtraBodyToolsKeepEachProvidersPrecedence) {
+    ChatRequest request = testing::worked_example_request();
+    const auto extra = parse(R"({"tools":"from the caller"})").as_object();
+
+    openai::FormatOptions openai_options;
+    openai_options.extra_body = extra;
+    auto openai_body = openai::format_body(request, "gpt-4.1", {}, openai_options);
+    EXPECT_TRUE(openai_body.tools_json.empty());
+    EXPECT_EQ(parse(openai_body.write()).at("tools"), "from the caller");
+
+    anthropic::FormatOptions anthropic_options;
+    anthropic_options.extra_body = extra;
+    const std::string anthropic_text =
+        anthropic::format_body(request, "claude-sonnet-4-5", {}, anthropic_options).write();
+    EXPECT_EQ(parse(anthropic_text).at("tools").at(0).at("name"), "get_weather");
+    EXPECT_EQ(anthropic_text.find("from the caller"), std::string::npos);  // one `tools` member only
+
+    ollama::FormatOptions ollama_options;
+    ollama_options.extra_body = extra;
+    const std::string ollama_text = ollama::format_body(request, "qwen3", {}, ollama_options).write();
+    EXPECT_EQ(parse(ollama_text).at("tools").at(0).at("function").at("name"), "get_weather");
+    EXPECT_EQ(ollama_text.find("from the caller"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace agentd::model
