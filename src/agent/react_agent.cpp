@@ -553,20 +553,38 @@ void ReactAgent::maybe_inject_runtime_state() {
     sink_.emit(event);
 }
 
-boost::asio::awaitable<void> ReactAgent::reply(const bj::array& inputs, std::optional<bj::object> structured_schema) {
+ReactAgent::Opening ReactAgent::open_reply(domain::SessionState& state, bj::array& context, const bj::array& inputs,
+                                           const std::string& session_id, const std::string& agent_name,
+                                           std::optional<bj::object> structured_schema) {
     if (structured_schema) check_structured_schema(*structured_schema);
-    reply_id_ = new_id();
+    Opening opening;
+    opening.reply_id = new_id();
+    state.reply_context = bj::object{{"reply_id", opening.reply_id},
+                                     {"cur_iter", 0},
+                                     {"structured_schema", structured_schema ? bj::value(std::move(*structured_schema))
+                                                                             : bj::value(nullptr)},
+                                     {"structured_output", nullptr}};
+    state.session_id = session_id;
+    for (const auto& m : inputs) context.push_back(m);
+    opening.reply_start = ev::reply_start(session_id, opening.reply_id, agent_name);
+    return opening;
+}
+
+boost::asio::awaitable<void> ReactAgent::reply(const bj::array& inputs, std::optional<bj::object> structured_schema) {
+    const Opening opening = open_reply(state_, context_, inputs, session_id_, profile_.name, std::move(structured_schema));
+    reply_id_ = opening.reply_id;
     final_message_.reset();
-    state_.reply_context = bj::object{{"reply_id", reply_id_},
-                                      {"cur_iter", 0},
-                                      {"structured_schema", structured_schema ? bj::value(std::move(*structured_schema))
-                                                                              : bj::value(nullptr)},
-                                      {"structured_output", nullptr}};
-    state_.session_id = session_id_;
-    for (const auto& m : inputs) context_.push_back(m);
-    sink_.emit(ev::reply_start(session_id_, reply_id_, profile_.name));
+    sink_.emit(opening.reply_start);
     equip_structured_output();
     co_await checkpoint();
+    co_await loop();
+}
+
+boost::asio::awaitable<void> ReactAgent::reply_opened(const Opening& opening) {
+    reply_id_ = opening.reply_id;
+    final_message_.reset();
+    sink_.emit(opening.reply_start);
+    equip_structured_output();
     co_await loop();
 }
 

@@ -82,6 +82,25 @@ public:
     boost::asio::awaitable<void> reply(const bj::array& inputs,
                                        std::optional<bj::object> structured_schema = std::nullopt);
 
+    /// What the start of a reply changes before its first step: a new reply id
+    /// in the state's reply_context, the inputs appended to the context, and the
+    /// REPLY_START event to emit.
+    struct Opening {
+        std::string reply_id;
+        bj::object reply_start;  ///< the REPLY_START event
+    };
+    /// Opens a reply to `inputs` on `state` and `context` as reply() would
+    /// before its first checkpoint, for a caller that persists this together
+    /// with what it stores anyway (the service: with the accepted input, one
+    /// step instead of two) and then calls reply_opened().
+    static Opening open_reply(domain::SessionState& state, bj::array& context, const bj::array& inputs,
+                              const std::string& session_id, const std::string& agent_name,
+                              std::optional<bj::object> structured_schema = std::nullopt);
+    /// Runs a reply opened with open_reply() on this agent's state and context
+    /// (before the agent was made) and already persisted: emits its REPLY_START,
+    /// then goes on as reply() does after its first checkpoint.
+    boost::asio::awaitable<void> reply_opened(const Opening& opening);
+
     /// Continues the parked reply of the state's reply_context with a
     /// USER_CONFIRM_RESULT, EXTERNAL_EXECUTION_RESULT or USER_INTERRUPT event
     /// (spec §6, §5.2). The event must have been checked with continuation_error().

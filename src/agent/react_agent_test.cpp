@@ -137,6 +137,15 @@ struct Harness {
         run(agent, agent.reply(inputs, std::move(schema)));
     }
 
+    /// A reply opened and persisted by the caller (the service's launch), then run.
+    ReactAgent::Opening opened_reply(const std::string& user_text) {
+        bj::array inputs{domain::user_msg("user", std::string_view(user_text))};
+        auto opening = ReactAgent::open_reply(state, context, inputs, "s1", profile.name);
+        ReactAgent agent(profile, model, toolkit, "s1", state, context, sink, cancel);
+        run(agent, agent.reply_opened(opening));
+        return opening;
+    }
+
     /// A reply without input (a wake-up run).
     void wake() {
         ReactAgent agent(profile, model, toolkit, "s1", state, context, sink, cancel);
@@ -216,6 +225,45 @@ TEST(ReactAgent, PlainTextReplyEventSequence) {
     ASSERT_NE(h.model.requests.at(0).context, nullptr);
     EXPECT_EQ(h.model.requests.at(0).context, &h.context);
     EXPECT_TRUE(h.model.requests.at(0).messages.empty());
+}
+
+TEST(ReactAgent, AReplyOpenedByTheCallerRunsLikeReplyWithoutTheFirstCheckpoint) {
+    Harness direct;
+    direct.model.script.push_back(text("Hello there"));
+    direct.reply("hi");
+
+    Harness opened;
+    opened.model.script.push_back(text("Hello there"));
+    // What open_reply changes is what reply() persists in its first checkpoint.
+    bj::array inputs{domain::user_msg("user", std::string_view("hi"))};
+    domain::SessionState state = domain::SessionState::fresh();
+    bj::array context;
+    auto probe = ReactAgent::open_reply(state, context, inputs, "s1", "Friday");
+    EXPECT_EQ(state.reply_context.at("reply_id"), bj::value(probe.reply_id));
+    EXPECT_EQ(state.reply_context.at("cur_iter"), 0);
+    ASSERT_EQ(context.size(), 1u);
+    EXPECT_EQ(probe.reply_start.at("type"), "REPLY_START");
+    EXPECT_EQ(probe.reply_start.at("reply_id"), bj::value(probe.reply_id));
+
+    auto opening = opened.opened_reply("hi");
+    EXPECT_EQ(opened.sink.types(), direct.sink.types());
+    EXPECT_EQ(opened.sink.events.front(), bj::value(opening.reply_start));  // the caller's event, as built
+    auto expected_context = direct.state.reply_context;  // the same but for the reply id
+    expected_context["reply_id"] = opening.reply_id;
+    EXPECT_EQ(opened.state.reply_context, expected_context);
+    ASSERT_EQ(opened.context.size(), direct.context.size());
+    auto block_types = [](const bj::value& message) {
+        std::vector<std::string> out;
+        for (const auto& b : message.at("content").as_array()) out.emplace_back(b.at("type").as_string());
+        return out;
+    };
+    EXPECT_EQ(block_types(opened.context[1]), block_types(direct.context[1]));
+    EXPECT_EQ(opened.context[1].at("id"), bj::value(opening.reply_id));
+    // One checkpoint fewer, and the input is not written again: the caller stored it.
+    EXPECT_EQ(opened.sink.checkpoints, direct.sink.checkpoints - 1);
+    const auto input_id = opened.context[0].at("id").as_string();
+    EXPECT_EQ(std::count(opened.sink.persisted_ids.begin(), opened.sink.persisted_ids.end(), input_id), 0);
+    EXPECT_EQ(opened.sink.persisted_ids.back(), opening.reply_id);
 }
 
 TEST(ReactAgent, ToolRoundThenAnswerCountsTwoIterations) {

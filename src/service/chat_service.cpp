@@ -117,6 +117,11 @@ struct ChatService::RunContext : agent::ReplySink {
     bool close_parked = false;  ///< a new message arrived while parked: close that reply first
     std::int64_t context_size = 32768;  ///< the chat model card's window, or the provider default
     std::optional<bj::object> reply_log;  ///< the message-log copy, folded from events
+    asio::any_io_executor strand;  ///< where the run goes on
+    std::unique_ptr<model::ChatModel> chat_model;  ///< made at launch; null when that failed
+    std::exception_ptr setup_error;                ///< why it failed
+    /// A new message's reply, opened and persisted with its input at launch.
+    std::optional<agent::ReactAgent::Opening> opening;
     std::vector<bj::object> pending_log_extra;  ///< other log messages to write at the next step
     std::chrono::steady_clock::time_point last_renewal = std::chrono::steady_clock::now();
     /// REPLY_END (and anything after it) waits for the step that persists it: a
@@ -317,17 +322,16 @@ std::optional<bj::object> ChatService::launch(const std::string& user_id, const 
         // A reply left without REPLY_END by a crash is marked interrupted in the
         // log. Whether it is parked is read from the context: the log copy of an
         // external call already holds the result block TOOL_RESULT_START opened.
+        const std::string state_reply_id(json::str_at(ctx->session.state.reply_context, "reply_id"));
         std::optional<bj::object> last;
-        if (!parked)
-            last = storage_.get_message(user_id, request.session_id,
-                                        std::string(json::str_at(ctx->session.state.reply_context, "reply_id")));
+        if (!parked && !state_reply_id.empty())  // a session's first run has no reply to look at
+            last = storage_.get_message(user_id, request.session_id, state_reply_id);
         if (last && last->contains("finished_reason") && last->at("finished_reason").is_null() &&
             json::str_at(*last, "role") == "assistant") {
             (*last)["finished_reason"] = "interrupted";
             (*last)["finished_at"] = (*last)["created_at"];
             recovery.log_upserts.push_back(*last);
         }
-        const std::string state_reply_id(json::str_at(ctx->session.state.reply_context, "reply_id"));
         if (continuation) {
             if (auto problem = agent::continuation_error(ctx->context, agent_name, *continuation))
                 throw Error::conflict(*problem);
@@ -350,6 +354,19 @@ std::optional<bj::object> ChatService::launch(const std::string& user_id, const 
             for (const auto& m : messages->messages) recovery.log_upserts.push_back(m.as_object());
             ctx->inputs = messages->messages;
         }
+        ctx->strand = asio::make_strand(io_);
+        make_chat_model(*ctx);
+        if (messages && !ctx->close_parked && !ctx->setup_error) {
+            // The reply's start goes into the same step as its input: the run
+            // reaches its first model call without another write (and without
+            // waiting for the blocking pool behind other sessions' launches).
+            ctx->opening = agent::ReactAgent::open_reply(ctx->session.state, ctx->context, ctx->inputs,
+                                                         request.session_id, agent_name);
+            for (const auto& m : ctx->inputs) recovery.context_upserts.push_back(m.as_object());
+            ctx->reply_log = domain::start_reply(ctx->opening->reply_start);
+            recovery.log_upserts.push_back(*ctx->reply_log);
+            recovery.state = ctx->session.state;
+        }
         recovery.tail_status = domain::derive_tail_status(ctx->context);
         if (!storage_.persist_step(user_id, request.session_id, recovery))
             throw Error::not_found(not_found_detail("Session", request.session_id));
@@ -364,7 +381,7 @@ std::optional<bj::object> ChatService::launch(const std::string& user_id, const 
         bus_.unlock(bus::session_lock_key(request.session_id), ctx->lock_token);
         throw;
     }
-    asio::co_spawn(asio::make_strand(io_), run(ctx), [sid = ctx->session_id](std::exception_ptr e) {
+    asio::co_spawn(ctx->strand, run(ctx), [sid = ctx->session_id](std::exception_ptr e) {
         if (!e) return;
         try {
             std::rethrow_exception(e);
@@ -375,26 +392,28 @@ std::optional<bj::object> ChatService::launch(const std::string& user_id, const 
     return bj::object{{"status", "started"}, {"session_id", request.session_id}};
 }
 
+void ChatService::make_chat_model(RunContext& ctx) {
+    try {
+        const auto& cfg = ctx.session.config.at("chat_model_config").as_object();
+        std::unique_ptr<model::ChatModel> fallback;
+        if (ctx.fallback_credential) {
+            const auto& fcfg = ctx.session.config.at("fallback_chat_model_config").as_object();
+            fallback = models_(ctx.strand, *ctx.fallback_credential, std::string(fcfg.at("model").as_string()),
+                               fcfg.at("parameters").as_object(), nullptr);
+        }
+        ctx.chat_model = models_(ctx.strand, ctx.chat_credential, std::string(cfg.at("model").as_string()),
+                                 cfg.at("parameters").as_object(), std::move(fallback));
+    } catch (...) {
+        ctx.setup_error = std::current_exception();
+    }
+}
+
 asio::awaitable<void> ChatService::run(std::shared_ptr<RunContext> ctx) {
-    auto executor = co_await asio::this_coro::executor;
     bool inbox_released = false;
     bool parked_at_end = false;
     try {
-        std::unique_ptr<model::ChatModel> chat_model;
-        std::exception_ptr setup_error;
-        try {
-            const auto& cfg = ctx->session.config.at("chat_model_config").as_object();
-            std::unique_ptr<model::ChatModel> fallback;
-            if (ctx->fallback_credential) {
-                const auto& fcfg = ctx->session.config.at("fallback_chat_model_config").as_object();
-                fallback = models_(executor, *ctx->fallback_credential, std::string(fcfg.at("model").as_string()),
-                                   fcfg.at("parameters").as_object(), nullptr);
-            }
-            chat_model = models_(executor, ctx->chat_credential, std::string(cfg.at("model").as_string()),
-                                 cfg.at("parameters").as_object(), std::move(fallback));
-        } catch (...) {
-            setup_error = std::current_exception();
-        }
+        std::unique_ptr<model::ChatModel> chat_model = std::move(ctx->chat_model);
+        std::exception_ptr setup_error = ctx->setup_error;
         if (setup_error) {
             // Failure before a reply exists: a REPLY_START / REPLY_END(error) pair
             // named after the agent id, and the empty reply persisted.
@@ -469,7 +488,8 @@ asio::awaitable<void> ChatService::run(std::shared_ptr<RunContext> ctx) {
                     bj::object event = ctx->continuation ? *ctx->continuation : ev::user_interrupt(reply_id);
                     co_await agent.resume(event);
                 }
-                if (!ctx->continuation) co_await agent.reply(ctx->inputs);
+                if (ctx->opening) co_await agent.reply_opened(*ctx->opening);
+                else if (!ctx->continuation) co_await agent.reply(ctx->inputs);
                 // What reached the inbox after the reply's last drain is this
                 // run's to handle: no producer woke the session meanwhile.
                 while (!ctx->cancel->requested() && !agent.parked()) {

@@ -96,6 +96,8 @@ private:
     std::optional<bj::object> launch(const std::string& user_id, const domain::ChatRequest& request,
                                      const bj::object* internal_event, bool wake = false);
     boost::asio::awaitable<void> run(std::shared_ptr<RunContext> ctx);
+    /// The run's chat model (with its fallback), or the setup error to report.
+    void make_chat_model(RunContext& ctx);
     /// Executes `fn` on the blocking pool and resumes on the caller's executor.
     template <typename F>
     boost::asio::awaitable<std::invoke_result_t<F>> on_pool(F& fn);

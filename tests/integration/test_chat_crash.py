@@ -8,7 +8,7 @@ interrupted; runtime 5.3). OpenAI and Anthropic.
 """
 
 from lib.checks import check
-from lib.sse import FORMATS, ChatEnv, no_dangling_tool_calls
+from lib.sse import FORMATS, ChatEnv, no_dangling_tool_calls, user_texts
 
 
 def _crash_mid_tool(srv, fmt):
@@ -61,10 +61,47 @@ def _crash_mid_tool(srv, fmt):
         env.close()
 
 
+def _crash_before_the_model_answers(srv, fmt):
+    """The input and the reply's start are stored in one step before POST /chat/
+    answers: a crash while the first model call is still open loses neither."""
+    env = ChatEnv(srv, fmt, user=f"crash-early-{fmt}")
+    try:
+        env.script([{"text": "Never seen.", "first_byte_delay_ms": 30000},
+                    {"text": "Answered after the crash."}])
+        s = env.start("Asked before the crash")
+        rid = env.wait_reply_start(s)
+        env.wait_requests(1)
+        env.close()
+        srv.crash_restart()
+
+        check(env.wait_status("idle", timeout=3) == "idle",
+              f"status after restart: {env.status()} (expected idle, not running)")
+        msgs = env.messages()["messages"]
+        check([(m["role"], m["id"]) for m in msgs][1:] == [("assistant", rid)] and msgs[0]["role"] == "user",
+              f"message log after restart: {[(m['role'], m['id']) for m in msgs]}")
+        check(msgs[0]["content"][0]["text"] == "Asked before the crash", "user message changed")
+
+        run = env.run("Still there?")
+        check(run.end["finished_reason"] == "completed" and run.text() == "Answered after the crash.",
+              f"run after the restart: {run.end}")
+        reqs = env.wait_requests(2, finished=True)
+        texts = user_texts(reqs[-1])
+        check(any("Asked before the crash" in t for t in texts) and any("Still there?" in t for t in texts),
+              f"the model after the restart saw {texts}")
+        msgs = env.messages()["messages"]
+        check([m["role"] for m in msgs] == ["user", "assistant", "user", "assistant"]
+              and msgs[1]["id"] == rid and msgs[1]["finished_reason"] != "completed"
+              and len({m["id"] for m in msgs}) == 4,
+              f"message log after the second run: {[(m['role'], m['id'], m.get('finished_reason')) for m in msgs]}")
+    finally:
+        env.close()
+
+
 for _fmt in FORMATS:
     def _make(fn, fmt):
         def test(srv):
             fn(srv, fmt)
         return test
     globals()[f"test_crash_mid_tool_{_fmt}"] = _make(_crash_mid_tool, _fmt)
+    globals()[f"test_crash_before_the_model_answers_{_fmt}"] = _make(_crash_before_the_model_answers, _fmt)
 del _fmt
