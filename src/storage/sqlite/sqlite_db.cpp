@@ -108,7 +108,8 @@ void Transaction::commit() {
     if (writing_.owns_lock()) writing_.unlock();
 }
 
-ConnectionPool::ConnectionPool(std::string path, std::size_t size) : path_(std::move(path)), size_(size) {}
+ConnectionPool::ConnectionPool(std::string path, std::size_t size, int checkpoint_frames)
+    : path_(std::move(path)), checkpointer_(path_, writer_, checkpoint_frames), size_(size) {}
 
 ConnectionPool::Lease ConnectionPool::acquire() {
     std::unique_lock lock(mutex_);
@@ -122,7 +123,9 @@ ConnectionPool::Lease ConnectionPool::acquire() {
             ++created_;
             lock.unlock();
             try {
-                return Lease(*this, std::make_unique<Connection>(path_, &writer_));
+                auto c = std::make_unique<Connection>(path_, &writer_);
+                checkpointer_.attach(c->raw());
+                return Lease(*this, std::move(c));
             } catch (...) {
                 std::lock_guard relock(mutex_);
                 --created_;

@@ -13,6 +13,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "storage/sqlite/wal_checkpointer.hpp"
+
 namespace agentd::storage::sqlite {
 
 class Statement {
@@ -84,7 +86,9 @@ private:
 
 class ConnectionPool {
 public:
-    ConnectionPool(std::string path, std::size_t size);
+    /// `checkpoint_frames`: the log size past which the pool's checkpointer
+    /// copies it back (see WalCheckpointer).
+    ConnectionPool(std::string path, std::size_t size, int checkpoint_frames = 1000);
 
     class Lease {
     public:
@@ -100,12 +104,14 @@ public:
     };
 
     Lease acquire();
+    const WalCheckpointer& checkpointer() const { return checkpointer_; }
 
 private:
     void give_back(std::unique_ptr<Connection> c);
 
     std::string path_;
     std::mutex writer_;  // one write transaction at a time (see Transaction)
+    WalCheckpointer checkpointer_;  // before the connections: it must outlive them
     std::mutex mutex_;   // guards idle_ and created_
     std::condition_variable available_;
     std::vector<std::unique_ptr<Connection>> idle_;
