@@ -10,7 +10,7 @@ namespace agentd::model {
 
 namespace {
 
-/// `{"<name_key>":name,"description":...,"<schema_key>":<schema text>}` appended to `out`.
+/// `{"name":...,"description":...,"<schema_key>":<schema text>}` appended to `out`.
 void append_declaration(std::string& out, const ToolSchema& t, std::string_view schema_key, SchemaForm form) {
     out += "{\"name\":";
     json::write_string(out, t.name);
@@ -23,51 +23,44 @@ void append_declaration(std::string& out, const ToolSchema& t, std::string_view 
     out += '}';
 }
 
-std::size_t estimated_size(const std::vector<ToolSchema>& tools, SchemaForm form) {
-    std::size_t n = 64;
-    for (const auto& t : tools) n += t.name.size() + t.description.size() + t.parameters.text(form).size() + 80;
-    return n;
+/// How one provider lays out its tool list around the declarations.
+struct ListShape {
+    std::string_view open, close;              ///< around the whole list
+    std::string_view entry_open, entry_close;  ///< around each declaration
+    std::string_view schema_key;
+    SchemaForm form;
+};
+
+std::string tools_json(const std::vector<ToolSchema>& tools, const ListShape& shape) {
+    std::size_t size = shape.open.size() + shape.close.size();
+    for (const auto& t : tools)
+        size += t.name.size() + t.description.size() + t.parameters.text(shape.form).size() + 80;
+    std::string out;
+    out.reserve(size);
+    out += shape.open;
+    for (std::size_t i = 0; i < tools.size(); ++i) {
+        if (i) out += ',';
+        out += shape.entry_open;
+        append_declaration(out, tools[i], shape.schema_key, shape.form);
+        out += shape.entry_close;
+    }
+    out += shape.close;
+    return out;
 }
 
 }  // namespace
 
 std::string openai_tools_json(const std::vector<ToolSchema>& tools, bool flatten_refs) {
-    const auto form = flatten_refs ? SchemaForm::kFlattened : SchemaForm::kAsIs;
-    std::string out;
-    out.reserve(estimated_size(tools, form));
-    out += '[';
-    for (std::size_t i = 0; i < tools.size(); ++i) {
-        if (i) out += ',';
-        out += "{\"type\":\"function\",\"function\":";
-        append_declaration(out, tools[i], "parameters", form);
-        out += '}';
-    }
-    out += ']';
-    return out;
+    return tools_json(tools, {"[", "]", "{\"type\":\"function\",\"function\":", "}", "parameters",
+                              flatten_refs ? SchemaForm::kFlattened : SchemaForm::kAsIs});
 }
 
 std::string anthropic_tools_json(const std::vector<ToolSchema>& tools) {
-    std::string out;
-    out.reserve(estimated_size(tools, SchemaForm::kAsIs));
-    out += '[';
-    for (std::size_t i = 0; i < tools.size(); ++i) {
-        if (i) out += ',';
-        append_declaration(out, tools[i], "input_schema", SchemaForm::kAsIs);
-    }
-    out += ']';
-    return out;
+    return tools_json(tools, {"[", "]", "", "", "input_schema", SchemaForm::kAsIs});
 }
 
 std::string gemini_tools_json(const std::vector<ToolSchema>& tools) {
-    std::string out;
-    out.reserve(estimated_size(tools, SchemaForm::kGemini));
-    out += "[{\"functionDeclarations\":[";
-    for (std::size_t i = 0; i < tools.size(); ++i) {
-        if (i) out += ',';
-        append_declaration(out, tools[i], "parameters", SchemaForm::kGemini);
-    }
-    out += "]}]";
-    return out;
+    return tools_json(tools, {"[{\"functionDeclarations\":[", "]}]", "", "", "parameters", SchemaForm::kGemini});
 }
 
 namespace {
