@@ -56,6 +56,12 @@ std::optional<std::string> Statement::opt_text(int col) const {
 }
 
 Connection::Connection(const std::string& path, std::mutex* writer) : writer_(writer) {
+    // SQLite's allocation statistics take one process-wide mutex per malloc:
+    // with several connections busy at once that is a contended futex per
+    // statement, for numbers nothing reads. Only possible before the library
+    // initialises; later calls are refused and harmless.
+    static const bool no_memstatus = [] { return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK; }();
+    (void)no_memstatus;
     if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         nullptr) != SQLITE_OK)
         fail(db_, "open " + path);
