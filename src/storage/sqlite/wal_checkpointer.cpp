@@ -40,6 +40,7 @@ void WalCheckpointer::loop() {
         wake_.wait(lock, [this] { return due_ || stopping_; });
         if (stopping_) return;
         due_ = false;
+        running_ = true;
         lock.unlock();
         try {
             if (!conn) {
@@ -62,7 +63,13 @@ void WalCheckpointer::loop() {
             spdlog::warn("sqlite: checkpointer: {}", e.what());
         }
         lock.lock();
+        running_ = false;
     }
+}
+
+bool WalCheckpointer::idle() const {
+    std::lock_guard lock(mutex_);
+    return !due_ && !running_;
 }
 
 }  // namespace agentd::storage::sqlite

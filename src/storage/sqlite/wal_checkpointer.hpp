@@ -43,6 +43,9 @@ public:
 
     /// Checkpoints run so far (tests, diagnostics).
     std::uint64_t checkpoints() const { return checkpoints_.load(); }
+    /// Nothing due and nothing running: every commit that asked for a
+    /// checkpoint has had one start after it (tests).
+    bool idle() const;
 
 private:
     static int on_commit(void* self, sqlite3* db, const char* schema, int frames);
@@ -51,9 +54,10 @@ private:
     std::string path_;
     std::mutex& writer_;
     int threshold_;
-    std::mutex mutex_;
+    mutable std::mutex mutex_;
     std::condition_variable wake_;
     bool due_ = false;
+    bool running_ = false;
     bool stopping_ = false;
     std::atomic<std::uint64_t> checkpoints_{0};
     std::thread thread_;  // last: started once everything above is ready

@@ -56,7 +56,10 @@ TEST_F(WalCheckpointerTest, TheLogIsCopiedBackOffTheCommittingThreadAndStaysBoun
     // only grows (the automatic one is off for the pool's connections).
     for (int burst = 0; burst < 10; ++burst) {
         write_rows(pool, burst * 100, 100);
-        ASSERT_TRUE(wait_for([&] { return pool.checkpointer().checkpoints() > static_cast<std::uint64_t>(burst); }))
+        // Idle: the burst's last commits were seen by a checkpoint (one that was
+        // already running when they came in may not have copied them).
+        ASSERT_TRUE(wait_for([&] { return pool.checkpointer().idle(); })) << "still busy after burst " << burst;
+        ASSERT_GT(pool.checkpointer().checkpoints(), static_cast<std::uint64_t>(burst))
             << "no checkpoint after burst " << burst;
     }
     // 1,000 commits of ~3 pages each make a 12 MB log when it is never begun
