@@ -837,6 +837,10 @@ boost::asio::awaitable<void> ReactAgent::loop() {
         }
         final_answer = co_await reasoning(std::move(hint), std::move(tool_choice));
         if (unfinished_calls().empty() && !cancelled()) set_cur_iter(cur_iter() + 1);
+        // A final answer is closed at the loop head with nothing awaited in
+        // between: its REPLY_END shares this step's checkpoint.
+        const auto* required = state_.reply_context.if_contains("structured_schema");
+        if (final_answer && !cancelled() && !(required && required->is_object())) continue;
         co_await checkpoint();
     }
     notify_state_change(turn_start);

@@ -266,6 +266,26 @@ TEST(ReactAgent, AReplyOpenedByTheCallerRunsLikeReplyWithoutTheFirstCheckpoint) 
     EXPECT_EQ(opened.sink.persisted_ids.back(), opening.reply_id);
 }
 
+TEST(ReactAgent, AFinalAnswerAndItsReplyEndShareOneCheckpoint) {
+    Harness h;
+    h.model.script.push_back(text("Hello there"));
+    h.opened_reply("hi");
+    // The answer and REPLY_END are one step: nothing is awaited between them.
+    EXPECT_EQ(h.sink.checkpoints, 1);
+    ASSERT_FALSE(h.sink.events.empty());
+    EXPECT_EQ(h.sink.events.back().at("type"), "REPLY_END");
+    EXPECT_EQ(h.sink.persisted_ids.back(), h.context.back().at("id").as_string());
+    EXPECT_EQ(h.state.reply_context.at("cur_iter"), 1);
+
+    // A tool round still checkpoints after its reasoning step and after acting.
+    Harness tools;
+    tools.toolkit.add(std::make_shared<EchoTool>("echo"));
+    tools.model.script.push_back(calls({{"c1", "echo"}}));
+    tools.model.script.push_back(text("done"));
+    tools.opened_reply("go");
+    EXPECT_EQ(tools.sink.checkpoints, 3);
+}
+
 TEST(ReactAgent, ToolRoundThenAnswerCountsTwoIterations) {
     Harness h;
     auto echo = std::make_shared<EchoTool>("echo");
