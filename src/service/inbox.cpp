@@ -15,25 +15,44 @@ const std::string kConsumerField = "running";
 /// holder that died leaves at most the lease to wait out.
 class InboxLock {
 public:
-    InboxLock(bus::MessageBus& bus, const std::string& session_id)
-        : bus_(bus), key_(inbox_lock_key(session_id)) {
-        for (;;) {
-            if (auto token = bus_.try_lock(key_, kInboxLockTtl)) {
-                token_ = std::move(*token);
-                return;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        }
+    InboxLock(bus::MessageBus& bus, const std::string& session_id) : InboxLock(bus, session_id, true) {}
+    /// One attempt only; held() says whether it succeeded.
+    static InboxLock attempt(bus::MessageBus& bus, const std::string& session_id) {
+        return InboxLock(bus, session_id, false);
     }
-    ~InboxLock() { bus_.unlock(key_, token_); }
+    ~InboxLock() {
+        if (held_) bus_.unlock(key_, token_);
+    }
+    bool held() const { return held_; }
     InboxLock(const InboxLock&) = delete;
     InboxLock& operator=(const InboxLock&) = delete;
 
 private:
+    InboxLock(bus::MessageBus& bus, const std::string& session_id, bool wait)
+        : bus_(bus), key_(inbox_lock_key(session_id)) {
+        for (;;) {
+            if (auto token = bus_.try_lock(key_, kInboxLockTtl)) {
+                token_ = std::move(*token);
+                held_ = true;
+                return;
+            }
+            if (!wait) return;
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+    }
+
     bus::MessageBus& bus_;
     std::string key_;
     std::string token_;
+    bool held_ = false;
 };
+
+/// With the inbox lock held: whether payloads wait; if none, the run stops being the consumer.
+bool pending_or_drop_consumer(bus::MessageBus& bus, const std::string& session_id) {
+    if (bus.queue_length(inbox_key(session_id)) > 0) return true;
+    bus.hash_delete(consumer_key(session_id));
+    return false;
+}
 
 bool has_consumer(bus::MessageBus& bus, const std::string& session_id) {
     return bus.hash_get(consumer_key(session_id), kConsumerField).has_value();
@@ -87,9 +106,13 @@ std::vector<std::string> take(bus::MessageBus& bus, const std::string& session_i
 
 bool pending_or_release(bus::MessageBus& bus, const std::string& session_id) {
     InboxLock lock(bus, session_id);
-    if (bus.queue_length(inbox_key(session_id)) > 0) return true;
-    bus.hash_delete(consumer_key(session_id));
-    return false;
+    return pending_or_drop_consumer(bus, session_id);
+}
+
+std::optional<bool> try_pending_or_release(bus::MessageBus& bus, const std::string& session_id) {
+    auto lock = InboxLock::attempt(bus, session_id);
+    if (!lock.held()) return std::nullopt;
+    return pending_or_drop_consumer(bus, session_id);
 }
 
 void release(bus::MessageBus& bus, const std::string& session_id) {

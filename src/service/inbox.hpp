@@ -16,6 +16,7 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,9 @@ std::vector<std::string> take(bus::MessageBus& bus, const std::string& session_i
 /// At a run's end: true when payloads wait (the run stays the consumer and goes
 /// round once more); otherwise the registration is dropped and false returned.
 bool pending_or_release(bus::MessageBus& bus, const std::string& session_id);
+/// The same in one attempt, never waiting: nullopt when the inbox lock is held
+/// elsewhere at that moment (then call pending_or_release off the io threads).
+std::optional<bool> try_pending_or_release(bus::MessageBus& bus, const std::string& session_id);
 
 /// Drops the registration, leaving the inbox as it is (a parked reply: what
 /// waits there is taken when the reply resumes).

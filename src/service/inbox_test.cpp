@@ -48,6 +48,25 @@ TEST(Inbox, ADeliveryWhileARunConsumesWakesNothingAndTheRunGoesRoundAgain) {
     EXPECT_EQ(triggers(bus).size(), 1u);
 }
 
+TEST(Inbox, TheOneAttemptCheckAnswersLikeTheWaitingOneOrSaysTheLockIsBusy) {
+    bus::MemoryBus bus;
+    register_consumer(bus, "s1");
+    deliver(bus, "u1", "s1", "a1", hint("one"));
+    EXPECT_EQ(try_pending_or_release(bus, "s1"), std::optional<bool>(true));
+    EXPECT_TRUE(bus.hash_get(consumer_key("s1"), "running"));
+    take(bus, "s1");
+    // A producer holding the inbox lock: no answer, and nothing changed.
+    auto producer = bus.try_lock(inbox_lock_key("s1"), std::chrono::seconds(5));
+    ASSERT_TRUE(producer);
+    EXPECT_EQ(try_pending_or_release(bus, "s1"), std::nullopt);
+    EXPECT_TRUE(bus.hash_get(consumer_key("s1"), "running"));
+    bus.unlock(inbox_lock_key("s1"), *producer);
+    // Free again: empty, so the registration goes, and the lock is not left held.
+    EXPECT_EQ(try_pending_or_release(bus, "s1"), std::optional<bool>(false));
+    EXPECT_FALSE(bus.hash_get(consumer_key("s1"), "running"));
+    EXPECT_FALSE(bus.is_locked(inbox_lock_key("s1")));
+}
+
 TEST(Inbox, TakeStopsAtTheBatchSize) {
     bus::MemoryBus bus;
     register_consumer(bus, "s1");
