@@ -119,7 +119,8 @@ struct ChatService::RunContext : agent::ReplySink {
     std::optional<bj::object> reply_log;  ///< the message-log copy, folded from events
     asio::any_io_executor strand;  ///< where the run goes on
     std::unique_ptr<model::ChatModel> chat_model;  ///< made at launch; null when that failed
-    std::exception_ptr setup_error;                ///< why it failed
+    std::exception_ptr setup_error;                ///< why it (or the workspace) failed
+    std::shared_ptr<workspace::Workspace> workspace;  ///< got at launch, with workspaces on
     /// A new message's reply, opened and persisted with its input at launch.
     std::optional<agent::ReactAgent::Opening> opening;
     std::vector<bj::object> pending_log_extra;  ///< other log messages to write at the next step
@@ -356,6 +357,18 @@ std::optional<bj::object> ChatService::launch(const std::string& user_id, const 
         }
         ctx->strand = asio::make_strand(io_);
         make_chat_model(*ctx);
+        if (workspaces_ && !ctx->setup_error) {
+            // Got here, on the blocking pool, rather than by the run: a burst of
+            // runs starting on the io threads would otherwise queue behind the
+            // other sessions' launches for it.
+            try {
+                std::string workspace_id(json::str_at(ctx->session.config, "workspace_id"));
+                ctx->workspace = workspaces_->get(user_id, ctx->agent.id, workspace_id);
+            } catch (const std::exception& e) {
+                spdlog::warn("session {}: workspace unavailable: {}", request.session_id, e.what());
+                ctx->setup_error = std::current_exception();
+            }
+        }
         if (messages && !ctx->close_parked && !ctx->setup_error) {
             // The reply's start goes into the same step as its input: the run
             // reaches its first model call without another write (and without
@@ -424,17 +437,8 @@ asio::awaitable<void> ChatService::run(std::shared_ptr<RunContext> ctx) {
             std::vector<bj::object> nothing;
             co_await ctx->checkpoint(nothing, false);
         } else {
-            std::shared_ptr<workspace::Workspace> workspace;
-            if (workspaces_) {
-                auto* manager = workspaces_;
-                std::string workspace_id(json::str_at(ctx->session.config, "workspace_id"));
-                workspace = manager->find_ready(ctx->user_id, ctx->agent.id, workspace_id);
-                if (!workspace) {
-                    auto job = [manager, &ctx, &workspace_id] {
-                        return manager->get(ctx->user_id, ctx->agent.id, workspace_id);
-                    };
-                    workspace = co_await on_pool(job);
-                }
+            std::shared_ptr<workspace::Workspace> workspace = ctx->workspace;
+            if (workspace) {
                 // The workspace is a working directory of the session (accept_edits, dont_ask).
                 permission::add_working_directory(ctx->session.state.permission_context, workspace->workdir(), "session");
             }
@@ -493,9 +497,16 @@ asio::awaitable<void> ChatService::run(std::shared_ptr<RunContext> ctx) {
                 // What reached the inbox after the reply's last drain is this
                 // run's to handle: no producer woke the session meanwhile.
                 while (!ctx->cancel->requested() && !agent.parked()) {
+                    // Uncontended, this is a few bus operations: done here, without a
+                    // trip through the blocking pool. Only a held inbox lock (a
+                    // producer delivering right now) is waited for there.
                     auto* bus = &bus_;
-                    auto check = [bus, &ctx] { return inbox::pending_or_release(*bus, ctx->session_id); };
-                    if (!co_await on_pool(check)) {
+                    std::optional<bool> pending = inbox::try_pending_or_release(*bus, ctx->session_id);
+                    if (!pending) {
+                        auto check = [bus, &ctx] { return inbox::pending_or_release(*bus, ctx->session_id); };
+                        pending = co_await on_pool(check);
+                    }
+                    if (!*pending) {
                         inbox_released = true;
                         break;
                     }

@@ -87,16 +87,6 @@ std::shared_ptr<Workspace> DirectoryWorkspaceManager::get(const std::string& use
     return ws;
 }
 
-std::shared_ptr<Workspace> DirectoryWorkspaceManager::find_ready(const std::string& user_id, const std::string&,
-                                                                 const std::string& workspace_id) {
-    std::unique_lock lock(mutex_, std::try_to_lock);
-    if (!lock.owns_lock()) return nullptr;
-    auto it = cache_.find(std::make_pair(user_id, workspace_id));
-    if (it == cache_.end()) return nullptr;
-    recency_.splice(recency_.begin(), recency_, it->second.recency);
-    return it->second.workspace;
-}
-
 void DirectoryWorkspaceManager::evict_unused_locked() {
     // Least recently used first; a workspace a run still holds is never dropped,
     // so two objects never share one directory (and a bwrap /tmp).

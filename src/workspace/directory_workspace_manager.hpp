@@ -40,9 +40,6 @@ public:
     /// workspace lives. Thread-safe.
     std::shared_ptr<Workspace> get(const std::string& user_id, const std::string& agent_id,
                                    const std::string& workspace_id) override;
-    /// A cached workspace, without waiting for a get() that is creating directories.
-    std::shared_ptr<Workspace> find_ready(const std::string& user_id, const std::string& agent_id,
-                                          const std::string& workspace_id) override;
 
     /// Where a workspace's files live on the host (not created).
     fs::path directory_of(const std::string& user_id, const std::string& workspace_id) const;

@@ -63,17 +63,6 @@ TEST(DirectoryWorkspaceManager, SameIdsGiveTheSameObject) {
     EXPECT_NE(a->host_dir(), c->host_dir());
 }
 
-TEST(DirectoryWorkspaceManager, FindReadyOnlyReturnsBuiltWorkspacesOfTheSameUser) {
-    TempDir data;
-    DirectoryWorkspaceManager manager(data.path(), WorkspaceKind::kLocal);
-    EXPECT_EQ(manager.find_ready("alice", "agent", "ws"), nullptr) << "never built: nothing, and no directory made";
-    EXPECT_FALSE(std::filesystem::exists(manager.directory_of("alice", "ws")));
-    auto built = manager.get("alice", "agent", "ws");
-    EXPECT_EQ(manager.find_ready("alice", "other-agent", "ws"), built);
-    EXPECT_EQ(manager.find_ready("bob", "agent", "ws"), nullptr) << "another user's id never matches";
-    EXPECT_EQ(manager.find_ready("alice", "agent", "ws-2"), nullptr);
-}
-
 TEST(DirectoryWorkspaceManager, UnusedWorkspacesBeyondTheCapAreDroppedLeastRecentFirst) {
     TempDir data;
     DirectoryWorkspaceManager manager(data.path(), WorkspaceKind::kLocal);

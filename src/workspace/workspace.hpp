@@ -99,14 +99,6 @@ public:
     /// uses build it once. Throws std::runtime_error when it cannot be created.
     virtual std::shared_ptr<Workspace> get(const std::string& user_id, const std::string& agent_id,
                                            const std::string& workspace_id) = 0;
-    /// The workspace get() would return, when that needs no I/O and no wait;
-    /// nullptr otherwise. Lets an io thread skip the hop to the blocking pool
-    /// for a workspace already in use (a burst of runs waits behind each other
-    /// on that pool).
-    virtual std::shared_ptr<Workspace> find_ready(const std::string& /*user_id*/, const std::string& /*agent_id*/,
-                                                  const std::string& /*workspace_id*/) {
-        return nullptr;
-    }
 };
 
 }  // namespace agentd::workspace

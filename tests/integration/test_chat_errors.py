@@ -9,6 +9,8 @@ from lib.checks import check
 from lib.sse import ERROR_MESSAGES, FORMATS, ChatEnv, check_frames, collapse
 
 FAST_RETRY = {"retry-after-ms": "10", "retry-after": "0.01"}
+SETUP_MESSAGE = ("The session could not be prepared \u2014 check the agent's model, tools and "
+                 "knowledge bases.")
 
 
 def _retry_429(srv, fmt):
@@ -119,3 +121,34 @@ for _fmt in FORMATS:
     for _fn in (_retry_429, _fallback_500, _auth_401, _stream_cut):
         globals()[f"test{_fn.__name__}_{_fmt}"] = _make(_fn, _fmt)
 del _fmt, _fn
+
+
+def test_workspace_unavailable_is_an_error_reply(srv):
+    """The session's workspace cannot be made: the run answers with an error reply
+    (no model call), the session stays usable, and the next run works once the
+    workspace can be made again."""
+    import hashlib
+    import os
+    env = ChatEnv(srv, "openai", user="ws-unavailable")
+    user_dir = os.path.join(srv.data_dir, "workspaces",
+                            hashlib.blake2b(env.user.encode(), digest_size=16).hexdigest())
+    try:
+        os.makedirs(os.path.dirname(user_dir), exist_ok=True)
+        with open(user_dir, "w") as f:  # a file where the user's workspace folder goes
+            f.write("not a directory")
+        run = env.run("Please answer", [{"text": "Never asked for."}])
+        check_frames(run.frames)
+        check(run.end["finished_reason"] == "error", f"REPLY_END {run.end}")
+        check(run.end["error"] == {"type": "setup", "message": SETUP_MESSAGE}, f"REPLY_END error {run.end['error']}")
+        check(b"not a directory" not in b"".join(f.raw.encode() for f in run.frames),
+              "the server's error text reached the client")
+        check(env.requests() == [], f"the provider was asked: {env.requests()}")
+        check(env.wait_status("idle") == "idle", "status not idle")
+        os.remove(user_dir)
+        run = env.run("Again", [{"text": "Now it works."}])
+        check(run.end["finished_reason"] == "completed", f"REPLY_END {run.end}")
+        check(run.text() == "Now it works.", f"text {run.text()!r}")
+    finally:
+        if os.path.isfile(user_dir):
+            os.remove(user_dir)
+        env.close()
