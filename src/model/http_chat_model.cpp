@@ -80,7 +80,7 @@ net::HttpRequest HttpChatModel::json_post(std::string url,
     req.headers.emplace_back("content-type", "application/json");
     req.headers.emplace_back(
         "accept", framing() == Framing::kSse ? "text/event-stream" : "application/x-ndjson");
-    req.body = body.write();
+    req.body = body.write_prefix(req.body_tail);
     req.connect_timeout = settings_.connect_timeout;
     req.idle_timeout = settings_.idle_timeout;
     return req;

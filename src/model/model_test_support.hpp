@@ -45,7 +45,10 @@ public:
                                         std::function<void(const net::HttpResponseHead&)> on_head,
                                         std::function<void(std::string_view)> on_data,
                                         CancellationPtr cancel) override {
+        // Kept as one body text, the bytes a server would read.
         requests.push_back(request);
+        requests.back().body = request.whole_body();
+        requests.back().body_tail.clear();
         if (script.empty())
             throw net::TransportError(net::TransportError::Kind::kConnect, "script exhausted");
         Exchange ex = script.front();

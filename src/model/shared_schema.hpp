@@ -38,6 +38,8 @@ public:
     /// The schema as compact JSON text in `form`, rendered on the first request
     /// for that form and kept; safe to call from several threads.
     const std::string& text(SchemaForm form) const;
+    /// Whether both are copies of one schema (then every text is the same).
+    bool shares(const SharedSchema& other) const { return node_ == other.node_; }
 
 private:
     struct Node;

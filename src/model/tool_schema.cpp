@@ -1,6 +1,8 @@
 #include "model/tool_schema.hpp"
 
 #include <algorithm>
+#include <list>
+#include <mutex>
 #include <set>
 #include <stdexcept>
 
@@ -31,7 +33,13 @@ struct ListShape {
     SchemaForm form;
 };
 
-std::string tools_json(const std::vector<ToolSchema>& tools, const ListShape& shape) {
+const ListShape kOpenAIShape{"[", "]", "{\"type\":\"function\",\"function\":", "}", "parameters", SchemaForm::kAsIs};
+const ListShape kOpenAIFlatShape{"[", "]", "{\"type\":\"function\",\"function\":", "}", "parameters",
+                                 SchemaForm::kFlattened};
+const ListShape kAnthropicShape{"[", "]", "", "", "input_schema", SchemaForm::kAsIs};
+const ListShape kGeminiShape{"[{\"functionDeclarations\":[", "]}]", "", "", "parameters", SchemaForm::kGemini};
+
+std::string render(const std::vector<ToolSchema>& tools, const ListShape& shape) {
     std::size_t size = shape.open.size() + shape.close.size();
     for (const auto& t : tools)
         size += t.name.size() + t.description.size() + t.parameters.text(shape.form).size() + 80;
@@ -48,20 +56,57 @@ std::string tools_json(const std::vector<ToolSchema>& tools, const ListShape& sh
     return out;
 }
 
+/// The rendered texts of the most recently sent tool lists, most recent first.
+class ToolsTextCache {
+public:
+    ToolsText get(const std::vector<ToolSchema>& tools, const ListShape& shape) {
+        std::lock_guard lock(mutex_);
+        for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+            if (it->shape != &shape || !same(it->tools, tools, shape.form)) continue;
+            entries_.splice(entries_.begin(), entries_, it);
+            return it->text;
+        }
+        entries_.push_front(Entry{&shape, tools, std::make_shared<const std::string>(render(tools, shape))});
+        if (entries_.size() > kKept) entries_.pop_back();
+        return entries_.front().text;
+    }
+
+private:
+    static constexpr std::size_t kKept = 32;
+    struct Entry {
+        const ListShape* shape;
+        std::vector<ToolSchema> tools;  // keeps the schemas (and their texts) alive
+        ToolsText text;
+    };
+
+    static bool same(const std::vector<ToolSchema>& a, const std::vector<ToolSchema>& b, SchemaForm form) {
+        if (a.size() != b.size()) return false;
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            if (a[i].name != b[i].name || a[i].description != b[i].description) return false;
+            if (!a[i].parameters.shares(b[i].parameters) && a[i].parameters.text(form) != b[i].parameters.text(form))
+                return false;
+        }
+        return true;
+    }
+
+    std::mutex mutex_;
+    std::list<Entry> entries_;
+};
+
+ToolsText tools_json(const std::vector<ToolSchema>& tools, const ListShape& shape) {
+    static ToolsTextCache cache;
+    return cache.get(tools, shape);
+}
+
 }  // namespace
 
-std::string openai_tools_json(const std::vector<ToolSchema>& tools, bool flatten_refs) {
-    return tools_json(tools, {"[", "]", "{\"type\":\"function\",\"function\":", "}", "parameters",
-                              flatten_refs ? SchemaForm::kFlattened : SchemaForm::kAsIs});
+ToolsText openai_tools_json(const std::vector<ToolSchema>& tools, bool flatten_refs) {
+    return tools_json(tools, flatten_refs ? kOpenAIFlatShape : kOpenAIShape);
 }
 
-std::string anthropic_tools_json(const std::vector<ToolSchema>& tools) {
-    return tools_json(tools, {"[", "]", "", "", "input_schema", SchemaForm::kAsIs});
-}
+ToolsText anthropic_tools_json(const std::vector<ToolSchema>& tools) { return tools_json(tools, kAnthropicShape); }
 
-std::string gemini_tools_json(const std::vector<ToolSchema>& tools) {
-    return tools_json(tools, {"[{\"functionDeclarations\":[", "]}]", "", "", "parameters", SchemaForm::kGemini});
-}
+ToolsText gemini_tools_json(const std::vector<ToolSchema>& tools) { return tools_json(tools, kGeminiShape); }
 
 namespace {
 

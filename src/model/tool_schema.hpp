@@ -8,20 +8,24 @@
 #include <vector>
 
 #include "model/chat_model.hpp"
+#include "model/request_body.hpp"
 
 namespace agentd::model {
 
-// The `tools` member of each provider's request, as JSON text. The schemas'
-// renderings are cached (SharedSchema::text), so a call only escapes the names
-// and descriptions and copies bytes.
+// The `tools` member of each provider's request, as JSON text that requests
+// share. A server sends the same few tool lists over and over (the built-in
+// tools, each agent's MCP tools), so the texts of recent lists are kept: finding
+// a list again costs comparing names and descriptions; rendering it escapes and
+// copies every description and schema into fresh memory, and a burst of calls
+// would hold one copy per call. Thread-safe.
 
 /// `[{"type":"function","function":{"name","description","parameters"}}, ...]`.
-std::string openai_tools_json(const std::vector<ToolSchema>& tools, bool flatten_refs);
+ToolsText openai_tools_json(const std::vector<ToolSchema>& tools, bool flatten_refs);
 /// `[{"name","description","input_schema"}, ...]`.
-std::string anthropic_tools_json(const std::vector<ToolSchema>& tools);
+ToolsText anthropic_tools_json(const std::vector<ToolSchema>& tools);
 /// `[{"functionDeclarations":[{"name","description","parameters"}, ...]}]`, each
 /// schema flattened and cut to Gemini's subset.
-std::string gemini_tools_json(const std::vector<ToolSchema>& tools);
+ToolsText gemini_tools_json(const std::vector<ToolSchema>& tools);
 
 /// Inlines local `$ref`s (`#/$defs/X`, `#/definitions/X`) and drops the
 /// definition sections; siblings of a `$ref` override the resolved definition;

@@ -478,14 +478,32 @@ private:
         msg.set(bhttp::field::accept_encoding, "identity");
         if (absolute && !proxy_->authorization.empty())
             msg.set(bhttp::field::proxy_authorization, proxy_->authorization);
-        msg.body() = boost::span<const char>(req_.body.data(), req_.body.size());
+        std::size_t length = req_.body.size();
+        for (const auto& piece : req_.body_tail) length += piece->size();
         const auto verb = msg.method();
-        if (!req_.body.empty() || (verb != bhttp::verb::get && verb != bhttp::verb::head &&
-                                   verb != bhttp::verb::delete_ && verb != bhttp::verb::options))
-            msg.content_length(req_.body.size());
+        if (length != 0 || (verb != bhttp::verb::get && verb != bhttp::verb::head &&
+                            verb != bhttp::verb::delete_ && verb != bhttp::verb::options))
+            msg.content_length(length);
 
         x_->transport.expires_after(req_.idle_timeout);
-        auto [ec, n] = co_await bhttp::async_write(stream, msg, kTuple);
+        beast::error_code ec;
+        if (req_.body_tail.empty()) {
+            msg.body() = boost::span<const char>(req_.body.data(), req_.body.size());
+            std::tie(ec, std::ignore) = co_await bhttp::async_write(stream, msg, kTuple);
+        } else {
+            // The head as the serializer formats it, then every body piece: one
+            // gather write, no copy of the shared pieces.
+            bhttp::request_serializer<bhttp::span_body<const char>> serializer{msg};
+            serializer.split(true);
+            std::vector<asio::const_buffer> buffers;
+            serializer.next(ec, [&buffers](beast::error_code&, const auto& head) {
+                for (const auto b : beast::buffers_range_ref(head)) buffers.push_back(b);
+            });
+            if (ec) fail(Phase::kIo, ec, "formatting request");
+            buffers.push_back(asio::buffer(req_.body));
+            for (const auto& piece : req_.body_tail) buffers.push_back(asio::buffer(*piece));
+            std::tie(ec, std::ignore) = co_await asio::async_write(stream, buffers, kTuple);
+        }
         if (ec && reused_ && closed_by_peer(ec)) throw StaleConnection{};
         if (ec) fail(Phase::kIo, ec, "sending request");
     }

@@ -23,6 +23,15 @@ struct HttpRequest {
     std::string url;  ///< http:// or https://, with optional port, path and query
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
+    /// Sent after `body`, in order, without being copied into it: large texts
+    /// that many requests share (a model call's tool list).
+    std::vector<std::shared_ptr<const std::string>> body_tail;
+    /// `body` and `body_tail` as one text (tests, logs).
+    std::string whole_body() const {
+        std::string out = body;
+        for (const auto& piece : body_tail) out += *piece;
+        return out;
+    }
     std::chrono::milliseconds connect_timeout{10'000};  ///< DNS + TCP + TLS (+ proxy CONNECT)
     std::chrono::milliseconds idle_timeout{120'000};    ///< longest silence while reading
 };

@@ -222,6 +222,36 @@ TEST_F(HttpClientTest, SendsWellFormedRequestAndReadsContentLengthBody) {
     EXPECT_TRUE(seen.ends_with("\r\n\r\n{\"model\":\"x\"}")) << seen;
 }
 
+TEST_F(HttpClientTest, ABodyTailIsSentAfterTheBodyAsTheSameBytes) {
+    std::vector<std::string> seen;
+    std::mutex mutex;
+    LoopbackServer server([&](tcp::socket s) -> awaitable<void> {
+        auto req = co_await read_request(s);
+        {
+            std::lock_guard lock(mutex);
+            seen.push_back(req);
+        }
+        co_await send(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+    });
+    HttpRequest whole = get(server.url("/v1/messages"));
+    whole.method = "POST";
+    whole.headers = {{"Content-Type", "application/json"}};
+    whole.body = R"({"model":"x","tools":[{"name":"t","description":")" + std::string(20000, 'd') + R"("}]})";
+    HttpRequest split = whole;
+    split.body = R"({"model":"x","tools":)";
+    split.body_tail = {std::make_shared<const std::string>(R"([{"name":"t","description":")" + std::string(20000, 'd') + R"("}])"),
+                       std::make_shared<const std::string>("}")};
+    ASSERT_EQ(split.whole_body(), whole.body);
+    EXPECT_EQ(fetch_sync(whole).body, "ok");
+    EXPECT_EQ(fetch_sync(split).body, "ok");
+
+    std::lock_guard lock(mutex);
+    ASSERT_EQ(seen.size(), 2u);
+    EXPECT_EQ(seen[1], seen[0]);
+    EXPECT_NE(seen[1].find("\r\nContent-Length: " + std::to_string(whole.body.size()) + "\r\n"), std::string::npos);
+    EXPECT_TRUE(seen[1].ends_with("\r\n\r\n" + whole.body));
+}
+
 TEST_F(HttpClientTest, StreamsEachChunkBeforeTheNextIsSent) {
     std::atomic<bool> second_sent{false};
     LoopbackServer server([&](tcp::socket s) -> awaitable<void> {

@@ -186,7 +186,7 @@ RequestBody format_body(const ChatRequest& request, const std::string& model,
     check_tool_choice(request);
 
     bj::object body;
-    std::string tools_json;
+    ToolsText tools_json;
     body["model"] = model;
     body["max_tokens"] = k.max_tokens;
     body["stream"] = true;

@@ -153,7 +153,7 @@ RequestBody format_body(const ChatRequest& request, const std::string& model,
     for (const auto& kv : options.extra_config) config[kv.key()] = kv.value();
 
     bj::object body;
-    std::string tools_json;
+    ToolsText tools_json;
     body["contents"] = format_contents(request, options);
     body["generationConfig"] = std::move(config);
     if (!request.tools.empty()) {

@@ -169,7 +169,7 @@ RequestBody format_body(const ChatRequest& request, const std::string& model,
     body["think"] = k.thinking;  // always sent (Trap 11)
     for (const auto& kv : options.extra_body) body[kv.key()] = kv.value();
     // Ollama has no tool_choice: the mode is ignored (Trap 13).
-    std::string tools_json;
+    ToolsText tools_json;
     if (!request.tools.empty()) {
         tools_json = openai_tools_json(request.tools, false);
         body.erase("tools");  // ours replace any the caller's extra_body named

@@ -381,7 +381,7 @@ RequestBody format_body(const ChatRequest& request, const std::string& model,
     const bool kimi_k3 = vendor == Vendor::kMoonshot && model == "kimi-k3";
 
     bj::object body;
-    std::string tools_json;
+    ToolsText tools_json;
     body["model"] = model;
     body["messages"] = format_messages(request, options);
     body["stream"] = true;
@@ -451,7 +451,7 @@ RequestBody format_body(const ChatRequest& request, const std::string& model,
             break;
     }
     for (const auto& kv : options.extra_body) body[kv.key()] = kv.value();
-    if (body.contains("tools")) tools_json.clear();  // the caller's extra_body replaced them
+    if (body.contains("tools")) tools_json.reset();  // the caller's extra_body replaced them
     return RequestBody{std::move(body), std::move(tools_json)};
 }
 
