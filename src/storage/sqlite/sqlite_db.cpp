@@ -62,14 +62,8 @@ Connection::Connection(const std::string& path, std::mutex* writer) : writer_(wr
     // initialises; later calls are refused and harmless.
     static const bool no_memstatus = [] { return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK; }();
     (void)no_memstatus;
-    // "unix-excl": the process holds the database file exclusively from its
-    // first read on. Its connections still share it, but their locks are kept
-    // in memory: with the default VFS every transaction's start and end is an
-    // fcntl(2) call on the shared-memory file (about 24 per chat turn). Another
-    // process (a second agentd on the same data directory, the sqlite3 shell)
-    // gets "database is locked" until this one exits.
     if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                        "unix-excl") != SQLITE_OK)
+                        nullptr) != SQLITE_OK)
         fail(db_, "open " + path);
     sqlite3_busy_timeout(db_, 10000);
     exec_script("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
