@@ -351,10 +351,7 @@ std::optional<bj::object> ChatService::launch(const std::string& user_id, const 
         } else if (parked) {
             ctx->close_parked = true;
         }
-        if (messages) {
-            for (const auto& m : messages->messages) recovery.log_upserts.push_back(m.as_object());
-            ctx->inputs = messages->messages;
-        }
+        if (messages) ctx->inputs = messages->messages;
         ctx->strand = asio::make_strand(io_);
         make_chat_model(*ctx);
         if (workspaces_ && !ctx->setup_error) {
@@ -369,6 +366,10 @@ std::optional<bj::object> ChatService::launch(const std::string& user_id, const 
                 ctx->setup_error = std::current_exception();
             }
         }
+        // The input is stored only once the run can start (spec: a setup failure
+        // persists the error reply, not the messages that could not be answered).
+        if (messages && !ctx->setup_error)
+            for (const auto& m : ctx->inputs) recovery.log_upserts.push_back(m.as_object());
         if (messages && !ctx->close_parked && !ctx->setup_error) {
             // The reply's start goes into the same step as its input: the run
             // reaches its first model call without another write (and without

@@ -144,10 +144,20 @@ def test_workspace_unavailable_is_an_error_reply(srv):
               "the server's error text reached the client")
         check(env.requests() == [], f"the provider was asked: {env.requests()}")
         check(env.wait_status("idle") == "idle", "status not idle")
+
+        def texts():
+            return [(m["role"], [b.get("text") for b in m["content"] if b["type"] == "text"])
+                    for m in env.messages()["messages"]]
+        # Like any setup failure: the error reply is stored, the unanswered input is not.
+        stored = env.messages()["messages"]
+        check([m["role"] for m in stored] == ["assistant"], f"stored after the failure: {texts()}")
+        check(stored[0]["finished_reason"] == "error" and stored[0]["error"]["type"] == "setup",
+              f"stored reply {stored[0]['finished_reason']} {stored[0]['error']}")
         os.remove(user_dir)
         run = env.run("Again", [{"text": "Now it works."}])
         check(run.end["finished_reason"] == "completed", f"REPLY_END {run.end}")
         check(run.text() == "Now it works.", f"text {run.text()!r}")
+        check(texts()[1:] == [("user", ["Again"]), ("assistant", ["Now it works."])], f"stored {texts()}")
     finally:
         if os.path.isfile(user_dir):
             os.remove(user_dir)
