@@ -457,7 +457,7 @@ private:
 
     template <class Stream>
     awaitable<void> write_request(Stream& stream) {
-        bhttp::request<bhttp::span_body<const char>> msg;
+        bhttp::request<bhttp::empty_body> msg;
         msg.version(11);
         if (auto verb = bhttp::string_to_verb(req_.method); verb != bhttp::verb::unknown)
             msg.method(verb);
@@ -486,24 +486,19 @@ private:
             msg.content_length(length);
 
         x_->transport.expires_after(req_.idle_timeout);
-        beast::error_code ec;
-        if (req_.body_tail.empty()) {
-            msg.body() = boost::span<const char>(req_.body.data(), req_.body.size());
-            std::tie(ec, std::ignore) = co_await bhttp::async_write(stream, msg, kTuple);
-        } else {
-            // The head as the serializer formats it, then every body piece: one
-            // gather write, no copy of the shared pieces.
-            bhttp::request_serializer<bhttp::span_body<const char>> serializer{msg};
-            serializer.split(true);
-            std::vector<asio::const_buffer> buffers;
-            serializer.next(ec, [&buffers](beast::error_code&, const auto& head) {
-                for (const auto b : beast::buffers_range_ref(head)) buffers.push_back(b);
-            });
-            if (ec) fail(Phase::kIo, ec, "formatting request");
-            buffers.push_back(asio::buffer(req_.body));
-            for (const auto& piece : req_.body_tail) buffers.push_back(asio::buffer(*piece));
-            std::tie(ec, std::ignore) = co_await asio::async_write(stream, buffers, kTuple);
-        }
+        // The head as the serializer formats it, then the body and its tail: one
+        // gather write, no copy of the (shared) pieces.
+        bhttp::request_serializer<bhttp::empty_body> serializer{msg};
+        serializer.split(true);
+        beast::error_code head_ec;
+        std::vector<asio::const_buffer> buffers;
+        serializer.next(head_ec, [&buffers](beast::error_code&, const auto& head) {
+            for (const auto b : beast::buffers_range_ref(head)) buffers.push_back(b);
+        });
+        if (head_ec) fail(Phase::kIo, head_ec, "formatting request");
+        buffers.push_back(asio::buffer(req_.body));
+        for (const auto& piece : req_.body_tail) buffers.push_back(asio::buffer(*piece));
+        auto [ec, written] = co_await asio::async_write(stream, buffers, kTuple);
         if (ec && reused_ && closed_by_peer(ec)) throw StaleConnection{};
         if (ec) fail(Phase::kIo, ec, "sending request");
     }
