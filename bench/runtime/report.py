@@ -60,8 +60,17 @@ def main() -> int:
     fan = load(raw, "fanout.json")
     idle = load(raw, "idle.json")
     conc = load(raw, "concurrent.json")
+    # Repeats of the burst (BENCH_CONCURRENT_RUNS): concurrent-2.json, concurrent-3.json, ...
+    conc_runs = [conc] if conc is not None else []
+    while True:
+        more = load(raw, f"concurrent-{len(conc_runs) + 1}.json")
+        if more is None or not conc_runs:
+            break
+        conc_runs.append(more)
+    conc_warmup = load(raw, "concurrent-warmup.json")
     rows = cxx_rows(cxx if cxx and "error" not in cxx else None)
-    results = {"meta": meta, "cxx": cxx, "e2e": e2e, "fanout": fan, "idle": idle, "concurrent": conc}
+    results = {"meta": meta, "cxx": cxx, "e2e": e2e, "fanout": fan, "idle": idle, "concurrent": conc,
+               "concurrent_runs": conc_runs, "concurrent_warmup": conc_warmup}
 
     out = []
     w = out.append
@@ -226,27 +235,49 @@ def main() -> int:
              + ("" if conc.get("client") == "compiled" else " (the clients' only)")
              if conc.get("client_cpu_s") is not None else "") + ".")
         w("")
-        pr, re_ = conc["post_response_ms"], conc["reply_end_ms"]
-        w("| Wall | / ideal | errors | POST answered: p50 / max | REPLY_END: p50 / max | provider: "
+        w("| Run | Wall | / ideal | errors | POST answered: p50 / max | REPLY_END: p50 / max | provider: "
           "first / last request arrived | peak in flight at the provider | listen overflows | agentd CPU |")
-        w("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-        lo = conc.get("listen_overflows", {})
-        w(f"| {f1(conc.get('wall_ms'), ' ms')} | {f2(conc.get('wall_over_ideal'), 'x')} | {conc['errors']} | "
-          f"{f1(pr.get('p50'))} / {f1(pr.get('max'), ' ms')} | {f1(re_.get('p50'))} / {f1(re_.get('max'), ' ms')} | "
-          f"{f1(conc.get('provider_first_arrival_ms'))} / {f1(conc.get('provider_last_arrival_ms'), ' ms')} | "
-          f"{conc.get('provider_peak_in_flight')} of {conc.get('provider_requests')} | "
-          f"{lo.get('ListenOverflows', 'n/a')} | {f2(conc.get('agentd_cpu_s'), ' s')} |")
+        w("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        ran = []  # the runs that produced a result
+        for i, run in enumerate(conc_runs, 1):
+            if not_run(run, "concurrent"):
+                w(f"| {i} | not run: {run.get('error', 'no result')} | | | | | | | | |")
+                continue
+            ran.append(run)
+            pr, re_ = run["post_response_ms"], run["reply_end_ms"]
+            lo = run.get("listen_overflows", {})
+            w(f"| {i} | {f1(run.get('wall_ms'), ' ms')} | {f2(run.get('wall_over_ideal'), 'x')} | {run['errors']} | "
+              f"{f1(pr.get('p50'))} / {f1(pr.get('max'), ' ms')} | {f1(re_.get('p50'))} / {f1(re_.get('max'), ' ms')} | "
+              f"{f1(run.get('provider_first_arrival_ms'))} / {f1(run.get('provider_last_arrival_ms'), ' ms')} | "
+              f"{run.get('provider_peak_in_flight')} of {run.get('provider_requests')} | "
+              f"{lo.get('ListenOverflows', 'n/a')} | {f2(run.get('agentd_cpu_s'), ' s')} |")
+        w("")
+        if conc_warmup and "error" not in conc_warmup:
+            w(f"Before run 1, one warm-up burst on the same agentd, not counted: wall "
+              f"{f1(conc_warmup.get('wall_ms'), ' ms')}, {conc_warmup.get('errors')} errors, agentd CPU "
+              f"{f2(conc_warmup.get('agentd_cpu_s'), ' s')} (a fresh process's first burst also grows its heap).")
         rss = conc.get("agentd_rss_kb") or {}
         if rss.get("before") and rss.get("after"):
-            w(f"agentd VmRSS {rss['before'] / 1024:.1f} MiB before the POSTs, {rss['after'] / 1024:.1f} MiB "
+            w(f"Run 1: agentd VmRSS {rss['before'] / 1024:.1f} MiB before the POSTs, {rss['after'] / 1024:.1f} MiB "
               f"after the last REPLY_END.")
-        for err in conc.get("error_examples", []):
-            w(f"- error: {err}")
-        checks.append((f"{conc['sessions']} concurrent turns: 0 errors", str(conc["errors"]), conc["errors"] == 0))
-        wall = conc.get("wall_ms")
+        for run in ran:
+            for err in run.get("error_examples", []):
+                w(f"- error: {err}")
+        # Every run must be clean; the wall is judged on the median run (the burst
+        # moves by ±15% from run to run on a shared 2-core machine).
+        errors = sum(run["errors"] for run in ran) + (len(conc_runs) - len(ran))
+        checks.append((f"{conc['sessions']} concurrent turns: 0 errors"
+                       + (f" (each of {len(conc_runs)} runs)" if len(conc_runs) > 1 else ""),
+                       str(errors), errors == 0))
+        walls = sorted(run["wall_ms"] for run in ran if run.get("wall_ms") is not None)
+        wall = walls[(len(walls) - 1) // 2] if walls else None
+        if len(walls) > 1:
+            w(f"Median wall of {len(walls)} runs: {f1(wall, ' ms')} (all: "
+              + ", ".join(f1(x, " ms") for x in walls) + ").")
         checks.append((f"{conc['sessions']} concurrent turns: wall ≤ 1.2x the provider latency "
-                       f"({CONCURRENT_SLACK * conc['ideal_ms']:.0f} ms)",
-                       f"{f1(wall, ' ms')} ({f2(conc.get('wall_over_ideal'), 'x')})",
+                       f"({CONCURRENT_SLACK * conc['ideal_ms']:.0f} ms)"
+                       + (f", median of {len(walls)} runs" if len(walls) > 1 else ""),
+                       f"{f1(wall, ' ms')} ({f2(None if wall is None else wall / conc['ideal_ms'], 'x')})",
                        None if wall is None else wall <= CONCURRENT_SLACK * conc["ideal_ms"]))
     w("")
 
