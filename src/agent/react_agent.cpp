@@ -588,10 +588,14 @@ boost::asio::awaitable<void> ReactAgent::reply_opened(const Opening& opening) {
     co_await loop();
 }
 
+const bj::object* ReactAgent::required_schema() const {
+    const auto* schema = state_.reply_context.if_contains("structured_schema");
+    return schema ? schema->if_object() : nullptr;
+}
+
 void ReactAgent::equip_structured_output() {
     toolkit_.remove(kStructuredOutputToolName);
-    const auto* schema = state_.reply_context.if_contains("structured_schema");
-    if (schema && schema->is_object()) toolkit_.add(std::make_shared<StructuredOutputTool>(schema->get_object()));
+    if (const auto* schema = required_schema()) toolkit_.add(std::make_shared<StructuredOutputTool>(*schema));
 }
 
 bj::object ReactAgent::notice(std::string_view text, bj::value finished_reason, bj::value structured_output) const {
@@ -805,8 +809,7 @@ boost::asio::awaitable<void> ReactAgent::loop() {
         }
         std::optional<bj::object> hint;
         std::optional<std::string> tool_choice;
-        const auto* schema = state_.reply_context.if_contains("structured_schema");
-        if (schema && schema->is_object()) {
+        if (required_schema()) {
             // Structured output required: only the output ends the reply (spec §4.3 items 3-4).
             const auto* output = state_.reply_context.if_contains("structured_output");
             if (output && !output->is_null()) {
@@ -839,8 +842,7 @@ boost::asio::awaitable<void> ReactAgent::loop() {
         if (unfinished_calls().empty() && !cancelled()) set_cur_iter(cur_iter() + 1);
         // A final answer is closed at the loop head with nothing awaited in
         // between: its REPLY_END shares this step's checkpoint.
-        const auto* required = state_.reply_context.if_contains("structured_schema");
-        if (final_answer && !cancelled() && !(required && required->is_object())) continue;
+        if (final_answer && !cancelled() && !required_schema()) continue;
         co_await checkpoint();
     }
     notify_state_change(turn_start);

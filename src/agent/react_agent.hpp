@@ -161,6 +161,8 @@ private:
     /// The assistant message of the current reply at the context's tail (created on demand).
     bj::object& reply_message();
     bool has_reply_message() const;
+    /// The structured output this reply must produce, or null when it is free text.
+    const bj::object* required_schema() const;
     void maybe_inject_runtime_state();
     /// Compacts the context into the summary when the model input nears its window.
     boost::asio::awaitable<void> maybe_compact();
