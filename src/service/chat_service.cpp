@@ -368,18 +368,19 @@ std::optional<bj::object> ChatService::launch(const std::string& user_id, const 
         }
         // The input is stored only once the run can start (spec: a setup failure
         // persists the error reply, not the messages that could not be answered).
-        if (messages && !ctx->setup_error)
+        if (messages && !ctx->setup_error) {
             for (const auto& m : ctx->inputs) recovery.log_upserts.push_back(m.as_object());
-        if (messages && !ctx->close_parked && !ctx->setup_error) {
-            // The reply's start goes into the same step as its input: the run
-            // reaches its first model call without another write (and without
-            // waiting for the blocking pool behind other sessions' launches).
-            ctx->opening = agent::ReactAgent::open_reply(ctx->session.state, ctx->context, ctx->inputs,
-                                                         request.session_id, agent_name);
-            for (const auto& m : ctx->inputs) recovery.context_upserts.push_back(m.as_object());
-            ctx->reply_log = domain::start_reply(ctx->opening->reply_start);
-            recovery.log_upserts.push_back(*ctx->reply_log);
-            recovery.state = ctx->session.state;
+            if (!ctx->close_parked) {
+                // The reply's start goes into the same step as its input: the run
+                // reaches its first model call without another write (and without
+                // waiting for the blocking pool behind other sessions' launches).
+                ctx->opening = agent::ReactAgent::open_reply(ctx->session.state, ctx->context, ctx->inputs,
+                                                             request.session_id, agent_name);
+                for (const auto& m : ctx->inputs) recovery.context_upserts.push_back(m.as_object());
+                ctx->reply_log = domain::start_reply(ctx->opening->reply_start);
+                recovery.log_upserts.push_back(*ctx->reply_log);
+                recovery.state = ctx->session.state;
+            }
         }
         recovery.tail_status = domain::derive_tail_status(ctx->context);
         if (!storage_.persist_step(user_id, request.session_id, recovery))
