@@ -148,9 +148,10 @@ int serve(const Settings& s) {
     chat_options.heartbeat = std::chrono::milliseconds(s.sse_heartbeat_ms);
     chat_options.log_retention = std::chrono::seconds(s.event_log_retention_s);
     chat_options.tool_offload_timeout = std::chrono::milliseconds(static_cast<long long>(s.tool_offload_timeout_s * 1000));
+    chat_options.run_executor = [&server] { return server.next_io_executor(); };
     // One transport for every run: the provider connections it keeps alive serve the
     // next run too, not only the next step of the same one.
-    auto provider_transport = agentd::model::make_http_transport(server.io_executor());
+    auto provider_transport = agentd::model::make_http_transport();
     agentd::service::ChatService chat(
         *storage, bus, server.io_executor(), server.blocking_pool(),
         [provider_transport](boost::asio::any_io_executor, const boost::json::object& credential,

@@ -42,8 +42,10 @@ public:
     void stop();
     unsigned short bound_port() const;
 
-    /// The io_context's executor, for components that run coroutines (chat runs).
+    /// The first io thread's executor, for components that run coroutines.
     boost::asio::any_io_executor io_executor();
+    /// The io threads' executors in turn, to spread work (chat runs) over them.
+    boost::asio::any_io_executor next_io_executor();
     /// The pool for blocking work (storage, filesystem).
     boost::asio::thread_pool& blocking_pool();
 

@@ -6,8 +6,7 @@ namespace {
 
 class ClientTransport : public HttpTransport {
 public:
-    explicit ClientTransport(boost::asio::any_io_executor executor)
-        : client_(std::move(executor)) {}
+    ClientTransport() = default;
 
     boost::asio::awaitable<void> stream(const net::HttpRequest& request,
                                         std::function<void(const net::HttpResponseHead&)> on_head,
@@ -28,8 +27,8 @@ private:
 
 }  // namespace
 
-std::shared_ptr<HttpTransport> make_http_transport(boost::asio::any_io_executor executor) {
-    return std::make_shared<ClientTransport>(std::move(executor));
+std::shared_ptr<HttpTransport> make_http_transport() {
+    return std::make_shared<ClientTransport>();
 }
 
 }  // namespace agentd::model

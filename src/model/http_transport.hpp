@@ -28,7 +28,8 @@ public:
                                                             std::size_t max_body) = 0;
 };
 
-/// The real network, through one net::HttpClient bound to `executor`.
-std::shared_ptr<HttpTransport> make_http_transport(boost::asio::any_io_executor executor);
+/// The real network, through one net::HttpClient (whose connections live on the
+/// io threads of the runs that open them).
+std::shared_ptr<HttpTransport> make_http_transport();
 
 }  // namespace agentd::model

@@ -169,10 +169,4 @@ std::unique_ptr<ChatModel> make_chat_model(std::shared_ptr<HttpTransport> transp
     return out;
 }
 
-std::unique_ptr<ChatModel> make_chat_model(boost::asio::any_io_executor executor,
-                                           const bj::object& credential, const std::string& model,
-                                           const bj::object& parameters) {
-    return make_chat_model(make_http_transport(std::move(executor)), credential, model, parameters);
-}
-
 }  // namespace agentd::model

@@ -1,7 +1,6 @@
 #pragma once
 // Building a chat model from a decrypted credential (spec/models.md §1.1, §2.2):
 // the class comes from the credential's `type`, never from the config's.
-#include <boost/asio/any_io_executor.hpp>
 #include <boost/json.hpp>
 #include <memory>
 #include <optional>
@@ -15,15 +14,11 @@
 namespace agentd::model {
 
 /// Creates the provider model for `credential_data` (e.g. {"type":
-/// "openai_credential","api_key":…,"base_url":…}). Base URLs default per type;
-/// a catalogued model name sets the formatter's media list from its card.
+/// "openai_credential","api_key":…,"base_url":…}), calling it through
+/// `transport` (make_http_transport(), or a test double). Base URLs default per
+/// type; a catalogued model name sets the formatter's media list from its card.
 /// Throws std::invalid_argument for an unknown credential type, a missing
 /// api_key, or invalid parameters (the reference fails the run the same way).
-std::unique_ptr<ChatModel> make_chat_model(boost::asio::any_io_executor executor,
-                                           const bj::object& credential_data,
-                                           const std::string& model, const bj::object& parameters);
-
-/// The same with an explicit transport and call settings (tests, benchmarks).
 std::unique_ptr<ChatModel> make_chat_model(std::shared_ptr<HttpTransport> transport,
                                            const bj::object& credential_data,
                                            const std::string& model, const bj::object& parameters,

@@ -555,7 +555,6 @@ ssl::context& unused_tls_context() {
 /// Idle kept-alive connections, per origin and proxy. A connection is taken by one
 /// exchange at a time and comes back only after a response that ended cleanly.
 struct HttpClient::Impl {
-    asio::any_io_executor executor;
     std::string extra_ca_file;
 
     /// Longest an idle connection is kept (servers close idle ones after a while).
@@ -626,12 +625,9 @@ HttpClientOptions HttpClientOptions::from_env() {
     return o;
 }
 
-HttpClient::HttpClient(asio::any_io_executor executor)
-    : HttpClient(std::move(executor), HttpClientOptions::from_env()) {}
+HttpClient::HttpClient() : HttpClient(HttpClientOptions::from_env()) {}
 
-HttpClient::HttpClient(asio::any_io_executor executor, HttpClientOptions options)
-    : impl_(std::make_unique<Impl>()) {
-    impl_->executor = std::move(executor);
+HttpClient::HttpClient(HttpClientOptions options) : impl_(std::make_unique<Impl>()) {
     impl_->extra_ca_file = options.extra_ca_file;
     // A bad extra CA file is reported now, not at the first https call.
     if (!options.extra_ca_file.empty()) shared_tls_context(options.extra_ca_file);
@@ -665,11 +661,14 @@ awaitable<void> HttpClient::stream(const HttpRequest& req,
                             (proxy ? " via " + authority(proxy->host, proxy->port, true) + " " +
                                          proxy->authorization
                                    : std::string());
+    // A new connection lives where the caller runs: its reads complete on the
+    // caller's io thread instead of waking another one for every piece.
+    const asio::any_io_executor caller = co_await asio::this_coro::executor;
     for (bool first_try = true;; first_try = false) {
         auto pooled = first_try ? impl_->take(key) : nullptr;
         const bool reused = pooled != nullptr;
         // A reused connection keeps its strand: its I/O objects belong to it.
-        auto strand = reused ? pooled->strand : asio::any_io_executor(asio::make_strand(impl_->executor));
+        auto strand = reused ? pooled->strand : asio::any_io_executor(asio::make_strand(caller));
         ExchangeRunner runner(tls ? *tls : unused_tls_context(), req, *target, proxy, on_head, on_data, cancel,
                               std::move(pooled));
         try {

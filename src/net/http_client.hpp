@@ -77,16 +77,18 @@ struct HttpClientOptions {
 /// request to the same origin through the same proxy. A kept connection the server
 /// has closed meanwhile is noticed before use, or when the request meets a closed
 /// socket before any response byte (the request then goes out once more on a new
-/// connection). Each exchange runs on its connection's strand of `executor`;
+/// connection). Each exchange runs on its connection's strand, made over the
+/// executor of the coroutine that opened the connection (so its I/O completes on
+/// that coroutine's io thread);
 /// `on_head` and `on_data` run there while the caller is suspended in stream(). An
 /// exception thrown by either callback aborts the exchange, closes its connection
 /// and propagates out of stream().
 class HttpClient {
 public:
-    /// Same as HttpClient(executor, HttpClientOptions::from_env()).
-    explicit HttpClient(boost::asio::any_io_executor executor);
+    /// Same as HttpClient(HttpClientOptions::from_env()).
+    HttpClient();
     /// Throws TransportError(kTls) when extra_ca_file cannot be loaded.
-    HttpClient(boost::asio::any_io_executor executor, HttpClientOptions options);
+    explicit HttpClient(HttpClientOptions options);
     ~HttpClient();
 
     /// Sends `req`; `on_head` runs once when the status line and headers arrived,

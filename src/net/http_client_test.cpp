@@ -7,6 +7,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
@@ -19,6 +20,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <optional>
 #include <thread>
 
@@ -122,7 +124,7 @@ using ClientBody = std::function<awaitable<void>(HttpClient&)>;
 /// Runs `body` on a fresh io_context on this thread; rethrows what it throws.
 void run_client(const ClientBody& body, HttpClientOptions options = {}) {
     asio::io_context ioc;
-    HttpClient client(ioc.get_executor(), std::move(options));
+    HttpClient client(std::move(options));
     std::exception_ptr error;
     asio::co_spawn(ioc, body(client), [&](std::exception_ptr e) { error = e; });
     ioc.run();
@@ -220,6 +222,59 @@ TEST_F(HttpClientTest, SendsWellFormedRequestAndReadsContentLengthBody) {
     EXPECT_NE(seen.find("\r\nAuthorization: Bearer k\r\n"), std::string::npos) << seen;
     EXPECT_NE(seen.find("\r\nContent-Length: 13\r\n"), std::string::npos) << seen;
     EXPECT_TRUE(seen.ends_with("\r\n\r\n{\"model\":\"x\"}")) << seen;
+}
+
+/// An io_context run by a thread of its own until destroyed.
+class IoThread {
+public:
+    IoThread() : guard_(asio::make_work_guard(ioc_)), thread_([this] { ioc_.run(); }) {}
+    ~IoThread() {
+        guard_.reset();
+        thread_.join();
+    }
+    asio::io_context& context() { return ioc_; }
+
+private:
+    asio::io_context ioc_;
+    asio::executor_work_guard<asio::io_context::executor_type> guard_;
+    std::thread thread_;
+};
+
+/// The threads a stream() call, its `on_head` and its `on_data` ran on.
+struct CallThreads {
+    std::thread::id caller, head, data;
+};
+awaitable<void> stream_recording(HttpClient& client, HttpRequest req, CallThreads& out) {
+    out.caller = std::this_thread::get_id();
+    co_await client.stream(
+        req, [&out](const HttpResponseHead&) { out.head = std::this_thread::get_id(); },
+        [&out](std::string_view) { out.data = std::this_thread::get_id(); });
+}
+CallThreads stream_on(IoThread& io, HttpClient& client, const HttpRequest& req) {
+    CallThreads out;
+    std::promise<std::exception_ptr> done;
+    asio::co_spawn(io.context(), stream_recording(client, req, out),
+                   [&done](std::exception_ptr e) { done.set_value(e); });
+    if (auto e = done.get_future().get()) std::rethrow_exception(e);
+    return out;
+}
+
+TEST_F(HttpClientTest, ANewConnectionDoesItsIoOnTheCallersThread) {
+    // Each response closes its connection, so every call opens a new one.
+    LoopbackServer server([](tcp::socket s) -> awaitable<void> {
+        co_await read_request(s);
+        co_await send(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+    });
+    HttpClient client(HttpClientOptions{});
+    IoThread one, two;
+    const auto first = stream_on(one, client, get(server.url("/a")));
+    const auto second = stream_on(two, client, get(server.url("/b")));
+    EXPECT_EQ(first.head, first.caller);
+    EXPECT_EQ(first.data, first.caller);
+    EXPECT_EQ(second.head, second.caller);
+    EXPECT_EQ(second.data, second.caller);
+    EXPECT_NE(first.caller, second.caller);
+    EXPECT_EQ(server.connections(), 2);
 }
 
 TEST_F(HttpClientTest, ABodyTailIsSentAfterTheBodyAsTheSameBytes) {
@@ -636,7 +691,7 @@ TEST_F(HttpClientTest, CancellationAfterTheExchangeIsHarmless) {
     });
     auto cancel = std::make_shared<Cancellation>();
     asio::io_context ioc;
-    HttpClient client(ioc.get_executor(), {});
+    HttpClient client(HttpClientOptions{});
     HttpResponse res;
     asio::co_spawn(
         ioc, [&]() -> awaitable<void> { res = co_await client.fetch(get(server.url()), cancel); },
@@ -815,10 +870,8 @@ TEST_F(HttpClientTlsTest, PlainHttpServerIsTls) {
 }
 
 TEST_F(HttpClientTlsTest, MissingExtraCaFileFailsConstruction) {
-    asio::io_context ioc;
     try {
-        HttpClient c(ioc.get_executor(),
-                     HttpClientOptions{.extra_ca_file = pki_->dir().string() + "/nope.pem"});
+        HttpClient c(HttpClientOptions{.extra_ca_file = pki_->dir().string() + "/nope.pem"});
         ADD_FAILURE() << "constructed";
     } catch (const TransportError& e) {
         EXPECT_EQ(e.kind(), Kind::kTls);

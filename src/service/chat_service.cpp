@@ -352,7 +352,7 @@ std::optional<bj::object> ChatService::launch(const std::string& user_id, const 
             ctx->close_parked = true;
         }
         if (messages) ctx->inputs = messages->messages;
-        ctx->strand = asio::make_strand(io_);
+        ctx->strand = asio::make_strand(options_.run_executor ? options_.run_executor() : io_);
         make_chat_model(*ctx);
         if (workspaces_ && !ctx->setup_error) {
             // Got here, on the blocking pool, rather than by the run: a burst of

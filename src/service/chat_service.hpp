@@ -34,6 +34,9 @@ struct ChatOptions {
     std::chrono::milliseconds heartbeat{30'000};
     /// A tool call still running after this long moves to the background (spec/runtime.md §9.1).
     std::chrono::milliseconds tool_offload_timeout{10'000};
+    /// Where each run goes on (a strand is made over it); unset: the `io`
+    /// executor given to the service. The server hands out its io threads in turn.
+    std::function<boost::asio::any_io_executor()> run_executor;
 };
 
 class BackgroundTasks;

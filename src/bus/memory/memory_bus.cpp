@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -294,6 +295,12 @@ struct SplitDelivery {
     std::atomic<int> halves_left{2};
 };
 
+/// True when `ex` is an io_context's executor and this thread runs that context.
+bool runs_on_this_thread(const asio::any_io_executor& ex) {
+    const auto* io = ex.target<asio::io_context::executor_type>();
+    return io && io->running_in_this_thread();
+}
+
 }  // namespace
 
 void MemoryBus::deliver_range(const Outbox& batch, const std::vector<std::shared_ptr<Subscriber>>& subscribers,
@@ -337,7 +344,15 @@ void MemoryBus::deliver(std::shared_ptr<Channel> channel) {
         split->batch.swap(batch);
         split->subscribers.swap(subscribers);
         const std::size_t mid = n / 2;
-        asio::post(split->subscribers[mid]->executor, [this, channel, split, mid] {
+        // Each io thread runs its own context: the second half goes to the
+        // context of one of its subscribers that another thread runs, if any.
+        asio::any_io_executor helper = split->subscribers[mid]->executor;
+        for (std::size_t i = mid; i < n; ++i)
+            if (!runs_on_this_thread(split->subscribers[i]->executor)) {
+                helper = split->subscribers[i]->executor;
+                break;
+            }
+        asio::post(helper, [this, channel, split, mid] {
             deliver_range(split->batch, split->subscribers, mid, split->subscribers.size());
             if (split->halves_left.fetch_sub(1) == 1) deliver(channel);
         });
