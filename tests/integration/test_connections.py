@@ -66,6 +66,57 @@ def test_http10_request_closes(srv):
     check(closed, "server kept an HTTP/1.0 connection open without keep-alive")
 
 
+def test_http10_keep_alive_answered_with_keep_alive(srv):
+    """An HTTP/1.0 client asking for keep-alive gets the header back and a second answer."""
+    sock = http.connect(srv.host, srv.port)
+    try:
+        reader = http.ResponseReader(sock)
+        for i in range(2):
+            sock.sendall(b"GET /health HTTP/1.0\r\nX-User-ID: alice\r\nConnection: keep-alive\r\n\r\n")
+            r = reader.read()
+            check(r is not None, f"HTTP/1.0 keep-alive request {i} got no response")
+            expect_status(r, 200, f"HTTP/1.0 keep-alive request {i}")
+            check(r.header("Connection", "").lower() == "keep-alive",
+                  f"HTTP/1.0 keep-alive answer carries Connection {r.header('Connection')!r}")
+            check(r.header("Content-Length") == str(len(r.body)), "Content-Length differs from the body")
+    finally:
+        sock.close()
+
+
+def test_response_head_fields_once_each_in_order(srv):
+    """Server, Content-Type, the route's own headers, Content-Length, Connection: each once."""
+    raw = b"GET /health HTTP/1.1\r\nHost: x\r\nX-User-ID: alice\r\nConnection: close\r\n\r\n"
+    responses, closed, err = http.raw_exchange(srv.host, srv.port, raw, responses=1)
+    check(len(responses) == 1, f"no response ({err!r})")
+    names = [k.lower() for k, _ in responses[0].headers]
+    check(len(names) == len(set(names)), f"a header appears twice: {names}")
+    check(names[:2] == ["server", "content-type"], f"header order {names}")
+    check(names[-2:] == ["content-length", "connection"], f"header order {names}")
+    check(responses[0].header("x-request-id") is not None, "no x-request-id")
+
+
+def test_head_has_the_get_length_and_no_body(srv):
+    sock = http.connect(srv.host, srv.port)
+    try:
+        reader = http.ResponseReader(sock)
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nX-User-ID: alice\r\n\r\n")
+        got = reader.read()
+        # A HEAD then a GET on the same connection: had the HEAD carried a body,
+        # the GET's answer would not parse.
+        sock.sendall(b"HEAD /health HTTP/1.1\r\nHost: x\r\nX-User-ID: alice\r\n\r\n"
+                     b"GET /health HTTP/1.1\r\nHost: x\r\nX-User-ID: alice\r\n\r\n")
+        head = reader.read(head=True)
+        again = reader.read()
+        expect_status(head, 200, "HEAD /health")
+        check(head.header("Content-Length") == str(len(got.body)),
+              f"HEAD Content-Length {head.header('Content-Length')!r}, GET body {len(got.body)} bytes")
+        check(head.body == b"", "HEAD answer has a body")
+        expect_status(again, 200, "GET after HEAD")
+        check(again.body == got.body, "GET after HEAD differs")
+    finally:
+        sock.close()
+
+
 def test_connection_close_honoured(srv):
     raw = b"GET /health HTTP/1.1\r\nHost: x\r\nX-User-ID: alice\r\nConnection: close\r\n\r\n"
     responses, closed, err = http.raw_exchange(srv.host, srv.port, raw, responses=2)
