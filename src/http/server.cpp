@@ -162,14 +162,16 @@ struct Server::Impl {
         out.query = parse_query(out.raw_query);
         for (const auto& f : req) {
             std::string name(f.name_string());
-            for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            for (auto& c : name)
+                if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');  // field names are ASCII tokens
             auto [it, inserted] = out.headers.emplace(name, std::string(f.value()));
             if (!inserted) it->second += ", " + std::string(f.value());
         }
         out.body = std::move(req.body());
-        char rid[17];
-        std::snprintf(rid, sizeof rid, "%016llx", static_cast<unsigned long long>(++next_request));
-        out.request_id = rid;
+        // 16 hex digits of the request counter.
+        out.request_id.assign(16, '0');
+        for (std::uint64_t n = ++next_request, i = 16; n != 0 && i > 0; n >>= 4)
+            out.request_id[--i] = "0123456789abcdef"[n & 0xf];
         return out;
     }
 
@@ -345,17 +347,21 @@ struct Server::Impl {
                 bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, header.version()};
                 co_await bhttp::async_write(stream, cont, kTuple);
             }
-            stream.expires_after(opts.request_timeout);
-            auto [ec2, n2] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
-            if (ec2 == bhttp::error::body_limit) {
-                co_await write_error(stream, 413);
-                break;
+            // A request without a body (or with all of it already buffered) is
+            // complete here: reading on would only post a completion to itself.
+            if (!parser.is_done()) {
+                stream.expires_after(opts.request_timeout);
+                auto [ec2, n2] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+                if (ec2 == bhttp::error::body_limit) {
+                    co_await write_error(stream, 413);
+                    break;
+                }
+                if (ec2 == beast::error::timeout) {
+                    co_await write_error(stream, 408);
+                    break;
+                }
+                if (ec2) break;
             }
-            if (ec2 == beast::error::timeout) {
-                co_await write_error(stream, 408);
-                break;
-            }
-            if (ec2) break;
             conn->idle = false;  // from here on the request is in flight and may finish
 
             auto started = std::chrono::steady_clock::now();
