@@ -175,21 +175,8 @@ struct Server::Impl {
         return out;
     }
 
-    /// A Beast view of `r`: the body is not copied, so `r` must outlive the write.
-    static bhttp::response<bhttp::span_body<const char>> to_beast(const Response& r, unsigned version, bool head) {
-        bhttp::response<bhttp::span_body<const char>> res{static_cast<bhttp::status>(r.status), version};
-        res.set(bhttp::field::server, "agentd");
-        if (!r.content_type.empty()) res.set(bhttp::field::content_type, r.content_type);
-        for (const auto& [k, v] : r.headers) res.set(k, v);
-        auto body = r.body_view();
-        res.body() = boost::span<const char>(body.data(), body.size());
-        res.prepare_payload();
-        if (head) res.body() = boost::span<const char>();
-        return res;
-    }
-
     /// The status line and header block of `r`, the bytes Beast's serializer
-    /// writes for to_beast(r) with keep_alive(keep): `Server`, `Content-Type`,
+    /// wrote for it with keep_alive(keep): `Server`, `Content-Type`,
     /// the route's headers (a later one replacing an earlier one of the same
     /// name), `Content-Length` of the whole body (also for HEAD, 204 and 304),
     /// then `Connection` as the version needs it. Built as one string and sent
@@ -229,11 +216,12 @@ struct Server::Impl {
     }
 
     awaitable<void> write_error(beast::tcp_stream& stream, int status) {
-        Response r = Response::json_text(status, reason_json(status));
-        auto res = to_beast(r, 11, false);
-        res.keep_alive(false);
+        const Response r = Response::json_text(status, reason_json(status));
+        const std::string_view body = r.body_view();
+        const std::string head = response_head(r, 11, /*keep=*/false, body.size());
+        const std::array<asio::const_buffer, 2> out{asio::buffer(head), asio::buffer(body)};
         stream.expires_after(std::chrono::seconds(5));
-        co_await bhttp::async_write(stream, res, kTuple);
+        co_await asio::async_write(stream, out, kTuple);
     }
 
     awaitable<Response> dispatch(const Request& req) {
