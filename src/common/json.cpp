@@ -6,6 +6,7 @@
 #include <boost/json/stream_parser.hpp>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <stdexcept>
 
@@ -59,11 +60,34 @@ std::string format_double(double d) {
     return out;
 }
 
+namespace {
+
+/// Whether any of the 8 bytes in `v` must be escaped: below 0x20, '"' or '\\'.
+/// (Per byte, x - k borrows into the top bit only where x < k; the top bit of ~x
+/// excludes bytes of 0x80 and above, which are written as they are.)
+bool needs_escape(std::uint64_t v) {
+    constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+    constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+    const std::uint64_t quote = v ^ (kOnes * '"');
+    const std::uint64_t backslash = v ^ (kOnes * '\\');
+    return (((v - kOnes * 0x20) & ~v) | ((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash)) & kHigh;
+}
+
+}  // namespace
+
 void write_string(std::string& out, std::string_view s) {
     static const char* kHex = "0123456789abcdef";
     out.push_back('"');
     std::size_t run = 0;
     for (std::size_t i = 0; i < s.size(); ++i) {
+        // Long texts (tool results, file contents) are mostly plain: skip them 8 bytes at a time.
+        while (i + 8 <= s.size()) {
+            std::uint64_t chunk;
+            std::memcpy(&chunk, s.data() + i, 8);
+            if (needs_escape(chunk)) break;
+            i += 8;
+        }
+        if (i >= s.size()) break;
         unsigned char c = static_cast<unsigned char>(s[i]);
         if (c >= 0x20 && c != '"' && c != '\\') continue;
         out.append(s.data() + run, i - run);

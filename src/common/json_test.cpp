@@ -53,6 +53,53 @@ TEST(Json, StringsKeepUnicodeAndEscapeControls) {
     EXPECT_EQ(out, "\"a\\u0000b\"");
 }
 
+// Every byte value, at every offset of long plain runs (the 8-byte fast path), is
+// written as a byte-at-a-time escaper writes it.
+TEST(Json, LongStringsEscapeEveryByteAtEveryOffset) {
+    auto reference = [](std::string_view s) {
+        std::string out = "\"";
+        for (unsigned char c : s) {
+            static const char* kHex = "0123456789abcdef";
+            switch (c) {
+                case '"': out += "\\\""; break;
+                case '\\': out += "\\\\"; break;
+                case '\n': out += "\\n"; break;
+                case '\r': out += "\\r"; break;
+                case '\t': out += "\\t"; break;
+                case '\b': out += "\\b"; break;
+                case '\f': out += "\\f"; break;
+                default:
+                    if (c < 0x20) {
+                        out += "\\u00";
+                        out.push_back(kHex[c >> 4]);
+                        out.push_back(kHex[c & 15]);
+                    } else {
+                        out.push_back(static_cast<char>(c));
+                    }
+            }
+        }
+        return out + "\"";
+    };
+    for (int byte = 0; byte < 256; ++byte) {
+        for (std::size_t at = 0; at < 40; ++at) {
+            std::string s(37, 'a');
+            s[at % s.size()] = static_cast<char>(byte);
+            if (at >= s.size()) s.push_back(static_cast<char>(byte));  // also past the last whole 8 bytes
+            std::string out;
+            write_string(out, s);
+            ASSERT_EQ(out, reference(s)) << "byte " << byte << " at " << at;
+        }
+    }
+    // Neighbours of the special bytes next to each other, and UTF-8 throughout.
+    const std::string mixed = std::string("\x1f\x20\x21\x22\x5b\x5c\x5d\x7f\x80\xff", 10) + "caf\xC3\xA9 \xE2\x80\x94 ok";
+    for (std::size_t pad = 0; pad < 9; ++pad) {
+        std::string s = std::string(pad, 'x') + mixed + std::string(pad, 'y');
+        std::string out;
+        write_string(out, s);
+        EXPECT_EQ(out, reference(s)) << pad;
+    }
+}
+
 TEST(Json, ParseReportsOffsets) {
     auto ok = parse(R"({"a": [1, 2]} )");
     ASSERT_TRUE(ok.value);
