@@ -696,6 +696,148 @@ TYPED_TEST(StorageContract, MessagesAreScopedThroughTheSessionOwner) {
     EXPECT_TRUE(s.list_messages("alice", "ghost", 50, std::nullopt).messages.empty());
 }
 
+// ---- step persistence ------------------------------------------------------------------------
+
+/// An assistant reply with `blocks` tool-call/result blocks and a usage that changes with them;
+/// the results are long enough that a reply of a few steps outgrows a database page.
+bj::object reply_with(const std::string& id, int blocks, const std::string& mark = "") {
+    bj::array content;
+    for (int i = 0; i < blocks; ++i)
+        content.push_back(i % 2 == 0 ? bj::object{{"type", "tool_use"}, {"id", "c" + std::to_string(i)},
+                                                 {"name", "bash"}, {"input", bj::object{{"command", "ls"}}}}
+                                     : bj::object{{"type", "tool_result"}, {"id", "c" + std::to_string(i - 1)},
+                                                 {"output", "result " + std::to_string(i) + mark +
+                                                                std::string(1500, static_cast<char>('a' + i))}});
+    return bj::object{{"id", id},
+                      {"name", "Friday"},
+                      {"role", "assistant"},
+                      {"content", std::move(content)},
+                      {"usage", bj::object{{"output_tokens", blocks}}},
+                      {"created_at", "2026-03-14T09:33:01.000090"},
+                      {"finished_reason", nullptr}};
+}
+
+/// Every copy of reply `id` the backend gives back: the log's (list and get) and the context's.
+void expect_stored(Storage& s, const std::string& session, const bj::object& want, std::size_t context_at) {
+    const auto id = std::string(want.at("id").as_string());
+    auto got = s.get_message("alice", session, id);
+    ASSERT_TRUE(got) << id;
+    EXPECT_EQ(json::write(*got), json::write(want));
+    auto page = s.list_messages("alice", session, 50, std::nullopt);
+    ASSERT_FALSE(page.messages.empty());
+    EXPECT_EQ(json::write(page.messages.back()), json::write(want));
+    auto rec = s.get_session("alice", session, true);
+    ASSERT_TRUE(rec && rec->context);
+    ASSERT_GT(rec->context->size(), context_at);
+    EXPECT_EQ(json::write(rec->context->at(context_at)), json::write(want));
+}
+
+TYPED_TEST(StorageContract, AReplyStoredAfterEveryStepReadsBackAsItsLastVersion) {
+    auto& s = this->s();
+    this->add_session("alice", "a1", "s1", 1000);
+    StepDelta first;
+    first.log_upserts.push_back(this->message("u1", "do it"));
+    first.context_upserts.push_back(this->message("u1", "do it"));
+    ASSERT_TRUE(s.persist_step("alice", "s1", first));
+    // The reply grows a block at a time, as a tool-calling turn does.
+    for (int blocks = 0; blocks <= 7; ++blocks) {
+        StepDelta step;
+        step.log_upserts.push_back(reply_with("r1", blocks));
+        step.context_upserts.push_back(reply_with("r1", blocks));
+        ASSERT_TRUE(s.persist_step("alice", "s1", step));
+        expect_stored(this->s(), "s1", reply_with("r1", blocks), 1);
+    }
+    // A block in the middle changes (a tool result rewritten), then the list shrinks.
+    for (const auto& want : {reply_with("r1", 7, " (edited)"), reply_with("r1", 3), reply_with("r1", 1)}) {
+        StepDelta step;
+        step.log_upserts.push_back(want);
+        step.context_upserts.push_back(want);
+        ASSERT_TRUE(s.persist_step("alice", "s1", step));
+        expect_stored(this->s(), "s1", want, 1);
+    }
+    // Content that is no list at all, then a long list again.
+    auto plain = reply_with("r1", 0);
+    plain["content"] = "just text";
+    for (const auto& want : {plain, reply_with("r1", 5)}) {
+        StepDelta step;
+        step.log_upserts.push_back(want);
+        step.context_upserts.push_back(want);
+        ASSERT_TRUE(s.persist_step("alice", "s1", step));
+        expect_stored(this->s(), "s1", want, 1);
+    }
+    auto page = s.list_messages("alice", "s1", 50, std::nullopt);
+    EXPECT_EQ(this->ids_of(page), (Ids{"u1", "r1"}));
+}
+
+TYPED_TEST(StorageContract, PagesOfLongRepliesComeWhole) {
+    auto& s = this->s();
+    this->add_session("alice", "a1", "s1", 1000);
+    for (int i = 0; i < 6; ++i) {
+        StepDelta step;
+        step.log_upserts.push_back(reply_with("r" + std::to_string(i), i + 1));
+        ASSERT_TRUE(s.persist_step("alice", "s1", step));
+    }
+    auto newest = s.list_messages("alice", "s1", 4, std::nullopt);
+    EXPECT_EQ(this->ids_of(newest), (Ids{"r2", "r3", "r4", "r5"}));
+    EXPECT_TRUE(newest.has_more);
+    for (int i = 2; i < 6; ++i)
+        EXPECT_EQ(json::write(newest.messages[static_cast<std::size_t>(i - 2)]),
+                  json::write(reply_with("r" + std::to_string(i), i + 1)));
+    auto oldest = s.list_messages("alice", "s1", 4, std::string("r2"));
+    EXPECT_EQ(this->ids_of(oldest), (Ids{"r0", "r1"}));
+    EXPECT_EQ(json::write(oldest.messages[1]), json::write(reply_with("r1", 2)));
+}
+
+TYPED_TEST(StorageContract, ReplacingTheContextDropsTheOldRepliesBlocks) {
+    auto& s = this->s();
+    this->add_session("alice", "a1", "s1", 1000);
+    StepDelta step;
+    step.log_upserts.push_back(reply_with("r1", 6));
+    step.context_upserts.push_back(reply_with("r1", 6));
+    ASSERT_TRUE(s.persist_step("alice", "s1", step));
+    // Compaction: the context becomes a summary and a new, shorter reply with the same id.
+    StepDelta compacted;
+    compacted.replace_context = true;
+    compacted.context_upserts.push_back(this->message("sum", "summary of the turn"));
+    compacted.context_upserts.push_back(reply_with("r1", 2));
+    ASSERT_TRUE(s.persist_step("alice", "s1", compacted));
+    auto rec = s.get_session("alice", "s1", true);
+    ASSERT_TRUE(rec && rec->context);
+    ASSERT_EQ(rec->context->size(), 2u);
+    EXPECT_EQ(json::write(rec->context->at(1)), json::write(reply_with("r1", 2)));
+    // The log keeps its own copy.
+    EXPECT_EQ(json::write(*s.get_message("alice", "s1", "r1")), json::write(reply_with("r1", 6)));
+}
+
+TYPED_TEST(StorageContract, LongRepliesLeaveNothingBehindWhenTheirSessionGoes) {
+    auto& s = this->s();
+    this->add_session("alice", "a1", "s1", 1000);
+    StepDelta step;
+    step.log_upserts.push_back(reply_with("r1", 6));
+    step.context_upserts.push_back(reply_with("r1", 6));
+    ASSERT_TRUE(s.persist_step("alice", "s1", step));
+    ASSERT_TRUE(s.delete_session("alice", "s1"));
+    // A new session under the same id starts empty: no blocks of the old reply resurface.
+    this->add_session("alice", "a1", "s1", 2000);
+    StepDelta again;
+    again.log_upserts.push_back(reply_with("r1", 2));
+    again.context_upserts.push_back(reply_with("r1", 2));
+    ASSERT_TRUE(s.persist_step("alice", "s1", again));
+    expect_stored(this->s(), "s1", reply_with("r1", 2), 0);
+    EXPECT_EQ(s.list_messages("alice", "s1", 50, std::nullopt).messages.size(), 1u);
+}
+
+TYPED_TEST(StorageContract, StepsOfAnotherUsersSessionAreRefused) {
+    auto& s = this->s();
+    this->add_session("alice", "a1", "s1", 1000);
+    StepDelta step;
+    step.log_upserts.push_back(reply_with("r1", 4));
+    step.context_upserts.push_back(reply_with("r1", 4));
+    EXPECT_FALSE(s.persist_step("bob", "s1", step));
+    EXPECT_FALSE(s.get_message("alice", "s1", "r1"));
+    EXPECT_TRUE(s.get_session("alice", "s1", true)->context->empty());
+}
+
 // ---- bookkeeping ---------------------------------------------------------------------------
 
 TYPED_TEST(StorageContract, WriteGenerationIncreasesOnEveryWrite) {

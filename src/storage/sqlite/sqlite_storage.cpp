@@ -5,6 +5,7 @@
 #include "common/clock.hpp"
 #include "common/embedded_assets.hpp"
 #include "common/json.hpp"
+#include "storage/sqlite/message_layout.hpp"
 
 namespace agentd::storage::sqlite {
 
@@ -18,7 +19,6 @@ namespace {
 // Objects and arrays are written as they are: through a bj::value parameter they would be copied first.
 std::string to_text(const bj::value& v) { return json::write(v); }
 std::string to_text(const bj::object& o) { return json::write(o); }
-std::string to_text(const bj::array& a) { return json::write(a); }
 bj::object parse_object(const std::string& text) { return json::parse_trusted(text).as_object(); }
 
 constexpr const char* kSessionColumns =
@@ -49,6 +49,8 @@ SessionRecord read_session_row(Statement& st) {
     r.tail_status = st.text(18);
     return r;
 }
+
+const char* table_of(MessageStore store) { return store == MessageStore::kLog ? "messages" : "session_context"; }
 
 AgentRecord read_agent_row(Statement& st) {
     AgentRecord r;
@@ -305,9 +307,17 @@ std::optional<SessionRecord> SqliteStorage::get_session(const std::string& user_
     }
     if (with_context) {
         bj::array ctx;
-        auto st = c->prepare("SELECT payload FROM session_context WHERE session_id = ? ORDER BY seq");
+        auto st = c->prepare("SELECT seq, payload, content_at FROM session_context WHERE session_id = ? ORDER BY seq");
         st.bind(1, id);
-        while (st.step()) ctx.push_back(json::parse_trusted(st.text(0)));
+        while (st.step()) {
+            const std::int64_t content_at = st.int64(2);
+            if (content_at < 0) {
+                ctx.push_back(json::parse_trusted(st.text(1)));
+                continue;
+            }
+            const auto blocks = read_blocks(*c, MessageStore::kContext, id, st.int64(0));
+            ctx.push_back(json::parse_trusted(assemble(st.text(1), content_at, blocks)));
+        }
         rec->context = std::move(ctx);
     }
     return rec;
@@ -333,6 +343,7 @@ std::vector<std::string> SqliteStorage::list_session_ids(const std::string& user
 }
 
 void SqliteStorage::delete_session_rows(Connection& c, const std::string& id) {
+    c.prepare("DELETE FROM message_blocks WHERE session_id = ?").bind(1, id).exec();
     c.prepare("DELETE FROM session_context WHERE session_id = ?").bind(1, id).exec();
     c.prepare("DELETE FROM messages WHERE session_id = ?").bind(1, id).exec();
     c.prepare("DELETE FROM sessions WHERE id = ?").bind(1, id).exec();
@@ -356,31 +367,115 @@ bool SqliteStorage::session_owned(Connection& c, const std::string& user_id, con
 
 // ---- message log ----------------------------------------------------------------
 
-void SqliteStorage::upsert_row(Connection& c, const char* table, const std::string& session_id,
+std::vector<std::string> SqliteStorage::read_blocks(Connection& c, MessageStore store, const std::string& session_id,
+                                                    std::int64_t seq) {
+    auto st = c.prepare("SELECT payload FROM message_blocks WHERE session_id = ? AND store = ? AND seq = ? ORDER BY idx");
+    st.bind(1, session_id).bind(2, static_cast<std::int64_t>(store)).bind(3, seq);
+    std::vector<std::string> blocks;
+    while (st.step()) blocks.push_back(st.text(0));
+    return blocks;
+}
+
+std::string SqliteStorage::read_message_text(Connection& c, MessageStore store, const std::string& session_id,
+                                             std::int64_t seq, std::string head, std::int64_t content_at) {
+    if (content_at < 0) return head;
+    return assemble(head, content_at, read_blocks(c, store, session_id, seq));
+}
+
+void SqliteStorage::write_blocks(Connection& c, MessageStore store, const std::string& session_id, std::int64_t seq,
+                                 bool stored_split, MessageLayout& layout) {
+    const auto& blocks = layout.blocks;
+    const auto store_code = static_cast<std::int64_t>(store);
+    std::vector<std::string> stored;  // digest by position
+    bool contiguous = true;           // positions 0, 1, 2, ... as this function leaves them
+    if (stored_split) {
+        auto st = c.prepare(
+            "SELECT idx, digest FROM message_blocks WHERE session_id = ? AND store = ? AND seq = ? ORDER BY idx");
+        st.bind(1, session_id).bind(2, store_code).bind(3, seq);
+        while (st.step()) {
+            if (st.int64(0) != static_cast<std::int64_t>(stored.size())) contiguous = false;
+            stored.push_back(st.text(1));
+        }
+    }
+    if (!contiguous) {  // not what this code writes: start the row's blocks afresh
+        c.prepare("DELETE FROM message_blocks WHERE session_id = ? AND store = ? AND seq = ?")
+            .bind(1, session_id).bind(2, store_code).bind(3, seq).exec();
+        stored.clear();
+    }
+    std::uint64_t written = 0;
+    for (std::size_t i = 0; i < blocks.size(); ++i) {
+        std::string& digest = layout.digests[i];
+        if (digest.empty()) digest = block_digest(blocks[i]);
+        if (i < stored.size() && stored[i] == digest) continue;
+        c.prepare(
+             "INSERT INTO message_blocks (session_id, store, seq, idx, digest, payload) VALUES (?, ?, ?, ?, ?, ?) "
+             "ON CONFLICT (session_id, store, seq, idx) DO UPDATE SET digest = excluded.digest, payload = excluded.payload")
+            .bind(1, session_id).bind(2, store_code).bind(3, seq).bind(4, static_cast<std::int64_t>(i))
+            .bind_blob(5, digest).bind(6, blocks[i]).exec();
+        ++written;
+    }
+    if (stored.size() > blocks.size())
+        c.prepare("DELETE FROM message_blocks WHERE session_id = ? AND store = ? AND seq = ? AND idx >= ?")
+            .bind(1, session_id).bind(2, store_code).bind(3, seq).bind(4, static_cast<std::int64_t>(blocks.size()))
+            .exec();
+    blocks_written_.fetch_add(written, std::memory_order_relaxed);
+}
+
+void SqliteStorage::upsert_row(Connection& c, MessageStore store, const std::string& session_id,
                                const bj::object& msg) {
+    const std::string table = table_of(store);
     std::string msg_id = msg.contains("id") && msg.at("id").is_string() ? std::string(msg.at("id").as_string()) : "";
-    std::string payload = to_text(msg);
-    int n = c.prepare(std::string("UPDATE ") + table + " SET payload = ? WHERE session_id = ? AND msg_id = ?")
-                .bind(1, payload).bind(2, session_id).bind(3, msg_id).exec();
-    if (n > 0) return;
-    std::string next = std::string("(SELECT COALESCE(MAX(seq), 0) + 1 FROM ") + table + " WHERE session_id = ?)";
-    if (std::string_view(table) == "messages") {
+    // A message stored split before is most likely the reply of a running turn:
+    // its earlier blocks come from the memo instead of being written out again.
+    const std::string memo_key = std::to_string(static_cast<std::int64_t>(store)) + '\n' + session_id + '\n' + msg_id;
+    std::unique_ptr<BlockMemo> memo = memos_.take(memo_key);
+    MessageLayout layout = lay_out(msg, kSplitFromBytes, memo.get());
+    // The rows holding this id already (one; a context written by an older
+    // version may repeat an id, and every copy is replaced, as before).
+    std::vector<std::pair<std::int64_t, bool>> rows;  // seq, stored split
+    {
+        auto st = c.prepare("SELECT seq, content_at FROM " + table + " WHERE session_id = ? AND msg_id = ?");
+        st.bind(1, session_id).bind(2, msg_id);
+        while (st.step()) rows.emplace_back(st.int64(0), st.int64(1) >= 0);
+    }
+    for (const auto& [seq, stored_split] : rows) {
+        c.prepare("UPDATE " + table + " SET payload = ?, content_at = ? WHERE session_id = ? AND seq = ?")
+            .bind(1, layout.head).bind(2, layout.content_at).bind(3, session_id).bind(4, seq).exec();
+        write_blocks(c, store, session_id, seq, stored_split, layout);
+    }
+    if (rows.empty()) insert_row(c, store, session_id, msg, layout);
+    if (layout.split()) memos_.put(memo_key, std::make_unique<BlockMemo>(remember(msg, std::move(layout), memo.get())));
+}
+
+void SqliteStorage::insert_row(Connection& c, MessageStore store, const std::string& session_id,
+                               const bj::object& msg, MessageLayout& layout) {
+    const std::string table = table_of(store);
+    std::string msg_id = msg.contains("id") && msg.at("id").is_string() ? std::string(msg.at("id").as_string()) : "";
+    const std::string next = "(SELECT COALESCE(MAX(seq), 0) + 1 FROM " + table + " WHERE session_id = ?)";
+    std::int64_t seq = 0;
+    if (store == MessageStore::kLog) {
         std::string created = msg.contains("created_at") && msg.at("created_at").is_string()
                                   ? std::string(msg.at("created_at").as_string())
                                   : "";
-        c.prepare("INSERT INTO messages (session_id, seq, msg_id, created_at, payload) VALUES (?, " + next + ", ?, ?, ?)")
-            .bind(1, session_id).bind(2, session_id).bind(3, msg_id).bind(4, created).bind(5, payload).exec();
+        auto st = c.prepare("INSERT INTO messages (session_id, seq, msg_id, created_at, payload, content_at) VALUES (?, " +
+                            next + ", ?, ?, ?, ?) RETURNING seq");
+        st.bind(1, session_id).bind(2, session_id).bind(3, msg_id).bind(4, created).bind(5, layout.head)
+            .bind(6, layout.content_at);
+        if (st.step()) seq = st.int64(0);
     } else {
-        c.prepare("INSERT INTO session_context (session_id, seq, msg_id, payload) VALUES (?, " + next + ", ?, ?)")
-            .bind(1, session_id).bind(2, session_id).bind(3, msg_id).bind(4, payload).exec();
+        auto st = c.prepare("INSERT INTO session_context (session_id, seq, msg_id, payload, content_at) VALUES (?, " +
+                            next + ", ?, ?, ?) RETURNING seq");
+        st.bind(1, session_id).bind(2, session_id).bind(3, msg_id).bind(4, layout.head).bind(5, layout.content_at);
+        if (st.step()) seq = st.int64(0);
     }
+    if (layout.split()) write_blocks(c, store, session_id, seq, false, layout);
 }
 
 void SqliteStorage::upsert_message(const std::string& user_id, const std::string& session_id, const bj::object& msg) {
     auto c = pool_.acquire();
     Transaction tx(*c);
     if (!session_owned(*c, user_id, session_id)) return;
-    upsert_row(*c, "messages", session_id, msg);
+    upsert_row(*c, MessageStore::kLog, session_id, msg);
     tx.commit();
     bump();
 }
@@ -390,9 +485,13 @@ bool SqliteStorage::persist_step(const std::string& user_id, const std::string& 
     const std::function<void(Connection&)> work = [&](Connection& c) {
         owned = session_owned(c, user_id, session_id);
         if (!owned) return;
-        if (d.replace_context) c.prepare("DELETE FROM session_context WHERE session_id = ?").bind(1, session_id).exec();
-        for (const auto& m : d.context_upserts) upsert_row(c, "session_context", session_id, m);
-        for (const auto& m : d.log_upserts) upsert_row(c, "messages", session_id, m);
+        if (d.replace_context) {
+            c.prepare("DELETE FROM message_blocks WHERE session_id = ? AND store = ?")
+                .bind(1, session_id).bind(2, static_cast<std::int64_t>(MessageStore::kContext)).exec();
+            c.prepare("DELETE FROM session_context WHERE session_id = ?").bind(1, session_id).exec();
+        }
+        for (const auto& m : d.context_upserts) upsert_row(c, MessageStore::kContext, session_id, m);
+        for (const auto& m : d.log_upserts) upsert_row(c, MessageStore::kLog, session_id, m);
         std::int64_t now = clock::now_us();
         if (d.state) {
             const auto& st = *d.state;
@@ -417,10 +516,10 @@ std::optional<bj::object> SqliteStorage::get_message(const std::string& user_id,
                                                      const std::string& message_id) {
     auto c = pool_.acquire();
     if (!session_owned(*c, user_id, session_id)) return std::nullopt;
-    auto st = c->prepare("SELECT payload FROM messages WHERE session_id = ? AND msg_id = ?");
+    auto st = c->prepare("SELECT seq, payload, content_at FROM messages WHERE session_id = ? AND msg_id = ?");
     st.bind(1, session_id).bind(2, message_id);
     if (!st.step()) return std::nullopt;
-    return json::parse_trusted(st.text(0)).as_object();
+    return parse_object(read_message_text(*c, MessageStore::kLog, session_id, st.int64(0), st.text(1), st.int64(2)));
 }
 
 MessagePage SqliteStorage::list_messages(const std::string& user_id, const std::string& session_id, int limit,
@@ -435,9 +534,12 @@ MessagePage SqliteStorage::list_messages(const std::string& user_id, const std::
         if (!st.step()) return page;  // unknown cursor: empty page
         upper = st.int64(0);
     }
-    auto st = c->prepare("SELECT payload FROM messages WHERE session_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?");
+    auto st = c->prepare(
+        "SELECT seq, payload, content_at FROM messages WHERE session_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?");
     st.bind(1, session_id).bind(2, upper).bind(3, static_cast<std::int64_t>(limit) + 1);
-    while (st.step()) page.messages.push_back(json::parse_trusted(st.text(0)).as_object());
+    while (st.step())
+        page.messages.push_back(
+            parse_object(read_message_text(*c, MessageStore::kLog, session_id, st.int64(0), st.text(1), st.int64(2))));
     if (static_cast<int>(page.messages.size()) > limit) {
         page.has_more = true;
         page.messages.pop_back();

@@ -4,11 +4,16 @@
 #include <memory>
 
 #include "common/secret_box.hpp"
+#include "storage/sqlite/block_memos.hpp"
 #include "storage/sqlite/group_commit.hpp"
+#include "storage/sqlite/message_layout.hpp"
 #include "storage/sqlite/sqlite_db.hpp"
 #include "storage/storage.hpp"
 
 namespace agentd::storage::sqlite {
+
+/// Where a message row lives; the code is message_blocks.store.
+enum class MessageStore : std::int64_t { kLog = 0, kContext = 1 };
 
 /// The embedded backend: one SQLite file in WAL mode, a pool of connections (one
 /// per blocking thread), secrets sealed with SecretBox.
@@ -53,13 +58,28 @@ public:
                                           const std::string& message_id) override;
 
     std::optional<std::uint64_t> write_generation() const override { return generation_.load(); }
+    /// Content-block rows inserted or rewritten so far (tests, diagnostics).
+    std::uint64_t blocks_written() const { return blocks_written_.load(std::memory_order_relaxed); }
     bool healthy() override;
 
 private:
     domain::CredentialRecord read_credential(Statement& st);
     void delete_session_rows(Connection& c, const std::string& id);
-    /// Appends `msg` to `table`, or replaces in place the row with the same msg id.
-    void upsert_row(Connection& c, const char* table, const std::string& session_id, const bj::object& msg);
+    /// Appends `msg` to its store, or replaces in place the row with the same msg id
+    /// (split into blocks as message_layout.hpp describes).
+    void upsert_row(Connection& c, MessageStore store, const std::string& session_id, const bj::object& msg);
+    /// Writes a split row's blocks: those whose digest differs from the stored one's,
+    /// and drops stored blocks past the end. `stored_split`: the row had blocks before.
+    void write_blocks(Connection& c, MessageStore store, const std::string& session_id, std::int64_t seq,
+                      bool stored_split, MessageLayout& layout);
+    /// Appends the row of a message whose id the store does not hold yet.
+    void insert_row(Connection& c, MessageStore store, const std::string& session_id, const bj::object& msg,
+                    MessageLayout& layout);
+    std::vector<std::string> read_blocks(Connection& c, MessageStore store, const std::string& session_id,
+                                         std::int64_t seq);
+    /// A row's message JSON: `head` itself, or head and blocks assembled.
+    std::string read_message_text(Connection& c, MessageStore store, const std::string& session_id,
+                                  std::int64_t seq, std::string head, std::int64_t content_at);
     bool session_owned(Connection& c, const std::string& user_id, const std::string& session_id);
     void bump() { generation_.fetch_add(1, std::memory_order_release); }
 
@@ -67,6 +87,8 @@ private:
     GroupCommit step_commits_{pool_};  ///< persist_step of concurrent runs shares commits
     SecretBox secrets_;
     std::atomic<std::uint64_t> generation_{0};
+    std::atomic<std::uint64_t> blocks_written_{0};
+    BlockMemos memos_;  ///< what the blocks of recently stored long messages were made into
 };
 
 }  // namespace agentd::storage::sqlite

@@ -1,0 +1,155 @@
+// What the SQLite backend does beneath the Storage contract: how a long reply is
+// laid out in rows (message_layout.hpp) and what a step rewrites.
+#include "storage/sqlite/sqlite_storage.hpp"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <array>
+#include <filesystem>
+#include <string>
+
+#include "common/ids.hpp"
+#include "common/json.hpp"
+
+namespace agentd::storage::sqlite {
+namespace {
+
+namespace bj = boost::json;
+namespace fs = std::filesystem;
+
+SecretBox test_secret_box() {
+    std::array<unsigned char, SecretBox::kKeyBytes> key{};
+    for (std::size_t i = 0; i < key.size(); ++i) key[i] = static_cast<unsigned char>(i * 5 + 3);
+    return SecretBox(key);
+}
+
+bj::object reply(int blocks, const std::string& last_output = "") {
+    bj::array content;
+    for (int i = 0; i < blocks; ++i)
+        content.push_back(bj::object{{"type", "tool_result"},
+                                     {"id", "c" + std::to_string(i)},
+                                     {"output", i + 1 == blocks && !last_output.empty()
+                                                    ? last_output
+                                                    : std::string(2100, static_cast<char>('a' + i % 26))}});
+    return bj::object{{"id", "r1"}, {"role", "assistant"}, {"name", "Friday"}, {"content", std::move(content)},
+                      {"usage", bj::object{{"output_tokens", blocks}}}};
+}
+
+class SqliteStorageTest : public testing::Test {
+protected:
+    SqliteStorageTest()
+        : dir_(fs::temp_directory_path() / ("agentd-sqlite-storage-" + new_id())),
+          file_((fs::create_directories(dir_), dir_ / "agentd.db")),
+          storage_(file_, test_secret_box(), 2) {
+        storage_.migrate();
+        domain::AgentRecord agent;
+        agent.id = "a1";
+        agent.user_id = "alice";
+        agent.source = "user";
+        agent.data = bj::object{{"id", "a1"}, {"name", "Friday"}};
+        storage_.insert_agent(agent);
+        domain::SessionRecord session;
+        session.id = "s1";
+        session.user_id = "alice";
+        session.agent_id = "a1";
+        session.config = bj::object{{"workspace_id", "ws"}};
+        session.state = domain::SessionState::fresh();
+        EXPECT_TRUE(storage_.insert_session(session));
+    }
+    ~SqliteStorageTest() override {
+        std::error_code ec;
+        fs::remove_all(dir_, ec);
+    }
+
+    void step(const bj::object& msg) {
+        StepDelta d;
+        d.log_upserts.push_back(msg);
+        d.context_upserts.push_back(msg);
+        ASSERT_TRUE(storage_.persist_step("alice", "s1", d));
+    }
+
+    /// Runs one statement on a connection of the test's own; returns the first column of the first row.
+    std::int64_t query(const std::string& sql) {
+        sqlite3* db = nullptr;
+        std::int64_t out = -1;
+        EXPECT_EQ(sqlite3_open_v2(file_.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+        sqlite3_busy_timeout(db, 5000);
+        sqlite3_stmt* st = nullptr;
+        EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+        const int rc = sqlite3_step(st);
+        EXPECT_TRUE(rc == SQLITE_ROW || rc == SQLITE_DONE) << sqlite3_errmsg(db);
+        if (rc == SQLITE_ROW) out = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        sqlite3_close_v2(db);
+        return out;
+    }
+    std::int64_t block_rows() { return query("SELECT COUNT(*) FROM message_blocks WHERE session_id = 's1'"); }
+
+    fs::path dir_;
+    fs::path file_;
+    SqliteStorage storage_;
+};
+
+TEST_F(SqliteStorageTest, AGrowingReplyWritesOnlyItsNewBlocks) {
+    step(reply(1));  // one block: stored whole, no block rows (two blocks outgrow a page)
+    EXPECT_EQ(storage_.blocks_written(), 0u);
+    EXPECT_EQ(block_rows(), 0);
+    step(reply(2));  // now split: both blocks, in the log and in the context
+    EXPECT_EQ(storage_.blocks_written(), 4u);
+    for (int blocks = 3; blocks <= 30; ++blocks) {
+        const auto before = storage_.blocks_written();
+        step(reply(blocks));
+        EXPECT_EQ(storage_.blocks_written() - before, 2u) << blocks << " blocks: one new block per copy";
+    }
+    EXPECT_EQ(block_rows(), 60);
+    // The row itself holds only the head: its size does not grow with the turn.
+    EXPECT_LT(query("SELECT MAX(LENGTH(payload)) FROM messages WHERE session_id = 's1'"), 200);
+    EXPECT_EQ(json::write(*storage_.get_message("alice", "s1", "r1")), json::write(reply(30)));
+}
+
+TEST_F(SqliteStorageTest, AChangedBlockIsRewrittenAndADroppedOneDeleted) {
+    step(reply(5));
+    auto before = storage_.blocks_written();
+    step(reply(5, "streamed further"));  // the last block changed
+    EXPECT_EQ(storage_.blocks_written() - before, 2u);
+    before = storage_.blocks_written();
+    step(reply(5, "streamed further"));  // nothing changed
+    EXPECT_EQ(storage_.blocks_written() - before, 0u);
+    step(reply(3));
+    EXPECT_EQ(block_rows(), 6);
+    EXPECT_EQ(json::write(storage_.get_session("alice", "s1", true)->context->at(0)), json::write(reply(3)));
+    step(reply(1));  // whole again: no block rows left
+    EXPECT_EQ(block_rows(), 0);
+    EXPECT_EQ(query("SELECT MIN(content_at) FROM session_context WHERE session_id = 's1'"), -1);
+    EXPECT_EQ(json::write(*storage_.get_message("alice", "s1", "r1")), json::write(reply(1)));
+}
+
+TEST_F(SqliteStorageTest, RowsWrittenWholeByEarlierVersionsReadAndUpdate) {
+    // Revision 1 of the schema had no content_at: such rows hold the whole message.
+    const std::string old = json::write(reply(4));
+    query("INSERT INTO messages (session_id, seq, msg_id, created_at, payload) VALUES ('s1', 1, 'r1', '', '" + old +
+          "')");
+    query("INSERT INTO session_context (session_id, seq, msg_id, payload) VALUES ('s1', 1, 'r1', '" + old + "')");
+    EXPECT_EQ(json::write(*storage_.get_message("alice", "s1", "r1")), old);
+    EXPECT_EQ(json::write(storage_.get_session("alice", "s1", true)->context->at(0)), old);
+    step(reply(5));  // first write since: every block is written
+    EXPECT_EQ(storage_.blocks_written(), 10u);
+    EXPECT_EQ(json::write(storage_.list_messages("alice", "s1", 10, std::nullopt).messages.at(0)),
+              json::write(reply(5)));
+    EXPECT_EQ(query("SELECT COUNT(*) FROM messages WHERE session_id = 's1'"), 1);
+}
+
+TEST_F(SqliteStorageTest, BlocksNotAsThisCodeLeavesThemAreWrittenAfresh) {
+    step(reply(4));
+    // A gap in the positions (not something this code writes): the next step rewrites the row's blocks.
+    query("DELETE FROM message_blocks WHERE session_id = 's1' AND store = 0 AND idx = 1");
+    const auto before = storage_.blocks_written();
+    step(reply(4));
+    EXPECT_EQ(storage_.blocks_written() - before, 4u);
+    EXPECT_EQ(json::write(*storage_.get_message("alice", "s1", "r1")), json::write(reply(4)));
+    EXPECT_EQ(block_rows(), 8);
+}
+
+}  // namespace
+}  // namespace agentd::storage::sqlite
