@@ -17,6 +17,8 @@
 // Benchmark AgentTurn/history:N seeds the session with N prior messages (context
 // table and message log, through Storage::persist_step), loads them back with
 // get_session(with_context) as ChatService::start does, then times whole turns.
+// Benchmark AgentTurnLargeResults/result_kb:K runs the same turn on the 10-message
+// session with K KB more in every echo text.
 // Counters (per step = turn / 20):
 //   step_us        mean service time per step (the whole turn / 20)
 //   step_p50_us, step_p99_us   per-turn percentiles, divided by 20
@@ -126,13 +128,16 @@ private:
     std::size_t next_ = 0;
 };
 
-std::vector<agentd::model::ModelResponse> turn_script(std::int64_t turn) {
+/// `pad_bytes`: added to each echo text, so that every step adds that much twice (the call's
+/// input and the echoed result) to the reply (BM_AgentTurnLargeResults).
+std::vector<agentd::model::ModelResponse> turn_script(std::int64_t turn, std::size_t pad_bytes) {
     std::vector<agentd::model::ModelResponse> out;
     for (int i = 0; i + 1 < kSteps; ++i) {
         agentd::model::ModelResponse r;
         std::string id = "call_t" + std::to_string(turn) + "_" + std::to_string(i);
         std::string input = "{\"text\": \"step " + std::to_string(i) +
-                            ": the quick brown fox jumps over the lazy dog, twice over.\"}";
+                            ": the quick brown fox jumps over the lazy dog, twice over." + std::string(pad_bytes, '.') +
+                            "\"}";
         r.content.push_back(bj::object{{"type", "tool_call"}, {"id", id}, {"name", "debug_echo"}, {"input", input}});
         r.usage.input_tokens = 1200 + 40 * i;
         r.usage.output_tokens = 24;
@@ -340,7 +345,7 @@ struct Fixture {
         // through runs, and they left their context scan in the state
         // (ReactAgent::store_context_scan), so a run reads only what is new.
         Stats warm;
-        ScriptedModel model(turn_script(turns++));
+        ScriptedModel model(turn_script(turns++, 0));
         BenchSink sink(*storage, bus, pool, session_id, seed_state, seed_context, warm);
         auto cancel = std::make_shared<agentd::Cancellation>();
         agentd::agent::ReactAgent warm_agent(profile, model, toolkit, session_id, seed_state, seed_context, sink, cancel);
@@ -382,8 +387,7 @@ double percentile(std::vector<double> v, double p) {
     return v[std::min(idx, v.size() - 1)];
 }
 
-void BM_AgentTurn(benchmark::State& state) {
-    const std::int64_t history = state.range(0);
+void run_agent_turns(benchmark::State& state, std::int64_t history, std::size_t pad_bytes) {
     Fixture* fx = nullptr;
     try {
         fx = &fixture(history);
@@ -398,7 +402,7 @@ void BM_AgentTurn(benchmark::State& state) {
         // Untimed: a fresh copy of the loaded session, the scripted model, the input.
         bj::array context = fx->seed_context;
         agentd::domain::SessionState st = fx->seed_state;
-        ScriptedModel model(turn_script(fx->turns++));
+        ScriptedModel model(turn_script(fx->turns++, pad_bytes));
         BenchSink sink(*fx->storage, fx->bus, fx->pool, fx->session_id, st, context, stats);
         auto cancel = std::make_shared<agentd::Cancellation>();
         agentd::agent::ReactAgent agent(fx->profile, model, fx->toolkit, fx->session_id, st, context, sink, cancel);
@@ -460,7 +464,18 @@ void BM_AgentTurn(benchmark::State& state) {
     state.counters["load_ms"] = fx->load_ms;
 }
 
+void BM_AgentTurn(benchmark::State& state) { run_agent_turns(state, state.range(0), 0); }
+
+// Each step adds result_kb KB to the reply twice (the call's input and its echo): a
+// step must cost the same early and late in the turn (the reply is stored block by
+// block, src/storage/sqlite/message_layout.hpp), not grow with the reply.
+void BM_AgentTurnLargeResults(benchmark::State& state) {
+    run_agent_turns(state, 10, static_cast<std::size_t>(state.range(0)) * 1024);
+    state.counters["result_kb"] = static_cast<double>(state.range(0));
+}
+
 BENCHMARK(BM_AgentTurn)->ArgName("history")->Arg(10)->Arg(10000)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_AgentTurnLargeResults)->ArgName("result_kb")->Arg(16)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -44,6 +44,18 @@ def cxx_rows(doc):
     return rows
 
 
+def cxx_large_results(doc):
+    """{result_kb: benchmark entry} of BM_AgentTurnLargeResults."""
+    rows = {}
+    for b in (doc or {}).get("benchmarks", []):
+        if b.get("run_type", "iteration") != "iteration":
+            continue
+        m = re.search(r"result_kb:(\d+)", b.get("name", ""))
+        if m:
+            rows[int(m.group(1))] = b
+    return rows
+
+
 def f2(x, unit=""):
     return "n/a" if x is None else f"{x:,.2f}{unit}"
 
@@ -135,6 +147,15 @@ def main() -> int:
     if small and large and small.get("persist_us"):
         w(f"Persistence alone (time inside `checkpoint()`) scales {large['persist_us'] / small['persist_us']:.2f}x "
           f"from 10 to 10,000 messages; the rest of the step {(large['step_us'] - large['persist_us']) / max(1e-9, small['step_us'] - small['persist_us']):.2f}x.")
+        w("")
+
+    for kb, b in sorted(cxx_large_results(cxx if cxx and "error" not in cxx else None).items()):
+        if b.get("error_occurred"):
+            w(f"The same turn with {kb} KB tool results: error: {b.get('error_message', '?')}.")
+        else:
+            w(f"The same turn with {kb} KB more in every tool call and result (the reply grows by "
+              f"{2 * kb} KB a step, to {2 * kb * 19:,} KB): {f1(b.get('step_us'), ' µs')} per step, of which "
+              f"{f1(b.get('persist_us'), ' µs')} persisting (informational; no target).")
         w("")
 
     w("End to end over HTTP, for context (the same turn through `POST /chat/`, OpenAI wire format, "
