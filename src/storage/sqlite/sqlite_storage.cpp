@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <unordered_map>
+
 #include "common/clock.hpp"
 #include "common/embedded_assets.hpp"
 #include "common/json.hpp"
@@ -307,17 +310,14 @@ std::optional<SessionRecord> SqliteStorage::get_session(const std::string& user_
     }
     if (with_context) {
         bj::array ctx;
-        auto st = c->prepare("SELECT seq, payload, content_at FROM session_context WHERE session_id = ? ORDER BY seq");
-        st.bind(1, id);
-        while (st.step()) {
-            const std::int64_t content_at = st.int64(2);
-            if (content_at < 0) {
-                ctx.push_back(json::parse_trusted(st.text(1)));
-                continue;
-            }
-            const auto blocks = read_blocks(*c, MessageStore::kContext, id, st.int64(0));
-            ctx.push_back(json::parse_trusted(assemble(st.text(1), content_at, blocks)));
+        std::vector<StoredRow> rows;
+        {
+            auto st = c->prepare("SELECT seq, payload, content_at FROM session_context WHERE session_id = ? ORDER BY seq");
+            st.bind(1, id);
+            while (st.step()) rows.push_back({st.int64(0), st.text(1), st.int64(2)});
         }
+        assemble_rows(*c, MessageStore::kContext, id, rows);
+        for (const auto& row : rows) ctx.push_back(json::parse_trusted(row.text));
         rec->context = std::move(ctx);
     }
     return rec;
@@ -374,6 +374,29 @@ std::vector<std::string> SqliteStorage::read_blocks(Connection& c, MessageStore 
     std::vector<std::string> blocks;
     while (st.step()) blocks.push_back(st.text(0));
     return blocks;
+}
+
+void SqliteStorage::assemble_rows(Connection& c, MessageStore store, const std::string& session_id,
+                                  std::vector<StoredRow>& rows) {
+    std::int64_t low = 0, high = -1;
+    for (const auto& row : rows) {
+        if (row.content_at < 0) continue;
+        if (high < low) low = high = row.seq;
+        low = std::min(low, row.seq);
+        high = std::max(high, row.seq);
+    }
+    if (high < low) return;  // every row is whole
+    // One range query for every split row, rather than one query per row.
+    std::unordered_map<std::int64_t, std::vector<std::string>> blocks;
+    {
+        auto st = c.prepare(
+            "SELECT seq, payload FROM message_blocks WHERE session_id = ? AND store = ? AND seq BETWEEN ? AND ? "
+            "ORDER BY seq, idx");
+        st.bind(1, session_id).bind(2, static_cast<std::int64_t>(store)).bind(3, low).bind(4, high);
+        while (st.step()) blocks[st.int64(0)].push_back(st.text(1));
+    }
+    for (auto& row : rows)
+        if (row.content_at >= 0) row.text = assemble(row.text, row.content_at, blocks[row.seq]);
 }
 
 std::string SqliteStorage::read_message_text(Connection& c, MessageStore store, const std::string& session_id,
@@ -534,12 +557,15 @@ MessagePage SqliteStorage::list_messages(const std::string& user_id, const std::
         if (!st.step()) return page;  // unknown cursor: empty page
         upper = st.int64(0);
     }
-    auto st = c->prepare(
-        "SELECT seq, payload, content_at FROM messages WHERE session_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?");
-    st.bind(1, session_id).bind(2, upper).bind(3, static_cast<std::int64_t>(limit) + 1);
-    while (st.step())
-        page.messages.push_back(
-            parse_object(read_message_text(*c, MessageStore::kLog, session_id, st.int64(0), st.text(1), st.int64(2))));
+    std::vector<StoredRow> rows;
+    {
+        auto st = c->prepare(
+            "SELECT seq, payload, content_at FROM messages WHERE session_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?");
+        st.bind(1, session_id).bind(2, upper).bind(3, static_cast<std::int64_t>(limit) + 1);
+        while (st.step()) rows.push_back({st.int64(0), st.text(1), st.int64(2)});
+    }
+    assemble_rows(*c, MessageStore::kLog, session_id, rows);
+    for (const auto& row : rows) page.messages.push_back(parse_object(row.text));
     if (static_cast<int>(page.messages.size()) > limit) {
         page.has_more = true;
         page.messages.pop_back();

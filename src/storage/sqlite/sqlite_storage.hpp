@@ -77,6 +77,15 @@ private:
                     MessageLayout& layout);
     std::vector<std::string> read_blocks(Connection& c, MessageStore store, const std::string& session_id,
                                          std::int64_t seq);
+    /// A message row as read: its payload (the whole message, or its head) and content_at.
+    struct StoredRow {
+        std::int64_t seq;
+        std::string text;
+        std::int64_t content_at;
+    };
+    /// Turns the split rows among `rows` (one store, one session) into whole messages,
+    /// with one query for all their blocks.
+    void assemble_rows(Connection& c, MessageStore store, const std::string& session_id, std::vector<StoredRow>& rows);
     /// A row's message JSON: `head` itself, or head and blocks assembled.
     std::string read_message_text(Connection& c, MessageStore store, const std::string& session_id,
                                   std::int64_t seq, std::string head, std::int64_t content_at);

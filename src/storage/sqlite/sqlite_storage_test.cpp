@@ -8,6 +8,7 @@
 #include <array>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "common/ids.hpp"
 #include "common/json.hpp"
@@ -138,6 +139,32 @@ TEST_F(SqliteStorageTest, RowsWrittenWholeByEarlierVersionsReadAndUpdate) {
     EXPECT_EQ(json::write(storage_.list_messages("alice", "s1", 10, std::nullopt).messages.at(0)),
               json::write(reply(5)));
     EXPECT_EQ(query("SELECT COUNT(*) FROM messages WHERE session_id = 's1'"), 1);
+}
+
+TEST_F(SqliteStorageTest, SplitAndWholeRowsInterleavedReadBackInOrder) {
+    // Long and short messages alternate; each read assembles the long ones with one query.
+    std::vector<bj::object> all;
+    StepDelta d;
+    for (int i = 0; i < 9; ++i) {
+        bj::object m = reply(i % 3 == 0 ? 4 : 1, "message " + std::to_string(i));
+        m["id"] = "m" + std::to_string(i);
+        all.push_back(m);
+        d.log_upserts.push_back(m);
+        d.context_upserts.push_back(m);
+    }
+    ASSERT_TRUE(storage_.persist_step("alice", "s1", d));
+    EXPECT_EQ(query("SELECT COUNT(*) FROM messages WHERE session_id = 's1' AND content_at >= 0"), 3);
+    auto context = storage_.get_session("alice", "s1", true)->context;
+    ASSERT_EQ(context->size(), all.size());
+    for (std::size_t i = 0; i < all.size(); ++i) EXPECT_EQ(json::write(context->at(i)), json::write(all[i])) << i;
+    // A page whose ends cut between split rows: m2..m5 (m3 is split), then m0..m1 (m0 is split).
+    auto page = storage_.list_messages("alice", "s1", 4, std::string("m6"));
+    ASSERT_EQ(page.messages.size(), 4u);
+    for (std::size_t i = 0; i < 4; ++i) EXPECT_EQ(json::write(page.messages[i]), json::write(all[i + 2])) << i;
+    auto first = storage_.list_messages("alice", "s1", 4, std::string("m2"));
+    ASSERT_EQ(first.messages.size(), 2u);
+    EXPECT_EQ(json::write(first.messages[0]), json::write(all[0]));
+    EXPECT_EQ(json::write(first.messages[1]), json::write(all[1]));
 }
 
 TEST_F(SqliteStorageTest, BlocksNotAsThisCodeLeavesThemAreWrittenAfresh) {
