@@ -32,25 +32,14 @@ def load(raw, name):
         return {"error": f"{name} unreadable: {e}"}
 
 
-def cxx_rows(doc):
-    """{history: benchmark entry} from Google Benchmark JSON."""
+def cxx_rows(doc, arg="history"):
+    """{value of the benchmark argument `arg`: benchmark entry} from Google Benchmark JSON
+    (history: BM_AgentTurn; result_kb: BM_AgentTurnLargeResults)."""
     rows = {}
     for b in (doc or {}).get("benchmarks", []):
         if b.get("run_type", "iteration") != "iteration":
             continue
-        m = re.search(r"history:(\d+)", b.get("name", ""))
-        if m:
-            rows[int(m.group(1))] = b
-    return rows
-
-
-def cxx_large_results(doc):
-    """{result_kb: benchmark entry} of BM_AgentTurnLargeResults."""
-    rows = {}
-    for b in (doc or {}).get("benchmarks", []):
-        if b.get("run_type", "iteration") != "iteration":
-            continue
-        m = re.search(r"result_kb:(\d+)", b.get("name", ""))
+        m = re.search(arg + r":(\d+)", b.get("name", ""))
         if m:
             rows[int(m.group(1))] = b
     return rows
@@ -149,7 +138,7 @@ def main() -> int:
           f"from 10 to 10,000 messages; the rest of the step {(large['step_us'] - large['persist_us']) / max(1e-9, small['step_us'] - small['persist_us']):.2f}x.")
         w("")
 
-    for kb, b in sorted(cxx_large_results(cxx if cxx and "error" not in cxx else None).items()):
+    for kb, b in sorted(cxx_rows(cxx if cxx and "error" not in cxx else None, "result_kb").items()):
         if b.get("error_occurred"):
             w(f"The same turn with {kb} KB tool results: error: {b.get('error_message', '?')}.")
         else:

@@ -717,6 +717,14 @@ bj::object reply_with(const std::string& id, int blocks, const std::string& mark
                       {"finished_reason", nullptr}};
 }
 
+/// A step that stores `msg` in the log and in the context, as a run's checkpoint does.
+StepDelta both_copies(const bj::object& msg) {
+    StepDelta step;
+    step.log_upserts.push_back(msg);
+    step.context_upserts.push_back(msg);
+    return step;
+}
+
 /// Every copy of reply `id` the backend gives back: the log's (list and get) and the context's.
 void expect_stored(Storage& s, const std::string& session, const bj::object& want, std::size_t context_at) {
     const auto id = std::string(want.at("id").as_string());
@@ -735,34 +743,22 @@ void expect_stored(Storage& s, const std::string& session, const bj::object& wan
 TYPED_TEST(StorageContract, AReplyStoredAfterEveryStepReadsBackAsItsLastVersion) {
     auto& s = this->s();
     this->add_session("alice", "a1", "s1", 1000);
-    StepDelta first;
-    first.log_upserts.push_back(this->message("u1", "do it"));
-    first.context_upserts.push_back(this->message("u1", "do it"));
-    ASSERT_TRUE(s.persist_step("alice", "s1", first));
+    ASSERT_TRUE(s.persist_step("alice", "s1", both_copies(this->message("u1", "do it"))));
     // The reply grows a block at a time, as a tool-calling turn does.
     for (int blocks = 0; blocks <= 7; ++blocks) {
-        StepDelta step;
-        step.log_upserts.push_back(reply_with("r1", blocks));
-        step.context_upserts.push_back(reply_with("r1", blocks));
-        ASSERT_TRUE(s.persist_step("alice", "s1", step));
+        ASSERT_TRUE(s.persist_step("alice", "s1", both_copies(reply_with("r1", blocks))));
         expect_stored(this->s(), "s1", reply_with("r1", blocks), 1);
     }
     // A block in the middle changes (a tool result rewritten), then the list shrinks.
     for (const auto& want : {reply_with("r1", 7, " (edited)"), reply_with("r1", 3), reply_with("r1", 1)}) {
-        StepDelta step;
-        step.log_upserts.push_back(want);
-        step.context_upserts.push_back(want);
-        ASSERT_TRUE(s.persist_step("alice", "s1", step));
+        ASSERT_TRUE(s.persist_step("alice", "s1", both_copies(want)));
         expect_stored(this->s(), "s1", want, 1);
     }
     // Content that is no list at all, then a long list again.
     auto plain = reply_with("r1", 0);
     plain["content"] = "just text";
     for (const auto& want : {plain, reply_with("r1", 5)}) {
-        StepDelta step;
-        step.log_upserts.push_back(want);
-        step.context_upserts.push_back(want);
-        ASSERT_TRUE(s.persist_step("alice", "s1", step));
+        ASSERT_TRUE(s.persist_step("alice", "s1", both_copies(want)));
         expect_stored(this->s(), "s1", want, 1);
     }
     auto page = s.list_messages("alice", "s1", 50, std::nullopt);
@@ -791,10 +787,7 @@ TYPED_TEST(StorageContract, PagesOfLongRepliesComeWhole) {
 TYPED_TEST(StorageContract, ReplacingTheContextDropsTheOldRepliesBlocks) {
     auto& s = this->s();
     this->add_session("alice", "a1", "s1", 1000);
-    StepDelta step;
-    step.log_upserts.push_back(reply_with("r1", 6));
-    step.context_upserts.push_back(reply_with("r1", 6));
-    ASSERT_TRUE(s.persist_step("alice", "s1", step));
+    ASSERT_TRUE(s.persist_step("alice", "s1", both_copies(reply_with("r1", 6))));
     // Compaction: the context becomes a summary and a new, shorter reply with the same id.
     StepDelta compacted;
     compacted.replace_context = true;
@@ -812,17 +805,11 @@ TYPED_TEST(StorageContract, ReplacingTheContextDropsTheOldRepliesBlocks) {
 TYPED_TEST(StorageContract, LongRepliesLeaveNothingBehindWhenTheirSessionGoes) {
     auto& s = this->s();
     this->add_session("alice", "a1", "s1", 1000);
-    StepDelta step;
-    step.log_upserts.push_back(reply_with("r1", 6));
-    step.context_upserts.push_back(reply_with("r1", 6));
-    ASSERT_TRUE(s.persist_step("alice", "s1", step));
+    ASSERT_TRUE(s.persist_step("alice", "s1", both_copies(reply_with("r1", 6))));
     ASSERT_TRUE(s.delete_session("alice", "s1"));
     // A new session under the same id starts empty: no blocks of the old reply resurface.
     this->add_session("alice", "a1", "s1", 2000);
-    StepDelta again;
-    again.log_upserts.push_back(reply_with("r1", 2));
-    again.context_upserts.push_back(reply_with("r1", 2));
-    ASSERT_TRUE(s.persist_step("alice", "s1", again));
+    ASSERT_TRUE(s.persist_step("alice", "s1", both_copies(reply_with("r1", 2))));
     expect_stored(this->s(), "s1", reply_with("r1", 2), 0);
     EXPECT_EQ(s.list_messages("alice", "s1", 50, std::nullopt).messages.size(), 1u);
 }
@@ -830,10 +817,7 @@ TYPED_TEST(StorageContract, LongRepliesLeaveNothingBehindWhenTheirSessionGoes) {
 TYPED_TEST(StorageContract, StepsOfAnotherUsersSessionAreRefused) {
     auto& s = this->s();
     this->add_session("alice", "a1", "s1", 1000);
-    StepDelta step;
-    step.log_upserts.push_back(reply_with("r1", 4));
-    step.context_upserts.push_back(reply_with("r1", 4));
-    EXPECT_FALSE(s.persist_step("bob", "s1", step));
+    EXPECT_FALSE(s.persist_step("bob", "s1", both_copies(reply_with("r1", 4))));
     EXPECT_FALSE(s.get_message("alice", "s1", "r1"));
     EXPECT_TRUE(s.get_session("alice", "s1", true)->context->empty());
 }
