@@ -367,15 +367,6 @@ bool SqliteStorage::session_owned(Connection& c, const std::string& user_id, con
 
 // ---- message log ----------------------------------------------------------------
 
-std::vector<std::string> SqliteStorage::read_blocks(Connection& c, MessageStore store, const std::string& session_id,
-                                                    std::int64_t seq) {
-    auto st = c.prepare("SELECT payload FROM message_blocks WHERE session_id = ? AND store = ? AND seq = ? ORDER BY idx");
-    st.bind(1, session_id).bind(2, static_cast<std::int64_t>(store)).bind(3, seq);
-    std::vector<std::string> blocks;
-    while (st.step()) blocks.push_back(st.text(0));
-    return blocks;
-}
-
 void SqliteStorage::assemble_rows(Connection& c, MessageStore store, const std::string& session_id,
                                   std::vector<StoredRow>& rows) {
     std::int64_t low = 0, high = -1;
@@ -397,12 +388,6 @@ void SqliteStorage::assemble_rows(Connection& c, MessageStore store, const std::
     }
     for (auto& row : rows)
         if (row.content_at >= 0) row.text = assemble(row.text, row.content_at, blocks[row.seq]);
-}
-
-std::string SqliteStorage::read_message_text(Connection& c, MessageStore store, const std::string& session_id,
-                                             std::int64_t seq, std::string head, std::int64_t content_at) {
-    if (content_at < 0) return head;
-    return assemble(head, content_at, read_blocks(c, store, session_id, seq));
 }
 
 void SqliteStorage::write_blocks(Connection& c, MessageStore store, const std::string& session_id, std::int64_t seq,
@@ -450,8 +435,15 @@ void SqliteStorage::upsert_row(Connection& c, MessageStore store, const std::str
     std::string msg_id = msg.contains("id") && msg.at("id").is_string() ? std::string(msg.at("id").as_string()) : "";
     // A message stored split before is most likely the reply of a running turn:
     // its earlier blocks come from the memo instead of being written out again.
-    const std::string memo_key = std::to_string(static_cast<std::int64_t>(store)) + '\n' + session_id + '\n' + msg_id;
-    std::unique_ptr<BlockMemo> memo = memos_.take(memo_key);
+    // Only a list of several blocks can be split; other messages skip the memo.
+    const auto* content = msg.if_contains("content");
+    const bool may_split = content && content->is_array() && content->get_array().size() >= 2;
+    std::string memo_key;
+    std::unique_ptr<BlockMemo> memo;
+    if (may_split) {
+        memo_key = std::to_string(static_cast<std::int64_t>(store)) + '\n' + session_id + '\n' + msg_id;
+        memo = memos_.take(memo_key);
+    }
     MessageLayout layout = lay_out(msg, kSplitFromBytes, memo.get());
     // The rows holding this id already (one; a context written by an older
     // version may repeat an id, and every copy is replaced, as before).
@@ -464,16 +456,15 @@ void SqliteStorage::upsert_row(Connection& c, MessageStore store, const std::str
     for (const auto& [seq, stored_split] : rows) {
         c.prepare("UPDATE " + table + " SET payload = ?, content_at = ? WHERE session_id = ? AND seq = ?")
             .bind(1, layout.head).bind(2, layout.content_at).bind(3, session_id).bind(4, seq).exec();
-        write_blocks(c, store, session_id, seq, stored_split, layout);
+        if (stored_split || layout.split()) write_blocks(c, store, session_id, seq, stored_split, layout);
     }
-    if (rows.empty()) insert_row(c, store, session_id, msg, layout);
+    if (rows.empty()) insert_row(c, store, session_id, msg_id, msg, layout);
     if (layout.split()) memos_.put(memo_key, std::make_unique<BlockMemo>(remember(msg, std::move(layout), memo.get())));
 }
 
 void SqliteStorage::insert_row(Connection& c, MessageStore store, const std::string& session_id,
-                               const bj::object& msg, MessageLayout& layout) {
+                               const std::string& msg_id, const bj::object& msg, MessageLayout& layout) {
     const std::string table = table_of(store);
-    std::string msg_id = msg.contains("id") && msg.at("id").is_string() ? std::string(msg.at("id").as_string()) : "";
     const std::string next = "(SELECT COALESCE(MAX(seq), 0) + 1 FROM " + table + " WHERE session_id = ?)";
     std::int64_t seq = 0;
     if (store == MessageStore::kLog) {
@@ -539,10 +530,15 @@ std::optional<bj::object> SqliteStorage::get_message(const std::string& user_id,
                                                      const std::string& message_id) {
     auto c = pool_.acquire();
     if (!session_owned(*c, user_id, session_id)) return std::nullopt;
-    auto st = c->prepare("SELECT seq, payload, content_at FROM messages WHERE session_id = ? AND msg_id = ?");
-    st.bind(1, session_id).bind(2, message_id);
-    if (!st.step()) return std::nullopt;
-    return parse_object(read_message_text(*c, MessageStore::kLog, session_id, st.int64(0), st.text(1), st.int64(2)));
+    std::vector<StoredRow> rows;
+    {
+        auto st = c->prepare("SELECT seq, payload, content_at FROM messages WHERE session_id = ? AND msg_id = ?");
+        st.bind(1, session_id).bind(2, message_id);
+        if (!st.step()) return std::nullopt;
+        rows.push_back({st.int64(0), st.text(1), st.int64(2)});
+    }
+    assemble_rows(*c, MessageStore::kLog, session_id, rows);
+    return parse_object(rows.front().text);
 }
 
 MessagePage SqliteStorage::list_messages(const std::string& user_id, const std::string& session_id, int limit,

@@ -73,10 +73,8 @@ private:
     void write_blocks(Connection& c, MessageStore store, const std::string& session_id, std::int64_t seq,
                       bool stored_split, MessageLayout& layout);
     /// Appends the row of a message whose id the store does not hold yet.
-    void insert_row(Connection& c, MessageStore store, const std::string& session_id, const bj::object& msg,
-                    MessageLayout& layout);
-    std::vector<std::string> read_blocks(Connection& c, MessageStore store, const std::string& session_id,
-                                         std::int64_t seq);
+    void insert_row(Connection& c, MessageStore store, const std::string& session_id, const std::string& msg_id,
+                    const bj::object& msg, MessageLayout& layout);
     /// A message row as read: its payload (the whole message, or its head) and content_at.
     struct StoredRow {
         std::int64_t seq;
@@ -86,9 +84,6 @@ private:
     /// Turns the split rows among `rows` (one store, one session) into whole messages,
     /// with one query for all their blocks.
     void assemble_rows(Connection& c, MessageStore store, const std::string& session_id, std::vector<StoredRow>& rows);
-    /// A row's message JSON: `head` itself, or head and blocks assembled.
-    std::string read_message_text(Connection& c, MessageStore store, const std::string& session_id,
-                                  std::int64_t seq, std::string head, std::int64_t content_at);
     bool session_owned(Connection& c, const std::string& user_id, const std::string& session_id);
     void bump() { generation_.fetch_add(1, std::memory_order_release); }
 
