@@ -198,6 +198,30 @@ ParseResult parse(std::string_view text) {
     return r;
 }
 
+bool equal_in_order(const bj::value& a, const bj::value& b) {
+    if (a.kind() != b.kind()) return a == b;  // int64 5 and uint64 5 are equal
+    switch (a.kind()) {
+        case bj::kind::object: {
+            const auto& x = a.get_object();
+            const auto& y = b.get_object();
+            if (x.size() != y.size()) return false;
+            for (auto i = x.begin(), j = y.begin(); i != x.end(); ++i, ++j)
+                if (i->key() != j->key() || !equal_in_order(i->value(), j->value())) return false;
+            return true;
+        }
+        case bj::kind::array: {
+            const auto& x = a.get_array();
+            const auto& y = b.get_array();
+            if (x.size() != y.size()) return false;
+            for (std::size_t i = 0; i < x.size(); ++i)
+                if (!equal_in_order(x[i], y[i])) return false;
+            return true;
+        }
+        default:
+            return a == b;
+    }
+}
+
 bool is_valid_utf8(std::string_view text) {
     const auto* s = reinterpret_cast<const unsigned char*>(text.data());
     std::size_t n = text.size(), i = 0;

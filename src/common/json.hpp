@@ -51,4 +51,9 @@ bool is_valid_utf8(std::string_view text);
 /// Parses trusted text (our own storage); throws on malformed input.
 bj::value parse_trusted(std::string_view text);
 
+/// a == b where every object of `a` lists its keys in the order of `b`'s (a copy
+/// of b, or b changed in place); false when the order differs. Compares keys
+/// side by side where == looks each one up in the other object.
+bool equal_in_order(const bj::value& a, const bj::value& b);
+
 }  // namespace agentd::json

@@ -119,4 +119,35 @@ TEST(Json, DeepNestingIsRejectedNotOverflowed) {
     EXPECT_FALSE(r.value);
 }
 
+TEST(Json, EqualInOrderComparesLikeEqualityWhenKeysKeepTheirOrder) {
+    const bj::value block = bj::parse(
+        R"({"type":"tool_result","id":"c1","output":[{"type":"text","text":"ok"}],"n":5,"x":1.5,"ok":true,"z":null})");
+    bj::value copy = block;
+    EXPECT_TRUE(equal_in_order(block, copy));
+    // Every change, at any depth, is seen.
+    auto changed = [&](auto edit) {
+        bj::value v = block;
+        edit(v.as_object());
+        return equal_in_order(block, v);
+    };
+    EXPECT_FALSE(changed([](bj::object& o) { o["output"].as_array()[0].as_object()["text"] = "ok!"; }));
+    EXPECT_FALSE(changed([](bj::object& o) { o["output"].as_array().push_back(nullptr); }));
+    EXPECT_FALSE(changed([](bj::object& o) { o["n"] = 6; }));
+    EXPECT_FALSE(changed([](bj::object& o) { o["x"] = 1; }));
+    EXPECT_FALSE(changed([](bj::object& o) { o["ok"] = false; }));
+    EXPECT_FALSE(changed([](bj::object& o) { o["z"] = 0; }));
+    EXPECT_FALSE(changed([](bj::object& o) { o["extra"] = 1; }));
+    EXPECT_FALSE(changed([](bj::object& o) { o.erase("z"); }));
+    // The same number of either integer kind is the same value, as with ==.
+    EXPECT_TRUE(changed([](bj::object& o) { o["n"] = std::uint64_t{5}; }));
+    // Equal objects whose keys come in another order: == holds, this does not
+    // (the memo that uses it then just writes the block out again).
+    const bj::value reordered = bj::parse(
+        R"({"id":"c1","type":"tool_result","output":[{"type":"text","text":"ok"}],"n":5,"x":1.5,"ok":true,"z":null})");
+    EXPECT_TRUE(block == reordered);
+    EXPECT_FALSE(equal_in_order(block, reordered));
+    EXPECT_TRUE(equal_in_order(bj::value(bj::array{}), bj::value(bj::array{})));
+    EXPECT_FALSE(equal_in_order(bj::value(bj::array{}), bj::value(bj::object{})));
+}
+
 }  // namespace agentd::json

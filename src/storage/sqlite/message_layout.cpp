@@ -41,7 +41,7 @@ MessageLayout lay_out(const bj::object& msg, std::size_t split_from, const Block
     out.reused.resize(blocks.size());
     std::size_t size = out.head.size();
     for (std::size_t i = 0; i < blocks.size(); ++i) {
-        if (memo && i < memo->values.size() && memo->values[i] == blocks[i]) {
+        if (memo && i < memo->values.size() && json::equal_in_order(memo->values[i], blocks[i])) {
             out.blocks.push_back(memo->texts[i]);
             out.digests[i] = memo->digests[i];
             out.reused[i] = true;
