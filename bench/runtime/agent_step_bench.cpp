@@ -205,12 +205,12 @@ public:
         co_return std::vector<bj::object>{};
     }
 
-    asio::awaitable<void> checkpoint(std::vector<bj::object>& changed, bool replace_context) override {
+    asio::awaitable<void> checkpoint(std::vector<const bj::object*>& changed, bool replace_context) override {
         auto t0 = Clock::now();
         agentd::storage::StepDelta delta;
-        delta.context_upserts = std::move(changed);
+        for (const auto* m : changed) delta.context_upserts.push_back(agentd::storage::MessageRef::borrowed(*m));
         delta.replace_context = replace_context;
-        if (reply_log_) delta.log_upserts.push_back(*reply_log_);
+        if (reply_log_) delta.log_upserts.push_back(agentd::storage::MessageRef::borrowed(*reply_log_));
         delta.state = state_;
         delta.tail_status = agentd::domain::derive_tail_status(context_);
         auto* storage = &storage_;

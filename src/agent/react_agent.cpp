@@ -440,10 +440,10 @@ void ReactAgent::limit_images() {
 
 boost::asio::awaitable<void> ReactAgent::checkpoint() {
     store_context_scan();
-    std::vector<bj::object> changed;
+    std::vector<const bj::object*> changed;
     if (context_replaced_) {
         for (const auto& m : context_)
-            if (m.is_object()) changed.push_back(m.get_object());
+            if (m.is_object()) changed.push_back(&m.get_object());
         context_mark_ = context_.size();
         dirty_ = false;
         context_replaced_ = false;
@@ -458,10 +458,10 @@ boost::asio::awaitable<void> ReactAgent::checkpoint() {
     std::sort(touched_.begin(), touched_.end());
     touched_.erase(std::unique(touched_.begin(), touched_.end()), touched_.end());
     for (auto i : touched_)
-        if (i < from && context_[i].is_object()) changed.push_back(context_[i].get_object());
+        if (i < from && context_[i].is_object()) changed.push_back(&context_[i].get_object());
     touched_.clear();
     for (std::size_t i = from; i < context_.size(); ++i)
-        if (context_[i].is_object()) changed.push_back(context_[i].get_object());
+        if (context_[i].is_object()) changed.push_back(&context_[i].get_object());
     context_mark_ = context_.size();
     dirty_ = false;
     co_await sink_.checkpoint(changed, false);

@@ -51,7 +51,10 @@ public:
     /// Persists a step: `changed` are the context messages appended or modified
     /// since the previous checkpoint; the state is read from the agent's session.
     /// With `replace_context`, `changed` is the whole context (after compaction).
-    virtual boost::asio::awaitable<void> checkpoint(std::vector<bj::object>& changed, bool replace_context) = 0;
+    /// They point into the agent's context, which does not change until the
+    /// checkpoint returns.
+    virtual boost::asio::awaitable<void> checkpoint(std::vector<const bj::object*>& changed,
+                                                    bool replace_context) = 0;
     /// Publishes an event that is not part of the reply (CUSTOM state_updated):
     /// live subscribers see it, the persisted reply does not fold it.
     virtual void notify(const bj::object& event) { emit(event); }

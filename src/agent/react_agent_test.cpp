@@ -80,10 +80,10 @@ public:
         }
         co_return out;
     }
-    asio::awaitable<void> checkpoint(std::vector<bj::object>& changed, bool replace_context) override {
+    asio::awaitable<void> checkpoint(std::vector<const bj::object*>& changed, bool replace_context) override {
         ++checkpoints;
         replaced = replaced || replace_context;
-        for (const auto& m : changed) persisted_ids.emplace_back(m.at("id").as_string());
+        for (const auto* m : changed) persisted_ids.emplace_back(m->at("id").as_string());
         co_return;
     }
     std::vector<std::string> types() const {

@@ -173,11 +173,13 @@ struct ChatService::RunContext : agent::ReplySink {
             service->publish(session_id, event);
     }
 
-    asio::awaitable<void> checkpoint(std::vector<bj::object>& changed, bool replace_context) override {
+    asio::awaitable<void> checkpoint(std::vector<const bj::object*>& changed, bool replace_context) override {
+        // The messages are borrowed: the run waits here until they are stored.
         storage::StepDelta delta;
-        delta.context_upserts = std::move(changed);
+        delta.context_upserts.reserve(changed.size());
+        for (const auto* m : changed) delta.context_upserts.push_back(storage::MessageRef::borrowed(*m));
         delta.replace_context = replace_context;
-        if (reply_log) delta.log_upserts.push_back(*reply_log);
+        if (reply_log) delta.log_upserts.push_back(storage::MessageRef::borrowed(*reply_log));
         for (auto& m : pending_log_extra) delta.log_upserts.push_back(std::move(m));
         pending_log_extra.clear();
         delta.state = session.state;
@@ -369,16 +371,18 @@ std::optional<bj::object> ChatService::launch(const std::string& user_id, const 
         // The input is stored only once the run can start (spec: a setup failure
         // persists the error reply, not the messages that could not be answered).
         if (messages && !ctx->setup_error) {
-            for (const auto& m : ctx->inputs) recovery.log_upserts.push_back(m.as_object());
+            for (const auto& m : ctx->inputs)
+                recovery.log_upserts.push_back(storage::MessageRef::borrowed(m.as_object()));
             if (!ctx->close_parked) {
                 // The reply's start goes into the same step as its input: the run
                 // reaches its first model call without another write (and without
                 // waiting for the blocking pool behind other sessions' launches).
                 ctx->opening = agent::ReactAgent::open_reply(ctx->session.state, ctx->context, ctx->inputs,
                                                              request.session_id, agent_name);
-                for (const auto& m : ctx->inputs) recovery.context_upserts.push_back(m.as_object());
+                for (const auto& m : ctx->inputs)
+                    recovery.context_upserts.push_back(storage::MessageRef::borrowed(m.as_object()));
                 ctx->reply_log = domain::start_reply(ctx->opening->reply_start);
-                recovery.log_upserts.push_back(*ctx->reply_log);
+                recovery.log_upserts.push_back(storage::MessageRef::borrowed(*ctx->reply_log));
                 recovery.state = ctx->session.state;
             }
         }
@@ -436,7 +440,7 @@ asio::awaitable<void> ChatService::run(std::shared_ptr<RunContext> ctx) {
             std::string reply_id = new_id();
             ctx->emit(ev::reply_start(ctx->session_id, reply_id, ctx->agent.id));
             ctx->emit(ev::reply_end(ctx->session_id, reply_id, "error", error));
-            std::vector<bj::object> nothing;
+            std::vector<const bj::object*> nothing;
             co_await ctx->checkpoint(nothing, false);
         } else {
             std::shared_ptr<workspace::Workspace> workspace = ctx->workspace;
@@ -524,7 +528,7 @@ asio::awaitable<void> ChatService::run(std::shared_ptr<RunContext> ctx) {
                 auto error = classify_error(failure, false);
                 if (!ctx->reply_log || json::str_at(*ctx->reply_log, "finished_reason").empty())
                     ctx->emit(ev::reply_end(ctx->session_id, agent.reply_id(), "error", error));
-                std::vector<bj::object> nothing;
+                std::vector<const bj::object*> nothing;
                 co_await ctx->checkpoint(nothing, false);
             }
         }

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "domain/agent.hpp"
@@ -19,11 +20,29 @@ namespace agentd::storage {
 
 namespace bj = boost::json;
 
+/// A message a step stores: the step's own, or one borrowed from the caller,
+/// who keeps it alive and unchanged until persist_step returns. A run borrows
+/// its reply and context (it waits for the step), so that a step does not copy
+/// and free a reply that grows through the turn.
+class MessageRef {
+public:
+    MessageRef(bj::object owned) : message_(std::move(owned)) {}  // NOLINT: implicit, a message is a ref
+    static MessageRef borrowed(const bj::object& m) { return MessageRef(&m); }
+    const bj::object& get() const {
+        const auto* borrowed = std::get_if<const bj::object*>(&message_);
+        return borrowed ? **borrowed : std::get<bj::object>(message_);
+    }
+
+private:
+    explicit MessageRef(const bj::object* m) : message_(m) {}
+    std::variant<bj::object, const bj::object*> message_;
+};
+
 /// What one agent step changed, written in one transaction. Its cost depends on
 /// the size of the change, never on the length of the conversation.
 struct StepDelta {
-    std::vector<bj::object> context_upserts;  ///< state.context messages, appended or replaced by id
-    std::vector<bj::object> log_upserts;      ///< message-log messages, appended or replaced by id
+    std::vector<MessageRef> context_upserts;  ///< state.context messages, appended or replaced by id
+    std::vector<MessageRef> log_upserts;      ///< message-log messages, appended or replaced by id
     std::optional<domain::SessionState> state;  ///< the small state, when it changed
     std::optional<std::string> tail_status;     ///< derived status of the context's tail
     /// When set, the whole context is replaced by `context_upserts` (compaction).

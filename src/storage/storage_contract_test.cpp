@@ -765,6 +765,34 @@ TYPED_TEST(StorageContract, AReplyStoredAfterEveryStepReadsBackAsItsLastVersion)
     EXPECT_EQ(this->ids_of(page), (Ids{"u1", "r1"}));
 }
 
+TYPED_TEST(StorageContract, ABorrowedReplyChangedInPlaceBetweenStepsIsStoredAsItWasAtEachStep) {
+    // A run lends its own reply to every step and changes it in place between
+    // them: each step stores what the reply was then, never what it becomes.
+    auto& s = this->s();
+    this->add_session("alice", "a1", "s1", 1000);
+    bj::object reply = reply_with("r1", 1);
+    auto lend = [&reply] {
+        StepDelta step;
+        step.log_upserts.push_back(MessageRef::borrowed(reply));
+        step.context_upserts.push_back(MessageRef::borrowed(reply));
+        return step;
+    };
+    for (int blocks = 2; blocks <= 6; ++blocks) {
+        reply = reply_with("r1", blocks);  // a new block at the end
+        ASSERT_TRUE(s.persist_step("alice", "s1", lend()));
+        const auto stored = reply;
+        // Changed in place after the step: a block in the middle and the usage.
+        reply["content"].as_array()[1].as_object()["output"] = "rewritten after the step";
+        reply["usage"].as_object()["output_tokens"] = 99;
+        expect_stored(this->s(), "s1", stored, 0);
+        reply = stored;
+    }
+    // The in-place change is stored by the next step that lends it.
+    reply["content"].as_array()[1].as_object()["output"] = "rewritten in this step";
+    ASSERT_TRUE(s.persist_step("alice", "s1", lend()));
+    expect_stored(this->s(), "s1", reply, 0);
+}
+
 TYPED_TEST(StorageContract, PagesOfLongRepliesComeWhole) {
     auto& s = this->s();
     this->add_session("alice", "a1", "s1", 1000);

@@ -504,8 +504,8 @@ bool SqliteStorage::persist_step(const std::string& user_id, const std::string& 
                 .bind(1, session_id).bind(2, static_cast<std::int64_t>(MessageStore::kContext)).exec();
             c.prepare("DELETE FROM session_context WHERE session_id = ?").bind(1, session_id).exec();
         }
-        for (const auto& m : d.context_upserts) upsert_row(c, MessageStore::kContext, session_id, m);
-        for (const auto& m : d.log_upserts) upsert_row(c, MessageStore::kLog, session_id, m);
+        for (const auto& m : d.context_upserts) upsert_row(c, MessageStore::kContext, session_id, m.get());
+        for (const auto& m : d.log_upserts) upsert_row(c, MessageStore::kLog, session_id, m.get());
         std::int64_t now = clock::now_us();
         if (d.state) {
             const auto& st = *d.state;
