@@ -8,9 +8,10 @@
 //   emit()       folds the event into the message-log copy of the reply,
 //                serialises it with json::write(event, Style::kPython) and appends
 //                it to a MemoryBus log + live channel;
-//   checkpoint() builds the StepDelta (context upserts, the reply's log copy, the
-//                state, the tail status) and runs SqliteStorage::persist_step on a
-//                blocking thread pool, resuming on the run's strand.
+//   checkpoint() builds the StepDelta (the changed context messages and the reply's
+//                log copy, both borrowed; the state, the tail status) and runs
+//                SqliteStorage::persist_step on a blocking thread pool, resuming on
+//                the run's strand.
 // The SQLite file is real (WAL, synchronous=NORMAL, as agentd opens it) in a
 // temporary folder.
 //
