@@ -28,6 +28,7 @@ class MessageRef {
 public:
     MessageRef(bj::object owned) : message_(std::move(owned)) {}  // NOLINT: implicit, a message is a ref
     static MessageRef borrowed(const bj::object& m) { return MessageRef(&m); }
+    static MessageRef borrowed(const bj::object&&) = delete;  // a temporary would be gone before the write
     const bj::object& get() const {
         const auto* borrowed = std::get_if<const bj::object*>(&message_);
         return borrowed ? **borrowed : std::get<bj::object>(message_);
