@@ -54,8 +54,9 @@ def _crash_mid_tool(srv, fmt):
         check([m["role"] for m in msgs] == ["user", "assistant", "user", "assistant"]
               and len(set(ids)) == 4 and ids[1] == rid,
               f"message log after the second run: {[(m['role'], m['id']) for m in msgs]}")
-        check(msgs[1]["finished_reason"] != "completed",
-              "the crashed reply is marked completed")
+        check(msgs[1]["finished_reason"] == "interrupted" and msgs[1].get("finished_at"),
+              f"the crashed reply: finished_reason {msgs[1]['finished_reason']!r}, "
+              f"finished_at {msgs[1].get('finished_at')!r} (expected interrupted, with a time)")
         check(env.status() == "idle", f"final status {env.status()}")
     finally:
         env.close()
@@ -90,7 +91,7 @@ def _crash_before_the_model_answers(srv, fmt):
               f"the model after the restart saw {texts}")
         msgs = env.messages()["messages"]
         check([m["role"] for m in msgs] == ["user", "assistant", "user", "assistant"]
-              and msgs[1]["id"] == rid and msgs[1]["finished_reason"] != "completed"
+              and msgs[1]["id"] == rid and msgs[1]["finished_reason"] == "interrupted"
               and len({m["id"] for m in msgs}) == 4,
               f"message log after the second run: {[(m['role'], m['id'], m.get('finished_reason')) for m in msgs]}")
     finally:
