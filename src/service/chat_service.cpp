@@ -326,9 +326,14 @@ std::optional<bj::object> ChatService::launch(const std::string& user_id, const 
         // log. Whether it is parked is read from the context: the log copy of an
         // external call already holds the result block TOOL_RESULT_START opened.
         const std::string state_reply_id(json::str_at(ctx->session.state.reply_context, "reply_id"));
+        // Only the reply's head is read to decide: the reply may be long.
         std::optional<bj::object> last;
-        if (!parked && !state_reply_id.empty())  // a session's first run has no reply to look at
-            last = storage_.get_message(user_id, request.session_id, state_reply_id);
+        if (!parked && !state_reply_id.empty()) {  // a session's first run has no reply to look at
+            auto head = storage_.get_message_without_content(user_id, request.session_id, state_reply_id);
+            if (head && head->contains("finished_reason") && head->at("finished_reason").is_null() &&
+                json::str_at(*head, "role") == "assistant")
+                last = storage_.get_message(user_id, request.session_id, state_reply_id);
+        }
         if (last && last->contains("finished_reason") && last->at("finished_reason").is_null() &&
             json::str_at(*last, "role") == "assistant") {
             (*last)["finished_reason"] = "interrupted";

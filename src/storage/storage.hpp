@@ -119,6 +119,12 @@ public:
     /// One message of the log by id (continuation runs reload their reply).
     virtual std::optional<bj::object> get_message(const std::string& user_id, const std::string& session_id,
                                                   const std::string& message_id) = 0;
+    /// The same message without its "content" member (role, timestamps,
+    /// finished_reason, usage): what a launch checks of the previous reply,
+    /// read without the blocks of a long one.
+    virtual std::optional<bj::object> get_message_without_content(const std::string& user_id,
+                                                                  const std::string& session_id,
+                                                                  const std::string& message_id) = 0;
 
     /// Increases after every committed write made through this object; lets
     /// callers cache rendered reads. nullopt when other processes may write too.

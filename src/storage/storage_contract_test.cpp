@@ -793,6 +793,36 @@ TYPED_TEST(StorageContract, ABorrowedReplyChangedInPlaceBetweenStepsIsStoredAsIt
     expect_stored(this->s(), "s1", reply, 0);
 }
 
+TYPED_TEST(StorageContract, AMessageWithoutContentHasEveryOtherFieldOfTheStoredOne) {
+    auto& s = this->s();
+    this->add_session("alice", "a1", "s1", 1000);
+    this->add_session("bob", "a2", "s2", 2000);
+    auto without_content = [](bj::object m) {
+        m.erase("content");
+        return json::write(m);
+    };
+    // A short message, a long reply (stored split) and one whose content is no list.
+    auto plain = reply_with("r3", 0);
+    plain["content"] = "just text";
+    plain["finished_reason"] = "completed";
+    for (const auto& msg : {this->message("u1", "hello"), reply_with("r2", 7), plain}) {
+        ASSERT_TRUE(s.persist_step("alice", "s1", both_copies(msg)));
+        const std::string id(msg.at("id").as_string());
+        auto got = s.get_message_without_content("alice", "s1", id);
+        ASSERT_TRUE(got) << id;
+        EXPECT_EQ(json::write(*got), without_content(msg)) << id;
+        // Another user, another session, an unknown id: absent.
+        EXPECT_FALSE(s.get_message_without_content("bob", "s1", id)) << id;
+        EXPECT_FALSE(s.get_message_without_content("alice", "s2", id)) << id;
+    }
+    EXPECT_FALSE(s.get_message_without_content("alice", "s1", "nope"));
+    // It follows the message as later steps change it.
+    auto finished = reply_with("r2", 8);
+    finished["finished_reason"] = "completed";
+    ASSERT_TRUE(s.persist_step("alice", "s1", both_copies(finished)));
+    EXPECT_EQ(json::write(*s.get_message_without_content("alice", "s1", "r2")), without_content(finished));
+}
+
 TYPED_TEST(StorageContract, PagesOfLongRepliesComeWhole) {
     auto& s = this->s();
     this->add_session("alice", "a1", "s1", 1000);

@@ -541,6 +541,21 @@ std::optional<bj::object> SqliteStorage::get_message(const std::string& user_id,
     return parse_object(rows.front().text);
 }
 
+std::optional<bj::object> SqliteStorage::get_message_without_content(const std::string& user_id,
+                                                                     const std::string& session_id,
+                                                                     const std::string& message_id) {
+    auto c = pool_.acquire();
+    if (!session_owned(*c, user_id, session_id)) return std::nullopt;
+    // A split row's head is the message with an empty content list; a whole
+    // row is short (under kSplitFromBytes) or was written before the split.
+    auto st = c->prepare("SELECT payload FROM messages WHERE session_id = ? AND msg_id = ?");
+    st.bind(1, session_id).bind(2, message_id);
+    if (!st.step()) return std::nullopt;
+    bj::object msg = parse_object(st.text(0));
+    msg.erase("content");
+    return msg;
+}
+
 MessagePage SqliteStorage::list_messages(const std::string& user_id, const std::string& session_id, int limit,
                                          const std::optional<std::string>& before) {
     auto c = pool_.acquire();

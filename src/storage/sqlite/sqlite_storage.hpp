@@ -56,6 +56,8 @@ public:
     bool persist_step(const std::string& user_id, const std::string& session_id, const StepDelta& delta) override;
     std::optional<bj::object> get_message(const std::string& user_id, const std::string& session_id,
                                           const std::string& message_id) override;
+    std::optional<bj::object> get_message_without_content(const std::string& user_id, const std::string& session_id,
+                                                          const std::string& message_id) override;
 
     std::optional<std::uint64_t> write_generation() const override { return generation_.load(); }
     /// Content-block rows inserted or rewritten so far (tests, diagnostics).
