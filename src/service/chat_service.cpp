@@ -326,19 +326,18 @@ std::optional<bj::object> ChatService::launch(const std::string& user_id, const 
         // log. Whether it is parked is read from the context: the log copy of an
         // external call already holds the result block TOOL_RESULT_START opened.
         const std::string state_reply_id(json::str_at(ctx->session.state.reply_context, "reply_id"));
-        // Only the reply's head is read to decide: the reply may be long.
-        std::optional<bj::object> last;
         if (!parked && !state_reply_id.empty()) {  // a session's first run has no reply to look at
+            // Decided on the reply's head (the reply may be long); read whole only
+            // to mark it. Both reads are under the lock: nothing changes it between.
             auto head = storage_.get_message_without_content(user_id, request.session_id, state_reply_id);
             if (head && head->contains("finished_reason") && head->at("finished_reason").is_null() &&
-                json::str_at(*head, "role") == "assistant")
-                last = storage_.get_message(user_id, request.session_id, state_reply_id);
-        }
-        if (last && last->contains("finished_reason") && last->at("finished_reason").is_null() &&
-            json::str_at(*last, "role") == "assistant") {
-            (*last)["finished_reason"] = "interrupted";
-            (*last)["finished_at"] = (*last)["created_at"];
-            recovery.log_upserts.push_back(*last);
+                json::str_at(*head, "role") == "assistant") {
+                if (auto last = storage_.get_message(user_id, request.session_id, state_reply_id)) {
+                    (*last)["finished_reason"] = "interrupted";
+                    (*last)["finished_at"] = (*last)["created_at"];
+                    recovery.log_upserts.push_back(std::move(*last));
+                }
+            }
         }
         if (continuation) {
             if (auto problem = agent::continuation_error(ctx->context, agent_name, *continuation))
