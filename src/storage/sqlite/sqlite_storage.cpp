@@ -53,7 +53,25 @@ SessionRecord read_session_row(Statement& st) {
     return r;
 }
 
-const char* table_of(MessageStore store) { return store == MessageStore::kLog ? "messages" : "session_context"; }
+/// A message store's statements, spelled once: they run at every step.
+struct StoreSql {
+    std::string find;    ///< (session_id, msg_id) -> seq, content_at of the rows with that id
+    std::string update;  ///< payload, content_at, session_id, seq
+    std::string insert;  ///< see insert_row for the parameters; RETURNING seq
+};
+
+const StoreSql& sql_of(MessageStore store) {
+    auto make = [](const std::string& table, const std::string& columns, const std::string& values) {
+        const std::string next = "(SELECT COALESCE(MAX(seq), 0) + 1 FROM " + table + " WHERE session_id = ?)";
+        return StoreSql{"SELECT seq, content_at FROM " + table + " WHERE session_id = ? AND msg_id = ?",
+                        "UPDATE " + table + " SET payload = ?, content_at = ? WHERE session_id = ? AND seq = ?",
+                        "INSERT INTO " + table + " (" + columns + ") VALUES (?, " + next + ", " + values +
+                            ") RETURNING seq"};
+    };
+    static const StoreSql log = make("messages", "session_id, seq, msg_id, created_at, payload, content_at", "?, ?, ?, ?");
+    static const StoreSql context = make("session_context", "session_id, seq, msg_id, payload, content_at", "?, ?, ?");
+    return store == MessageStore::kLog ? log : context;
+}
 
 AgentRecord read_agent_row(Statement& st) {
     AgentRecord r;
@@ -431,7 +449,7 @@ void SqliteStorage::write_blocks(Connection& c, MessageStore store, const std::s
 
 void SqliteStorage::upsert_row(Connection& c, MessageStore store, const std::string& session_id,
                                const bj::object& msg) {
-    const std::string table = table_of(store);
+    const StoreSql& sql = sql_of(store);
     std::string msg_id = msg.contains("id") && msg.at("id").is_string() ? std::string(msg.at("id").as_string()) : "";
     // A message stored split before is most likely the reply of a running turn:
     // its earlier blocks come from the memo instead of being written out again.
@@ -449,12 +467,12 @@ void SqliteStorage::upsert_row(Connection& c, MessageStore store, const std::str
     // version may repeat an id, and every copy is replaced, as before).
     std::vector<std::pair<std::int64_t, bool>> rows;  // seq, stored split
     {
-        auto st = c.prepare("SELECT seq, content_at FROM " + table + " WHERE session_id = ? AND msg_id = ?");
+        auto st = c.prepare(sql.find);
         st.bind(1, session_id).bind(2, msg_id);
         while (st.step()) rows.emplace_back(st.int64(0), st.int64(1) >= 0);
     }
     for (const auto& [seq, stored_split] : rows) {
-        c.prepare("UPDATE " + table + " SET payload = ?, content_at = ? WHERE session_id = ? AND seq = ?")
+        c.prepare(sql.update)
             .bind(1, layout.head).bind(2, layout.content_at).bind(3, session_id).bind(4, seq).exec();
         if (stored_split || layout.split()) write_blocks(c, store, session_id, seq, stored_split, layout);
     }
@@ -464,22 +482,18 @@ void SqliteStorage::upsert_row(Connection& c, MessageStore store, const std::str
 
 void SqliteStorage::insert_row(Connection& c, MessageStore store, const std::string& session_id,
                                const std::string& msg_id, const bj::object& msg, MessageLayout& layout) {
-    const std::string table = table_of(store);
-    const std::string next = "(SELECT COALESCE(MAX(seq), 0) + 1 FROM " + table + " WHERE session_id = ?)";
     std::int64_t seq = 0;
-    if (store == MessageStore::kLog) {
-        std::string created = msg.contains("created_at") && msg.at("created_at").is_string()
-                                  ? std::string(msg.at("created_at").as_string())
-                                  : "";
-        auto st = c.prepare("INSERT INTO messages (session_id, seq, msg_id, created_at, payload, content_at) VALUES (?, " +
-                            next + ", ?, ?, ?, ?) RETURNING seq");
-        st.bind(1, session_id).bind(2, session_id).bind(3, msg_id).bind(4, created).bind(5, layout.head)
-            .bind(6, layout.content_at);
-        if (st.step()) seq = st.int64(0);
-    } else {
-        auto st = c.prepare("INSERT INTO session_context (session_id, seq, msg_id, payload, content_at) VALUES (?, " +
-                            next + ", ?, ?, ?) RETURNING seq");
-        st.bind(1, session_id).bind(2, session_id).bind(3, msg_id).bind(4, layout.head).bind(5, layout.content_at);
+    {
+        auto st = c.prepare(sql_of(store).insert);
+        st.bind(1, session_id).bind(2, session_id).bind(3, msg_id);
+        int next = 4;
+        std::string created;
+        if (store == MessageStore::kLog) {  // the log also keeps the creation time in a column
+            if (msg.contains("created_at") && msg.at("created_at").is_string())
+                created = std::string(msg.at("created_at").as_string());
+            st.bind(next++, created);
+        }
+        st.bind(next, layout.head).bind(next + 1, layout.content_at);
         if (st.step()) seq = st.int64(0);
     }
     if (layout.split()) write_blocks(c, store, session_id, seq, false, layout);
