@@ -166,7 +166,7 @@ protected:
 };
 
 TEST_F(RunDispatchersTest, MalformedTriggersAreSkipped) {
-    for (const std::string raw : {std::string("not json"), std::string("[]"), std::string(R"({"session_id": "sess-1"})"),
+    for (const std::string& raw : {std::string("not json"), std::string("[]"), std::string(R"({"session_id": "sess-1"})"),
                                   trigger("sess-1", "explode"), trigger("sess-1", "resume"),
                                   trigger("sess-1", "resume", bj::object{{"type", "NOT_AN_EVENT"}}),
                                   trigger("sess-1", "message", bj::object{{"role", "tool"}})}) {

@@ -114,6 +114,17 @@ void Transaction::commit() {
     if (writing_.owns_lock()) writing_.unlock();
 }
 
+ReadSnapshot::ReadSnapshot(Connection& c) : conn_(c) { conn_.prepare("BEGIN").exec(); }
+
+ReadSnapshot::~ReadSnapshot() {
+    // A read transaction ends the same way committed or rolled back; ROLLBACK
+    // also ends one that a failed statement left open.
+    try {
+        conn_.prepare("ROLLBACK").exec();
+    } catch (...) {
+    }
+}
+
 ConnectionPool::ConnectionPool(std::string path, std::size_t size, int checkpoint_frames)
     : path_(std::move(path)), checkpointer_(path_, writer_, checkpoint_frames), size_(size) {}
 

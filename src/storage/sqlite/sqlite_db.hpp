@@ -84,6 +84,22 @@ private:
     bool done_ = false;
 };
 
+/// BEGIN ... COMMIT around a read of several statements. Outside a transaction
+/// each statement reads the state committed when it started, so a read that
+/// takes a row and then its blocks (or a session and then its context) could
+/// mix two steps of a run writing meanwhile. Also one WAL read lock for the whole
+/// read, not one per statement.
+class ReadSnapshot {
+public:
+    explicit ReadSnapshot(Connection& c);
+    ~ReadSnapshot();
+    ReadSnapshot(const ReadSnapshot&) = delete;
+    ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+
+private:
+    Connection& conn_;
+};
+
 class ConnectionPool {
 public:
     /// `checkpoint_frames`: the log size past which the pool's checkpointer

@@ -319,6 +319,8 @@ std::optional<SessionRecord> SqliteStorage::update_session(const std::string& us
 std::optional<SessionRecord> SqliteStorage::get_session(const std::string& user_id, const std::string& id,
                                                         bool with_context) {
     auto c = pool_.acquire();
+    std::optional<ReadSnapshot> snapshot;
+    if (with_context) snapshot.emplace(*c);  // the state and the context of one step
     std::optional<SessionRecord> rec;
     {
         auto st = c->prepare(std::string("SELECT ") + kSessionColumns + " FROM sessions WHERE user_id = ? AND id = ?");
@@ -543,6 +545,7 @@ bool SqliteStorage::persist_step(const std::string& user_id, const std::string& 
 std::optional<bj::object> SqliteStorage::get_message(const std::string& user_id, const std::string& session_id,
                                                      const std::string& message_id) {
     auto c = pool_.acquire();
+    const ReadSnapshot snapshot(*c);
     if (!session_owned(*c, user_id, session_id)) return std::nullopt;
     std::vector<StoredRow> rows;
     {
@@ -559,6 +562,7 @@ std::optional<bj::object> SqliteStorage::get_message_without_content(const std::
                                                                      const std::string& session_id,
                                                                      const std::string& message_id) {
     auto c = pool_.acquire();
+    const ReadSnapshot snapshot(*c);
     if (!session_owned(*c, user_id, session_id)) return std::nullopt;
     // A split row's head is the message with an empty content list; a whole
     // row is short (under kSplitFromBytes) or was written before the split.
@@ -573,6 +577,7 @@ std::optional<bj::object> SqliteStorage::get_message_without_content(const std::
 MessagePage SqliteStorage::list_messages(const std::string& user_id, const std::string& session_id, int limit,
                                          const std::optional<std::string>& before) {
     auto c = pool_.acquire();
+    const ReadSnapshot snapshot(*c);
     MessagePage page;
     if (!session_owned(*c, user_id, session_id)) return page;
     std::int64_t upper = INT64_MAX;

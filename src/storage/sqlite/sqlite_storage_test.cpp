@@ -6,12 +6,15 @@
 #include <sqlite3.h>
 
 #include <array>
+#include <atomic>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/ids.hpp"
 #include "common/json.hpp"
+#include "common/json_access.hpp"
 
 namespace agentd::storage::sqlite {
 namespace {
@@ -176,6 +179,65 @@ TEST_F(SqliteStorageTest, BlocksNotAsThisCodeLeavesThemAreWrittenAfresh) {
     EXPECT_EQ(storage_.blocks_written() - before, 4u);
     EXPECT_EQ(json::write(*storage_.get_message("alice", "s1", "r1")), json::write(reply(4)));
     EXPECT_EQ(block_rows(), 8);
+}
+
+// A step rewrites a split message's head and blocks, and the session's state,
+// in one transaction; a read of several statements must not mix two steps.
+TEST_F(SqliteStorageTest, AReadNeverMixesTwoStepsOfARunWritingMeanwhile) {
+    struct Version {
+        std::string name;
+        bj::object msg;
+        std::string text;
+    };
+    std::array<Version, 2> versions;
+    for (int v = 0; v < 2; ++v) {
+        auto& ver = versions[static_cast<std::size_t>(v)];
+        ver.name = v == 0 ? "A" : "B";
+        ver.msg = reply(v == 0 ? 3 : 5);  // the block count differs too
+        for (auto& b : ver.msg["content"].as_array()) b.as_object()["output"] = std::string(2100, v == 0 ? 'a' : 'b');
+        ver.msg["usage"] = bj::object{{"version", ver.name}};
+        ver.text = json::write(ver.msg);
+    }
+    const auto version_of = [&](const bj::object& m) -> std::string {
+        const auto text = json::write(m);
+        for (const auto& v : versions)
+            if (text == v.text) return v.name;
+        return "mixed";
+    };
+    auto state = storage_.get_session("alice", "s1", false)->state;
+    std::atomic<bool> done{false};
+    std::thread writer([&] {
+        for (int i = 0; i < 300; ++i) {
+            const auto& v = versions[static_cast<std::size_t>(i % 2)];
+            StepDelta d;
+            d.log_upserts.push_back(storage::MessageRef::borrowed(v.msg));
+            d.context_upserts.push_back(storage::MessageRef::borrowed(v.msg));
+            state.reply_context["version"] = v.name;
+            d.state = state;
+            EXPECT_TRUE(storage_.persist_step("alice", "s1", d));
+        }
+        done = true;
+    });
+    int reads = 0, mixed = 0;
+    std::string first_problem;
+    const auto check = [&](const std::string& what, const std::string& got, const std::string& expected) {
+        if (got == expected || (expected.empty() && got != "mixed")) return;
+        if (first_problem.empty()) first_problem = what + ": got " + got + ", expected " + (expected.empty() ? "A or B" : expected);
+        ++mixed;
+    };
+    while (!done) {
+        if (auto m = storage_.get_message("alice", "s1", "r1")) check("get_message", version_of(*m), "");
+        auto page = storage_.list_messages("alice", "s1", 10, std::nullopt);
+        if (!page.messages.empty()) check("list_messages", version_of(page.messages.back()), "");
+        auto s = storage_.get_session("alice", "s1", true);
+        if (s && s->context && !s->context->empty())
+            check("get_session", version_of(s->context->back().as_object()),
+                  std::string(json::str_at(s->state.reply_context, "version")));
+        ++reads;
+    }
+    writer.join();
+    EXPECT_GT(reads, 20) << "the reader must overlap the writer";
+    EXPECT_EQ(mixed, 0) << "of " << reads << " rounds; first: " << first_problem;
 }
 
 }  // namespace
