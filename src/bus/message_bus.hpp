@@ -13,6 +13,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace agentd::bus {
@@ -145,6 +146,20 @@ public:
 
     virtual bool healthy() = 0;
 };
+
+/// try_lock, tried again every 2 ms for up to `patience`: for a caller that
+/// would rather wait out a short holder (a PATCH holds a session's lock for a few
+/// statements) than fail. Blocking: not for the io threads.
+inline std::optional<std::string> try_lock_briefly(MessageBus& bus, const std::string& key,
+                                                   std::chrono::milliseconds ttl,
+                                                   std::chrono::milliseconds patience = std::chrono::milliseconds(50)) {
+    const auto until = std::chrono::steady_clock::now() + patience;
+    for (;;) {
+        if (auto token = bus.try_lock(key, ttl)) return token;
+        if (std::chrono::steady_clock::now() >= until) return std::nullopt;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+}
 
 /// Key of a session's run lock (the reference's key, kept for cross-compatibility).
 inline std::string session_lock_key(const std::string& session_id) {

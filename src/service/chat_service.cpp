@@ -6,7 +6,6 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <thread>
 
 #include "agent/react_agent.hpp"
 #include "common/error.hpp"
@@ -287,14 +286,13 @@ std::optional<bj::object> ChatService::launch(const std::string& user_id, const 
     if (session->config.at("fallback_chat_model_config").is_object())
         ctx->fallback_credential = credential_of(session->config.at("fallback_chat_model_config"));
 
-    auto token = bus_.try_lock(bus::session_lock_key(request.session_id), options_.lock_ttl);
-    // An answer may arrive while the run that parked is still persisting and
-    // releasing the lock (a client can react to REQUIRE_USER_CONFIRM within
-    // milliseconds): give that run a moment instead of answering 409 at once.
-    for (int i = 0; !token && continuation && !internal_event && i < 300; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        token = bus_.try_lock(bus::session_lock_key(request.session_id), options_.lock_ttl);
-    }
+    // A PATCH holds the lock for a few statements: that is waited out, not
+    // answered 409. So is, for up to 3 s, the run that parked when an answer
+    // arrives while it is still persisting and releasing the lock (a client can
+    // react to REQUIRE_USER_CONFIRM within milliseconds).
+    const auto patience = continuation && !internal_event ? std::chrono::milliseconds(3000)
+                                                          : std::chrono::milliseconds(50);
+    auto token = bus::try_lock_briefly(bus_, bus::session_lock_key(request.session_id), options_.lock_ttl, patience);
     if (!token)
         throw Error::conflict("Session " + py_repr(request.session_id) +
                               " already has an active chat run in this process.");

@@ -1,5 +1,7 @@
 #include "service/session_service.hpp"
 
+#include <chrono>
+
 #include "common/clock.hpp"
 #include "common/error.hpp"
 #include "common/ids.hpp"
@@ -16,6 +18,9 @@ namespace {
 constexpr std::string_view kModelConfigKeys[] = {"chat_model_config", "fallback_chat_model_config",
                                                  "tts_model_config"};
 constexpr std::size_t kMaxCachedLists = 4096;
+/// A PATCH holds the run lock for a few statements; the TTL only matters if the
+/// process dies meanwhile.
+constexpr std::chrono::seconds kPatchLockTtl{30};
 
 /// Reads the optional config fields shared by create and patch bodies into `out`
 /// (only those present in `obj`).
@@ -119,10 +124,23 @@ std::string SessionService::create(const std::string& user_id, const CreateSessi
 }
 
 bj::object SessionService::patch(const std::string& user_id, const std::string& session_id, const SessionPatch& p) {
+    if (!storage_.get_session(user_id, session_id, false))
+        throw Error::not_found(not_found_detail("Session", session_id));
+    // The run lock is held from the read to the write, as a run holds it from
+    // the state it loads to the state it stores: a run starting between the two
+    // would otherwise have its state replaced by what was read before it. A
+    // chat or another PATCH arriving meanwhile waits for it (see try_lock_briefly).
+    const std::string lock_key = bus::session_lock_key(session_id);
+    auto token = try_lock_briefly(bus_, lock_key, kPatchLockTtl);
+    if (!token) throw Error::conflict("Cannot modify session configuration while the session is running.");
+    struct Unlock {
+        bus::MessageBus& bus;
+        const std::string& key;
+        const std::string& token;
+        ~Unlock() { bus.unlock(key, token); }
+    } unlock{bus_, lock_key, *token};
     auto rec = storage_.get_session(user_id, session_id, false);
     if (!rec) throw Error::not_found(not_found_detail("Session", session_id));
-    if (is_running(session_id))
-        throw Error::conflict("Cannot modify session configuration while the session is running.");
     check_references(user_id, p.model_fields);
 
     bj::object config = rec->config;

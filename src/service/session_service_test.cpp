@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <atomic>
 #include <filesystem>
 #include <thread>
 
@@ -351,6 +352,49 @@ TEST_F(SessionServiceTest, PatchWhileLockedIs409AndWritesNothing) {
     unlock(id, token);
     patch("alice", id, R"({"name":"X"})");
     EXPECT_EQ(stored("alice", id).config.at("name"), "X");
+}
+
+// A run holds the session's lock from the state it loads to the state it stores;
+// a PATCH that read the state before a run and wrote it after would put back
+// what that run replaced. Runs here are simulated: lock, read, store, unlock.
+TEST_F(SessionServiceTest, PatchNeverOverwritesWhatARunStoredMeanwhile) {
+    auto id = create("alice", R"({"agent_id":"agent-1"})");
+    std::atomic<bool> stop{false};
+    std::atomic<int> patches{0};
+    std::thread patcher([&] {
+        for (int i = 0; !stop; ++i) {
+            try {
+                patch("alice", id, i % 2 ? R"({"permission_mode":"bypass"})" : R"({"permission_mode":"default"})");
+                ++patches;
+            } catch (const Error& e) {
+                EXPECT_EQ(e.code(), ErrorCode::kConflict);  // a run holds the session
+            }
+        }
+    });
+    int runs = 0, overwritten = 0;
+    std::int64_t last_marker = -1;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
+    while (std::chrono::steady_clock::now() < until && (runs < 200 || patches < 200)) {
+        auto token = bus_.try_lock(bus::session_lock_key(id), std::chrono::minutes(1));
+        if (!token) continue;  // a PATCH holds it
+        auto rec = storage_.get_session("alice", id, false);
+        ASSERT_TRUE(rec);
+        const auto* marker = rec->state.reply_context.if_contains("marker");
+        const std::int64_t seen = marker ? marker->as_int64() : -1;
+        if (seen != last_marker) ++overwritten;
+        rec->state.reply_context["marker"] = ++last_marker;
+        storage::StepDelta delta;
+        delta.state = rec->state;
+        ASSERT_TRUE(storage_.persist_step("alice", id, delta));
+        bus_.unlock(bus::session_lock_key(id), *token);
+        ++runs;
+    }
+    stop = true;
+    patcher.join();
+    EXPECT_GT(runs, 20);
+    EXPECT_GT(patches.load(), 20);
+    EXPECT_EQ(overwritten, 0) << "of " << runs << " runs, with " << patches << " patches";
+    EXPECT_FALSE(bus_.is_locked(bus::session_lock_key(id)));
 }
 
 TEST_F(SessionServiceTest, Patch404ComesBefore409) {

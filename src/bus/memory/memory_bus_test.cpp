@@ -37,6 +37,27 @@ TEST(MemoryBus, LocksAreExclusiveExpireAndReleaseOnlyByTheHolder) {
     EXPECT_TRUE(bus.unlock("k", *second));
 }
 
+TEST(MemoryBus, TryLockBrieflyWaitsOutAShortHolderButNotALongOne) {
+    MemoryBus bus;
+    auto held = bus.try_lock("k", std::chrono::minutes(1));
+    ASSERT_TRUE(held);
+    std::thread holder([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(15));
+        bus.unlock("k", *held);
+    });
+    auto waited = try_lock_briefly(bus, "k", std::chrono::minutes(1), std::chrono::seconds(5));
+    holder.join();
+    ASSERT_TRUE(waited);
+    EXPECT_NE(*waited, *held);
+    // Held past the patience: nothing, after about that long.
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_FALSE(try_lock_briefly(bus, "k", std::chrono::minutes(1), std::chrono::milliseconds(30)));
+    const auto took = std::chrono::steady_clock::now() - start;
+    EXPECT_GE(took, std::chrono::milliseconds(30));
+    EXPECT_LT(took, std::chrono::seconds(2));
+    EXPECT_TRUE(bus.unlock("k", *waited));
+}
+
 TEST(MemoryBus, LockGenerationNoticesExpiry) {
     MemoryBus bus;
     auto before = *bus.lock_generation();
