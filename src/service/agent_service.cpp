@@ -68,11 +68,14 @@ std::string AgentService::create(const std::string& user_id, bj::object data) {
 }
 
 bj::object AgentService::update(const std::string& user_id, const std::string& agent_id, const bj::object& patch) {
-    auto rec = require(user_id, agent_id);
-    for (const auto& kv : patch) rec.data[kv.key()] = kv.value();
-    rec.updated_us = clock::now_us();
-    if (!storage_.update_agent(rec)) throw Error::not_found(not_found_detail("Agent", agent_id));
-    return domain::agent_view_json(rec, true);
+    // Merged into the stored data inside the write: a concurrent PATCH of
+    // other fields is kept, not overwritten with what was read before it.
+    auto rec = storage_.update_agent(user_id, agent_id, [&](domain::AgentRecord& stored) {
+        for (const auto& kv : patch) stored.data[kv.key()] = kv.value();
+        stored.updated_us = clock::now_us();
+    });
+    if (!rec) throw Error::not_found(not_found_detail("Agent", agent_id));
+    return domain::agent_view_json(*rec, true);
 }
 
 void AgentService::remove(const std::string& user_id, const std::string& agent_id) {

@@ -60,16 +60,15 @@ std::string CredentialService::create(const std::string& user_id, const bj::obje
 }
 
 bj::object CredentialService::update(const std::string& user_id, const std::string& id, const bj::object& body) {
-    auto stored = storage_.get_credential(user_id, id);
-    if (!stored) throw Error::not_found(not_found_detail("Credential", id));
-    domain::CredentialRecord rec;
-    rec.user_id = user_id;
-    rec.data = read_payload(body, &*stored);
-    rec.data["id"] = id;
-    rec.id = id;
-    rec.created_us = stored->created_us;
-    auto saved = storage_.upsert_credential(std::move(rec));
-    return domain::credential_view_json(saved, true);
+    // Read, merged and written in one transaction: a credential deleted
+    // meanwhile stays deleted (404), and kept secrets are the stored ones.
+    auto saved = storage_.update_credential(user_id, id, [&](const domain::CredentialRecord& stored) {
+        bj::object data = read_payload(body, &stored);
+        data["id"] = id;
+        return data;
+    });
+    if (!saved) throw Error::not_found(not_found_detail("Credential", id));
+    return domain::credential_view_json(*saved, true);
 }
 
 void CredentialService::remove(const std::string& user_id, const std::string& id) {

@@ -7,6 +7,7 @@
 // interface: every query here is a plain indexed statement with no SQLite-only SQL.
 #include <boost/json/object.hpp>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <variant>
@@ -66,14 +67,26 @@ public:
     virtual std::vector<domain::CredentialRecord> list_credentials(const std::string& user_id) = 0;
     virtual std::optional<domain::CredentialRecord> get_credential(const std::string& user_id,
                                                                    const std::string& id) = 0;
+    /// Changes (user, id) in one write transaction: `change` gets the stored
+    /// record and returns its new data (it may throw: then nothing is written).
+    /// The name is auto-assigned as by upsert. nullopt when absent: an update
+    /// never brings back a credential deleted meanwhile.
+    virtual std::optional<domain::CredentialRecord> update_credential(
+        const std::string& user_id, const std::string& id,
+        const std::function<bj::object(const domain::CredentialRecord&)>& change) = 0;
     virtual bool delete_credential(const std::string& user_id, const std::string& id) = 0;
     /// Whether any user holds a credential with this id.
     virtual bool credential_id_in_use(const std::string& id) = 0;
 
     // Agents.
     virtual void insert_agent(const domain::AgentRecord& rec) = 0;
-    /// Replaces data and updated_at of (user, id); false when absent.
-    virtual bool update_agent(const domain::AgentRecord& rec) = 0;
+    /// Changes (user, id) in one write transaction: `change` edits the stored
+    /// record's data and updated_us (it may throw: then nothing is written), so
+    /// two concurrent updates of different fields both land. Returns the stored
+    /// result; nullopt when absent.
+    virtual std::optional<domain::AgentRecord> update_agent(
+        const std::string& user_id, const std::string& id,
+        const std::function<void(domain::AgentRecord&)>& change) = 0;
     /// Agents with source "user" (team workers are never listed), oldest first.
     virtual std::vector<domain::AgentRecord> list_agents(const std::string& user_id) = 0;
     virtual std::optional<domain::AgentRecord> get_agent(const std::string& user_id,

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 
 #include "common/clock.hpp"
@@ -370,23 +371,105 @@ TYPED_TEST(StorageContract, AgentInsertGetUpdate) {
     EXPECT_EQ(got->created_us, 1000);
     EXPECT_EQ(json::write(got->data), R"({"id":"data-a1","name":"Agent a1"})");
 
-    auto changed = *got;
-    changed.data["name"] = "Renamed";
-    changed.updated_us = 5000;
-    EXPECT_TRUE(s.update_agent(changed));
+    auto updated = s.update_agent("alice", "a1", [](domain::AgentRecord& a) {
+        a.data["name"] = "Renamed";
+        a.updated_us = 5000;
+    });
+    ASSERT_TRUE(updated);
+    EXPECT_EQ(updated->data.at("name"), "Renamed");
     got = s.get_agent("alice", "a1");
-    EXPECT_EQ(got->data.at("name"), "Renamed");
+    EXPECT_EQ(json::write(got->data), R"({"id":"data-a1","name":"Renamed"})");
     EXPECT_EQ(got->updated_us, 5000);
     EXPECT_EQ(got->created_us, 1000);
 
-    // Absent, or another user's: false and nothing changes.
-    EXPECT_FALSE(s.update_agent(this->agent("alice", "missing", 1)));
-    auto foreign = changed;
-    foreign.user_id = "bob";
-    foreign.data["name"] = "Hijacked";
-    EXPECT_FALSE(s.update_agent(foreign));
+    // Absent, or another user's: nullopt, the change is never called, nothing changes.
+    int called = 0;
+    const auto hijack = [&called](domain::AgentRecord& a) {
+        ++called;
+        a.data["name"] = "Hijacked";
+    };
+    EXPECT_FALSE(s.update_agent("alice", "missing", hijack));
+    EXPECT_FALSE(s.update_agent("bob", "a1", hijack));
+    EXPECT_EQ(called, 0);
     EXPECT_EQ(s.get_agent("alice", "a1")->data.at("name"), "Renamed");
     EXPECT_FALSE(s.get_agent("bob", "a1"));
+
+    // A change that throws writes nothing.
+    EXPECT_THROW(s.update_agent("alice", "a1",
+                                [](domain::AgentRecord& a) {
+                                    a.data["name"] = "Half";
+                                    throw std::runtime_error("invalid");
+                                }),
+                 std::runtime_error);
+    EXPECT_EQ(s.get_agent("alice", "a1")->data.at("name"), "Renamed");
+}
+
+TYPED_TEST(StorageContract, ConcurrentUpdatesOfDifferentFieldsBothLand) {
+    auto& s = this->s();
+    s.insert_agent(this->agent("alice", "a1", 1000));
+    s.upsert_credential(this->credential("alice", "c1", "openai_credential"));
+    // Two threads each count up a field of their own: a write that carried a
+    // stale copy of the record would undo the other's counts.
+    constexpr int kTimes = 100;
+    const auto bump = [](bj::object& data, const char* field) {
+        const auto* n = data.if_contains(field);
+        data[field] = (n ? n->as_int64() : 0) + 1;
+    };
+    auto worker = [&](const char* field) {
+        for (int i = 0; i < kTimes; ++i) {
+            // The change takes a while: a backend that read outside the write
+            // would let the other thread's write in meanwhile.
+            s.update_agent("alice", "a1", [&](domain::AgentRecord& a) {
+                std::this_thread::sleep_for(std::chrono::microseconds(200));
+                bump(a.data, field);
+            });
+            s.update_credential("alice", "c1", [&](const domain::CredentialRecord& c) {
+                std::this_thread::sleep_for(std::chrono::microseconds(200));
+                bj::object data = c.data;
+                bump(data, field);
+                return data;
+            });
+        }
+    };
+    std::thread a(worker, "left"), b(worker, "right");
+    a.join();
+    b.join();
+    const auto agent = s.get_agent("alice", "a1");
+    const auto credential = s.get_credential("alice", "c1");
+    for (const char* field : {"left", "right"}) {
+        EXPECT_EQ(agent->data.at(field).as_int64(), kTimes) << field;
+        EXPECT_EQ(credential->data.at(field).as_int64(), kTimes) << field;
+    }
+}
+
+TYPED_TEST(StorageContract, CredentialUpdateKeepsCreationTimeAndNeverRecreates) {
+    auto& s = this->s();
+    auto created = s.upsert_credential(this->credential("alice", "c1", "openai_credential"));
+    auto updated = s.update_credential("alice", "c1", [](const domain::CredentialRecord& c) {
+        bj::object data = c.data;
+        data["name"] = "";  // auto-named again, as by upsert
+        data["api_key"] = "sk-new";
+        return data;
+    });
+    ASSERT_TRUE(updated);
+    EXPECT_EQ(updated->created_us, created.created_us);
+    EXPECT_GE(updated->updated_us, created.updated_us);
+    EXPECT_EQ(updated->data.at("name"), "Openai");
+    EXPECT_EQ(s.get_credential("alice", "c1")->data.at("api_key"), "sk-new");
+    // Absent, or another user's: nullopt and nothing is created.
+    int called = 0;
+    const auto change = [&called](const domain::CredentialRecord& c) {
+        ++called;
+        return c.data;
+    };
+    EXPECT_FALSE(s.update_credential("alice", "gone", change));
+    EXPECT_FALSE(s.update_credential("bob", "c1", change));
+    EXPECT_EQ(called, 0);
+    EXPECT_FALSE(s.get_credential("alice", "gone"));
+    EXPECT_FALSE(s.get_credential("bob", "c1"));
+    ASSERT_TRUE(s.delete_credential("alice", "c1"));
+    EXPECT_FALSE(s.update_credential("alice", "c1", change));
+    EXPECT_FALSE(s.get_credential("alice", "c1"));
 }
 
 TYPED_TEST(StorageContract, AgentListHasOnlyUserAgentsOldestFirst) {
@@ -898,9 +981,12 @@ TYPED_TEST(StorageContract, WriteGenerationIncreasesOnEveryWrite) {
     auto a = this->agent("alice", "a1", 1000);
     s.insert_agent(a);
     advanced("insert_agent");
-    a.data["name"] = "x";
-    s.update_agent(a);
+    s.update_agent("alice", "a1", [](domain::AgentRecord& r) { r.data["name"] = "x"; });
     advanced("update_agent");
+    s.upsert_credential(this->credential("alice", "c2", "openai_credential"));
+    advanced("upsert_credential");
+    s.update_credential("alice", "c2", [](const domain::CredentialRecord& r) { return r.data; });
+    advanced("update_credential");
     auto rec = this->session("alice", "a1", "s1", 1000);
     this->add(rec);
     advanced("insert_session");

@@ -135,12 +135,45 @@ CredentialRecord SqliteStorage::read_credential(Statement& st) {
 CredentialRecord SqliteStorage::upsert_credential(CredentialRecord rec) {
     auto c = pool_.acquire();
     Transaction tx(*c);
+    const std::int64_t now = clock::now_us();
+    {
+        auto existing = c->prepare("SELECT created_us FROM credentials WHERE user_id = ? AND id = ?");
+        existing.bind(1, rec.user_id).bind(2, rec.id);
+        rec.created_us = existing.step() ? existing.int64(0) : (rec.created_us ? rec.created_us : now);
+    }
+    write_credential(*c, rec, now);
+    tx.commit();
+    bump();
+    return rec;
+}
+
+std::optional<CredentialRecord> SqliteStorage::update_credential(
+    const std::string& user_id, const std::string& id,
+    const std::function<bj::object(const CredentialRecord&)>& change) {
+    auto c = pool_.acquire();
+    Transaction tx(*c);
+    std::optional<CredentialRecord> rec;
+    {
+        auto st = c->prepare(
+            "SELECT user_id, id, created_us, updated_us, data, secrets FROM credentials WHERE user_id = ? AND id = ?");
+        st.bind(1, user_id).bind(2, id);
+        if (!st.step()) return std::nullopt;
+        rec = read_credential(st);
+    }
+    rec->data = change(*rec);
+    write_credential(*c, *rec, clock::now_us());
+    tx.commit();
+    bump();
+    return rec;
+}
+
+void SqliteStorage::write_credential(Connection& c, CredentialRecord& rec, std::int64_t now) {
     std::string type(rec.data.at("type").as_string());
     std::string name = rec.data.at("name").is_string() ? std::string(rec.data.at("name").as_string()) : "";
     if (name.empty()) {
         // First free "Base", "Base (2)", ... among this user's other credentials of the type.
         std::string base = domain::credential_base_name(type);
-        auto st = c->prepare("SELECT name FROM credentials WHERE user_id = ? AND type = ? AND id <> ?");
+        auto st = c.prepare("SELECT name FROM credentials WHERE user_id = ? AND type = ? AND id <> ?");
         st.bind(1, rec.user_id).bind(2, type).bind(3, rec.id);
         std::vector<std::string> taken;
         while (st.step()) taken.push_back(st.text(0));
@@ -157,23 +190,14 @@ CredentialRecord SqliteStorage::upsert_credential(CredentialRecord rec) {
         secrets[f] = it->value();
         it->value() = "";
     }
-    std::int64_t now = clock::now_us();
-    {
-        auto existing = c->prepare("SELECT created_us FROM credentials WHERE user_id = ? AND id = ?");
-        existing.bind(1, rec.user_id).bind(2, rec.id);
-        rec.created_us = existing.step() ? existing.int64(0) : (rec.created_us ? rec.created_us : now);
-    }
     rec.updated_us = now;
-    c->prepare(
+    c.prepare(
          "INSERT INTO credentials (user_id, id, type, name, created_us, updated_us, data, secrets) "
          "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, id) DO UPDATE SET type = excluded.type, "
          "name = excluded.name, updated_us = excluded.updated_us, data = excluded.data, secrets = excluded.secrets")
         .bind(1, rec.user_id).bind(2, rec.id).bind(3, type).bind(4, name).bind(5, rec.created_us)
         .bind(6, rec.updated_us).bind(7, to_text(public_data)).bind_blob(8, secrets_.seal(to_text(secrets)))
         .exec();
-    tx.commit();
-    bump();
-    return rec;
 }
 
 std::vector<CredentialRecord> SqliteStorage::list_credentials(const std::string& user_id) {
@@ -220,12 +244,24 @@ void SqliteStorage::insert_agent(const AgentRecord& rec) {
     bump();
 }
 
-bool SqliteStorage::update_agent(const AgentRecord& rec) {
+std::optional<AgentRecord> SqliteStorage::update_agent(const std::string& user_id, const std::string& id,
+                                                      const std::function<void(AgentRecord&)>& change) {
     auto c = pool_.acquire();
-    int n = c->prepare("UPDATE agents SET data = ?, updated_us = ? WHERE user_id = ? AND id = ?")
-                .bind(1, to_text(rec.data)).bind(2, rec.updated_us).bind(3, rec.user_id).bind(4, rec.id).exec();
+    Transaction tx(*c);
+    std::optional<AgentRecord> rec;
+    {
+        auto st = c->prepare(
+            "SELECT id, user_id, source, created_us, updated_us, data FROM agents WHERE user_id = ? AND id = ?");
+        st.bind(1, user_id).bind(2, id);
+        if (!st.step()) return std::nullopt;
+        rec = read_agent_row(st);
+    }
+    change(*rec);
+    c->prepare("UPDATE agents SET data = ?, updated_us = ? WHERE user_id = ? AND id = ?")
+        .bind(1, to_text(rec->data)).bind(2, rec->updated_us).bind(3, user_id).bind(4, id).exec();
+    tx.commit();
     bump();
-    return n > 0;
+    return rec;
 }
 
 std::vector<AgentRecord> SqliteStorage::list_agents(const std::string& user_id) {

@@ -25,6 +25,9 @@ public:
     int migrate();
 
     domain::CredentialRecord upsert_credential(domain::CredentialRecord rec) override;
+    std::optional<domain::CredentialRecord> update_credential(
+        const std::string& user_id, const std::string& id,
+        const std::function<bj::object(const domain::CredentialRecord&)>& change) override;
     std::vector<domain::CredentialRecord> list_credentials(const std::string& user_id) override;
     std::optional<domain::CredentialRecord> get_credential(const std::string& user_id,
                                                            const std::string& id) override;
@@ -32,7 +35,9 @@ public:
     bool credential_id_in_use(const std::string& id) override;
 
     void insert_agent(const domain::AgentRecord& rec) override;
-    bool update_agent(const domain::AgentRecord& rec) override;
+    std::optional<domain::AgentRecord> update_agent(
+        const std::string& user_id, const std::string& id,
+        const std::function<void(domain::AgentRecord&)>& change) override;
     std::vector<domain::AgentRecord> list_agents(const std::string& user_id) override;
     std::optional<domain::AgentRecord> get_agent(const std::string& user_id, const std::string& id) override;
     bool delete_agent(const std::string& user_id, const std::string& id) override;
@@ -66,6 +71,8 @@ public:
 
 private:
     domain::CredentialRecord read_credential(Statement& st);
+    /// Names (when unnamed), seals and writes `rec`, updated at `now`, inside the caller's transaction.
+    void write_credential(Connection& c, domain::CredentialRecord& rec, std::int64_t now);
     void delete_session_rows(Connection& c, const std::string& id);
     /// Appends `msg` to its store, or replaces in place the row with the same msg id
     /// (split into blocks as message_layout.hpp describes).
