@@ -1,6 +1,7 @@
 #include "storage/sqlite/group_commit.hpp"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -115,6 +116,24 @@ TEST_F(GroupCommitTest, ManyThreadsEveryWriteCommittedOnce) {
     EXPECT_EQ(failures.load(), 0);
     EXPECT_EQ(keys().size(), static_cast<std::size_t>(kThreads * kEach));
     EXPECT_LE(commits_->groups(), static_cast<std::uint64_t>(kThreads * kEach));
+}
+
+// Not group commit itself, but the pool it writes through: a connection handed
+// back inside a transaction would serve every later read from its old snapshot.
+TEST_F(GroupCommitTest, ThePoolRollsBackAConnectionHandedBackInsideATransaction) {
+    {
+        auto c = pool_->acquire();
+        c->prepare("BEGIN").exec();
+        auto st = c->prepare("SELECT COUNT(*) FROM t");
+        ASSERT_TRUE(st.step());
+        EXPECT_EQ(st.int64(0), 0);
+    }  // handed back with the read transaction open
+    commits_->run([](Connection& c) { c.prepare("INSERT INTO t (k, v) VALUES ('a', 1)").exec(); });
+    auto c = pool_->acquire();  // the connection handed back last
+    EXPECT_NE(sqlite3_get_autocommit(c->raw()), 0);
+    auto st = c->prepare("SELECT COUNT(*) FROM t");
+    ASSERT_TRUE(st.step());
+    EXPECT_EQ(st.int64(0), 1);
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "storage/sqlite/sqlite_db.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <stdexcept>
 
 namespace agentd::storage::sqlite {
@@ -154,6 +156,22 @@ ConnectionPool::Lease ConnectionPool::acquire() {
 }
 
 void ConnectionPool::give_back(std::unique_ptr<Connection> c) {
+    // Handed back inside a transaction (its end failed, or a caller forgot it),
+    // a connection would go on reading one old snapshot, or hold the write lock:
+    // it is rolled back, and closed when even that fails.
+    if (!sqlite3_get_autocommit(c->raw())) {
+        sqlite3_exec(c->raw(), "ROLLBACK", nullptr, nullptr, nullptr);
+        if (!sqlite3_get_autocommit(c->raw())) {
+            spdlog::error("sqlite: closed a pooled connection left inside a transaction");
+            c.reset();
+            {
+                std::lock_guard lock(mutex_);
+                --created_;
+            }
+            available_.notify_one();
+            return;
+        }
+    }
     {
         std::lock_guard lock(mutex_);
         idle_.push_back(std::move(c));
