@@ -35,9 +35,9 @@ struct ParamDoc {
 };
 
 struct RouteDoc {
-    std::string summary;
-    std::string tag;
-    std::vector<ParamDoc> params;
+    std::string summary{};
+    std::string tag{};
+    std::vector<ParamDoc> params{};
     bool has_body = false;
     int success_status = 200;
 };
@@ -46,7 +46,7 @@ struct Route {
     std::string method;
     std::string pattern;  ///< "/sessions/{session_id}/messages"
     Handler handler;
-    RouteDoc doc;
+    RouteDoc doc{};
     bool requires_user = true;
     /// Runs on the blocking pool (storage, filesystem). Pure in-memory handlers
     /// (health, catalogues, schemas) run inline on the io thread.
