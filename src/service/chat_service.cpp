@@ -6,6 +6,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <thread>
 
 #include "agent/react_agent.hpp"
 #include "common/error.hpp"
@@ -297,6 +298,17 @@ std::optional<bj::object> ChatService::launch(const std::string& user_id, const 
         throw Error::conflict("Session " + py_repr(request.session_id) +
                               " already has an active chat run in this process.");
     ctx->lock_token = *token;
+    // Cancellable from the moment the session is ours: an interrupt arriving
+    // while the launch is still reading and storing finds the run, instead of a
+    // lock that nobody in this process answers for.
+    {
+        std::lock_guard lock(runs_mutex_);
+        runs_[request.session_id] = ctx->cancel;
+    }
+    const auto forget_run = [this, &ctx] {
+        std::lock_guard lock(runs_mutex_);
+        if (auto it = runs_.find(ctx->session_id); it != runs_.end() && it->second == ctx->cancel) runs_.erase(it);
+    };
     try {
         // Everything from here on happens under the lock: reload what a previous
         // run may have changed, repair what a crashed one left, store the input.
@@ -347,6 +359,7 @@ std::optional<bj::object> ChatService::launch(const std::string& user_id, const 
         } else if (wake && (parked || bus_.queue_length(inbox::inbox_key(request.session_id)) == 0)) {
             // Nothing to do now: a parked reply takes its inbox when it resumes,
             // and an empty inbox was drained by a run since the wake was queued.
+            forget_run();
             bus_.unlock(bus::session_lock_key(request.session_id), ctx->lock_token);
             return std::nullopt;
         } else if (parked && !messages) {
@@ -394,11 +407,8 @@ std::optional<bj::object> ChatService::launch(const std::string& user_id, const 
         bus_.persist_log(bus::session_events_key(request.session_id));
         // From here on this run drains the inbox; producers no longer wake the session.
         inbox::register_consumer(bus_, request.session_id);
-        {
-            std::lock_guard lock(runs_mutex_);
-            runs_[request.session_id] = ctx->cancel;
-        }
     } catch (...) {
+        forget_run();
         bus_.unlock(bus::session_lock_key(request.session_id), ctx->lock_token);
         throw;
     }
@@ -575,12 +585,22 @@ bj::object ChatService::interrupt(const std::string& user_id, const std::string&
     }
     if (cancel) {
         cancel->request();
-    } else if (bus_.is_locked(bus::session_lock_key(session_id))) {
+        return bj::object{{"session_id", session_id}};
+    }
+    const std::string lock_key = bus::session_lock_key(session_id);
+    if (bus_.is_locked(lock_key)) {
         // The owning process's cancel dispatcher cancels it.
         bus_.broadcast(bus::kSessionInterruptChannel,
                        json::write(bj::object{{"session_id", session_id}}, json::Style::kPython));
-    } else if (auto session = storage_.get_session(user_id, session_id, true);
-               session && session->tail_status != "idle") {
+        // Or the holder is a PATCH, for a few statements: once it is gone, a
+        // parked reply is closed below as if the lock had been free.
+        const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
+        while (bus_.is_locked(lock_key) && std::chrono::steady_clock::now() < until)
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        if (bus_.is_locked(lock_key)) return bj::object{{"session_id", session_id}};
+    }
+    if (auto session = storage_.get_session(user_id, session_id, true);
+        session && session->tail_status != "idle") {
         // Parked: a short run closes the awaiting calls as interrupted. An idle
         // session has nothing to interrupt, and unlike the reference no stray
         // continuation REPLY_START is published for it.

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <condition_variable>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -55,6 +56,31 @@ private:
     std::shared_ptr<std::vector<std::string>> seen_;
 };
 
+/// Holds a launch inside the model factory, where the session's lock is already
+/// taken but the run has not started, until the test opens it.
+struct LaunchGate {
+    std::mutex mutex;
+    std::condition_variable changed;
+    bool armed = false, entered = false, open = false;
+
+    void pass() {
+        std::unique_lock lock(mutex);
+        if (!armed) return;
+        entered = true;
+        changed.notify_all();
+        changed.wait(lock, [this] { return open; });
+    }
+    bool wait_entered() {
+        std::unique_lock lock(mutex);
+        return changed.wait_for(lock, std::chrono::seconds(5), [this] { return entered; });
+    }
+    void release() {
+        std::lock_guard lock(mutex);
+        open = true;
+        changed.notify_all();
+    }
+};
+
 SecretBox test_secret_box() {
     std::array<unsigned char, SecretBox::kKeyBytes> key{};
     key.fill(7);
@@ -68,8 +94,11 @@ protected:
           storage_((fs::create_directories(dir_), dir_ / "agentd.db"), test_secret_box(), 2),
           guard_(asio::make_work_guard(io_)),
           chat_(storage_, bus_, io_.get_executor(), pool_,
-                [seen = seen_](asio::any_io_executor, const bj::object&, const std::string&, const bj::object&,
-                               std::unique_ptr<model::ChatModel>) { return std::make_unique<EchoModel>(seen); },
+                [seen = seen_, gate = gate_](asio::any_io_executor, const bj::object&, const std::string&,
+                                             const bj::object&, std::unique_ptr<model::ChatModel>) {
+                    gate->pass();
+                    return std::make_unique<EchoModel>(seen);
+                },
                 nullptr, ChatOptions{}),
           tasks_(bus_, pool_.get_executor()),
           dispatchers_(bus_, storage_, chat_, tasks_, io_.get_executor(), pool_.get_executor()) {
@@ -159,6 +188,7 @@ protected:
     asio::executor_work_guard<asio::io_context::executor_type> guard_;
     asio::thread_pool pool_{2};
     std::shared_ptr<std::vector<std::string>> seen_ = std::make_shared<std::vector<std::string>>();
+    std::shared_ptr<LaunchGate> gate_ = std::make_shared<LaunchGate>();
     ChatService chat_;
     BackgroundTasks tasks_;
     RunDispatchers dispatchers_;
@@ -232,6 +262,26 @@ TEST_F(RunDispatchersTest, AMessageTriggerStartsATurnWithThatMessage) {
     std::lock_guard lock(EchoModel::mutex());
     ASSERT_EQ(seen_->size(), 1u);
     EXPECT_NE((*seen_)[0].find("hello from a channel"), std::string::npos);
+}
+
+// Not the dispatchers' own behaviour, but their harness is the one that runs a
+// ChatService: an interrupt that arrives while a launch holds the lock but has
+// not started the run yet must still end that run's reply.
+TEST_F(RunDispatchersTest, AnInterruptDuringTheLaunchEndsTheReplyAsInterrupted) {
+    gate_->armed = true;
+    bj::object msg = domain::user_msg("user", std::string_view("stop me early"));
+    std::thread launcher([&] { dispatchers_.dispatch(trigger("sess-1", "message", msg)); });
+    ASSERT_TRUE(gate_->wait_entered());
+    EXPECT_EQ(chat_.interrupt("alice", "sess-1"), (bj::object{{"session_id", "sess-1"}}));
+    gate_->release();
+    launcher.join();
+    ASSERT_TRUE(wait_reply_end("sess-1"));
+    std::string reason;
+    for (const auto& e : events("sess-1"))
+        if (e.at("type") == "REPLY_END") reason = std::string(e.at("finished_reason").as_string());
+    EXPECT_EQ(reason, "interrupted");
+    std::lock_guard lock(EchoModel::mutex());
+    EXPECT_TRUE(seen_->empty()) << "the model was called after the interrupt";
 }
 
 TEST_F(RunDispatchersTest, AResumeThatNothingAwaitsIsDroppedNotRetried) {
