@@ -161,6 +161,18 @@ inline std::optional<std::string> try_lock_briefly(MessageBus& bus, const std::s
     }
 }
 
+/// Whether `key` is free within `patience` (polled every 2 ms). Blocking: not
+/// for the io threads.
+inline bool wait_unlocked(MessageBus& bus, const std::string& key,
+                          std::chrono::milliseconds patience = std::chrono::milliseconds(50)) {
+    const auto until = std::chrono::steady_clock::now() + patience;
+    for (;;) {
+        if (!bus.is_locked(key)) return true;
+        if (std::chrono::steady_clock::now() >= until) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+}
+
 /// Key of a session's run lock (the reference's key, kept for cross-compatibility).
 inline std::string session_lock_key(const std::string& session_id) {
     return "agentscope:session:lock:" + session_id;

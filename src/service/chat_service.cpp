@@ -6,7 +6,6 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <thread>
 
 #include "agent/react_agent.hpp"
 #include "common/error.hpp"
@@ -594,10 +593,7 @@ bj::object ChatService::interrupt(const std::string& user_id, const std::string&
                        json::write(bj::object{{"session_id", session_id}}, json::Style::kPython));
         // Or the holder is a PATCH, for a few statements: once it is gone, a
         // parked reply is closed below as if the lock had been free.
-        const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
-        while (bus_.is_locked(lock_key) && std::chrono::steady_clock::now() < until)
-            std::this_thread::sleep_for(std::chrono::milliseconds(2));
-        if (bus_.is_locked(lock_key)) return bj::object{{"session_id", session_id}};
+        if (!bus::wait_unlocked(bus_, lock_key)) return bj::object{{"session_id", session_id}};
     }
     if (auto session = storage_.get_session(user_id, session_id, true);
         session && session->tail_status != "idle") {

@@ -37,7 +37,7 @@ TEST(MemoryBus, LocksAreExclusiveExpireAndReleaseOnlyByTheHolder) {
     EXPECT_TRUE(bus.unlock("k", *second));
 }
 
-TEST(MemoryBus, TryLockBrieflyWaitsOutAShortHolderButNotALongOne) {
+TEST(MemoryBus, TryLockBrieflyAndWaitUnlockedWaitOutAShortHolderButNotALongOne) {
     MemoryBus bus;
     auto held = bus.try_lock("k", std::chrono::minutes(1));
     ASSERT_TRUE(held);
@@ -55,7 +55,9 @@ TEST(MemoryBus, TryLockBrieflyWaitsOutAShortHolderButNotALongOne) {
     const auto took = std::chrono::steady_clock::now() - start;
     EXPECT_GE(took, std::chrono::milliseconds(30));
     EXPECT_LT(took, std::chrono::seconds(2));
+    EXPECT_FALSE(wait_unlocked(bus, "k", std::chrono::milliseconds(10)));
     EXPECT_TRUE(bus.unlock("k", *waited));
+    EXPECT_TRUE(wait_unlocked(bus, "k", std::chrono::milliseconds(0)));
 }
 
 TEST(MemoryBus, LockGenerationNoticesExpiry) {
