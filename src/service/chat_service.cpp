@@ -187,7 +187,15 @@ struct ChatService::RunContext : agent::ReplySink {
         // destroy temporaries inside co_await expressions twice.
         auto* storage = &service->storage_;
         auto job = [storage, &delta, this] { return storage->persist_step(user_id, session_id, delta); };
-        co_await service->on_pool(job);
+        const bool stored = co_await service->on_pool(job);
+        if (!stored && !cancel->requested()) {
+            // The session was deleted under the run (a DELETE waits for a run
+            // only so long; an agent's delete may take a session created since
+            // it cancelled the others): nothing more can be stored, so the run
+            // stops here rather than go on calling the model and running tools.
+            spdlog::warn("session {}: deleted during its run; the run stops", session_id);
+            cancel->request();
+        }
         release_held_events();
         renew_if_due();
     }

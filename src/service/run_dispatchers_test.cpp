@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <atomic>
+#include <functional>
 #include <condition_variable>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -81,6 +83,31 @@ struct LaunchGate {
     }
 };
 
+/// Answers its first call with a call of a tool nobody registered (after running
+/// `during_first_call`), and every later one with a text.
+class ToolThenTextModel final : public model::ChatModel {
+public:
+    ToolThenTextModel(std::shared_ptr<std::atomic<int>> calls, std::function<void()> during_first_call)
+        : calls_(std::move(calls)), during_first_call_(std::move(during_first_call)) {}
+    const std::string& model_name() const override { return name_; }
+    asio::awaitable<model::ModelResponse> call(const model::ChatRequest&, const model::ChunkSink&,
+                                               CancellationPtr) override {
+        model::ModelResponse r;
+        if (++*calls_ == 1) {
+            during_first_call_();
+            r.content.push_back(bj::object{{"type", "tool_call"}, {"id", "call-1"}, {"name", "nowhere"}, {"input", "{}"}});
+        } else {
+            r.content.push_back(bj::object{{"type", "text"}, {"text", "done"}});
+        }
+        co_return r;
+    }
+
+private:
+    std::string name_ = "tool-then-text";
+    std::shared_ptr<std::atomic<int>> calls_;
+    std::function<void()> during_first_call_;
+};
+
 SecretBox test_secret_box() {
     std::array<unsigned char, SecretBox::kKeyBytes> key{};
     key.fill(7);
@@ -94,9 +121,11 @@ protected:
           storage_((fs::create_directories(dir_), dir_ / "agentd.db"), test_secret_box(), 2),
           guard_(asio::make_work_guard(io_)),
           chat_(storage_, bus_, io_.get_executor(), pool_,
-                [seen = seen_, gate = gate_](asio::any_io_executor, const bj::object&, const std::string&,
-                                             const bj::object&, std::unique_ptr<model::ChatModel>) {
+                [seen = seen_, gate = gate_, other = other_model_](
+                    asio::any_io_executor, const bj::object&, const std::string&, const bj::object&,
+                    std::unique_ptr<model::ChatModel>) -> std::unique_ptr<model::ChatModel> {
                     gate->pass();
+                    if (*other) return (*other)();
                     return std::make_unique<EchoModel>(seen);
                 },
                 nullptr, ChatOptions{}),
@@ -189,6 +218,9 @@ protected:
     asio::thread_pool pool_{2};
     std::shared_ptr<std::vector<std::string>> seen_ = std::make_shared<std::vector<std::string>>();
     std::shared_ptr<LaunchGate> gate_ = std::make_shared<LaunchGate>();
+    /// When set, makes the runs' model instead of EchoModel.
+    std::shared_ptr<std::function<std::unique_ptr<model::ChatModel>()>> other_model_ =
+        std::make_shared<std::function<std::unique_ptr<model::ChatModel>()>>();
     ChatService chat_;
     BackgroundTasks tasks_;
     RunDispatchers dispatchers_;
@@ -282,6 +314,26 @@ TEST_F(RunDispatchersTest, AnInterruptDuringTheLaunchEndsTheReplyAsInterrupted) 
     EXPECT_EQ(reason, "interrupted");
     std::lock_guard lock(EchoModel::mutex());
     EXPECT_TRUE(seen_->empty()) << "the model was called after the interrupt";
+}
+
+// A session deleted under its run (without the run being cancelled: a DELETE
+// that gave up waiting, an agent's delete racing a new session) stops the run
+// at its next step instead of letting it call the model and tools again.
+TEST_F(RunDispatchersTest, ARunWhoseSessionIsDeletedStopsAtItsNextStep) {
+    auto calls = std::make_shared<std::atomic<int>>(0);
+    auto* storage = &storage_;
+    *other_model_ = [calls, storage] {
+        return std::make_unique<ToolThenTextModel>(calls, [storage] { storage->delete_session("alice", "sess-1"); });
+    };
+    bj::object msg = domain::user_msg("user", std::string_view("work on it"));
+    EXPECT_EQ(dispatchers_.dispatch(trigger("sess-1", "message", msg)), RunDispatchers::Dispatch::kDone);
+    ASSERT_TRUE(wait_reply_end("sess-1"));
+    EXPECT_EQ(calls->load(), 1) << "the model was called again for a deleted session";
+    std::string reason;
+    for (const auto& e : events("sess-1"))
+        if (e.at("type") == "REPLY_END") reason = std::string(e.at("finished_reason").as_string());
+    EXPECT_EQ(reason, "interrupted");
+    EXPECT_FALSE(storage_.get_session("alice", "sess-1", false));
 }
 
 TEST_F(RunDispatchersTest, AResumeThatNothingAwaitsIsDroppedNotRetried) {
