@@ -18,9 +18,12 @@ SECONDS = 3.0
 def test_everything_at_once_on_one_session(srv):
     env = ChatEnv(srv, "openai", user="chaos")
     try:
-        # Every run streams a short answer over ~0.2 s, so runs, PATCHes and
-        # interrupts overlap all the time.
-        env.script({"responses": [], "default": {"text": "a slow answer " * 6, "chunk_size": 8, "delay_ms": 15}})
+        # A new message gets a tool call (a 60 ms sleep), its result a short
+        # answer streamed over ~0.2 s: runs, tools, PATCHes and interrupts overlap
+        # all the time, and interrupts land in every phase of a run.
+        env.script({"responses": [{"match": {"last_message_contains": "msg-"}, "repeat": True,
+                                   "tool_calls": [{"name": "debug_sleep", "arguments": {"ms": 60}}]}],
+                    "default": {"text": "a slow answer " * 6, "chunk_size": 8, "delay_ms": 15}})
         q = env.q()
         lock = threading.Lock()
         problems = []
@@ -108,5 +111,16 @@ def test_everything_at_once_on_one_session(srv):
               f"accepted inputs vs the log: missing {missing[:5]}, twice {doubled[:5]}, never accepted {unasked[:5]}")
         open_replies = [m["id"] for m in msgs if m["role"] == "assistant" and m.get("finished_reason") is None]
         check(not open_replies, f"replies left without a finished_reason: {open_replies[:5]}")
+        # Every tool call of a finished reply has its result (interrupted ones included).
+        calls = results = 0
+        for m in msgs:
+            if m["role"] != "assistant":
+                continue
+            ids = [b["id"] for b in m["content"] if b.get("type") == "tool_call"]
+            done = {b["id"] for b in m["content"] if b.get("type") == "tool_result"}
+            calls += len(ids)
+            results += len(done)
+            check(set(ids) <= done, f"reply {m['id']}: tool calls without a result {sorted(set(ids) - done)}")
+        check(calls >= 3, f"only {calls} tool calls were made: the script's match did not apply")
     finally:
         env.close()
