@@ -1,6 +1,6 @@
 #include "service/agent_service.hpp"
 
-#include <thread>
+#include <algorithm>
 
 #include "common/clock.hpp"
 #include "common/error.hpp"
@@ -18,18 +18,16 @@ std::string not_found_detail(std::string_view kind, std::string_view id) {
 
 void wait_for_session_locks(bus::MessageBus& bus, const std::vector<std::string>& session_ids,
                             std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (const auto& id : session_ids) {
-        auto deadline = std::chrono::steady_clock::now() + timeout;
-        while (bus.is_locked(bus::session_lock_key(id)) && std::chrono::steady_clock::now() < deadline)
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (!bus::wait_unlocked(bus, bus::session_lock_key(id), std::max(left, std::chrono::milliseconds(0)))) return;
     }
 }
 
-void cancel_sessions(bus::MessageBus& bus, const std::vector<std::string>& session_ids,
-                     std::chrono::milliseconds timeout) {
+void cancel_sessions(bus::MessageBus& bus, const std::vector<std::string>& session_ids) {
     for (const auto& id : session_ids)
         bus.broadcast(kSessionCancelChannel, json::write(bj::object{{"session_id", id}}, json::Style::kPython));
-    wait_for_session_locks(bus, session_ids, timeout);
 }
 
 void purge_sessions(bus::MessageBus& bus, const std::vector<std::string>& session_ids) {
@@ -81,8 +79,12 @@ bj::object AgentService::update(const std::string& user_id, const std::string& a
 void AgentService::remove(const std::string& user_id, const std::string& agent_id) {
     require(user_id, agent_id);
     const auto sessions = storage_.list_session_ids(user_id, agent_id);
-    cancel_sessions(bus_, sessions, std::chrono::seconds(10));
+    // The records go first: a chat arriving from then on finds no session (404)
+    // and a run's later steps store nothing, so the runs cancelled here are the
+    // last ones, and a client chatting on does not keep the wait below going.
+    cancel_sessions(bus_, sessions);
     if (!storage_.delete_agent(user_id, agent_id)) throw Error::not_found(not_found_detail("Agent", agent_id));
+    wait_for_session_locks(bus_, sessions, std::chrono::seconds(10));
     purge_sessions(bus_, sessions);
 }
 

@@ -31,15 +31,16 @@ private:
     bus::MessageBus& bus_;
 };
 
-/// Waits (up to `timeout`) for running sessions to release their run locks
-/// before their records are deleted, as the reference does.
+/// Deleting sessions (api-core §7.3 step 3): asks whichever process runs them
+/// to cancel their runs and background tasks.
+void cancel_sessions(bus::MessageBus& bus, const std::vector<std::string>& session_ids);
+/// Waits (up to `timeout` in all) for the sessions' runs to release their run
+/// locks. Deletes call it after removing the records, unlike the reference, which
+/// waits before: no new run can start then, so a client that keeps chatting
+/// cannot keep the delete waiting, and the runs' last steps find their session
+/// gone and store nothing.
 void wait_for_session_locks(bus::MessageBus& bus, const std::vector<std::string>& session_ids,
                             std::chrono::milliseconds timeout);
-
-/// Deleting sessions (api-core §7.3 step 3): asks whichever process runs them
-/// to cancel their runs and background tasks, then waits as above.
-void cancel_sessions(bus::MessageBus& bus, const std::vector<std::string>& session_ids,
-                     std::chrono::milliseconds timeout);
 /// After deleting sessions (§7.3 step 5): drops what the bus keeps for them,
 /// the event log, the inbox and the background-task registry.
 void purge_sessions(bus::MessageBus& bus, const std::vector<std::string>& session_ids);

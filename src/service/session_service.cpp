@@ -162,9 +162,11 @@ void SessionService::remove(const std::string& user_id, const std::string& sessi
     // Only the caller's own session is cancelled: a foreign id must not reach another tenant's run.
     if (!storage_.get_session(user_id, session_id, false))
         throw Error::not_found(not_found_detail("Session", session_id));
-    cancel_sessions(bus_, {session_id}, std::chrono::seconds(10));
+    // Records first, then the wait for its run (see wait_for_session_locks).
+    cancel_sessions(bus_, {session_id});
     if (!storage_.delete_session(user_id, session_id))
         throw Error::not_found(not_found_detail("Session", session_id));
+    wait_for_session_locks(bus_, {session_id}, std::chrono::seconds(10));
     purge_sessions(bus_, {session_id});
 }
 

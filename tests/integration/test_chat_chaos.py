@@ -124,3 +124,66 @@ def test_everything_at_once_on_one_session(srv):
         check(calls >= 3, f"only {calls} tool calls were made: the script's match did not apply")
     finally:
         env.close()
+
+
+def test_deleting_the_agent_while_its_sessions_chat(srv):
+    env = ChatEnv(srv, "openai", user="chaos-del")
+    try:
+        env.script({"responses": [], "default": {"text": "busy " * 40, "chunk_size": 4, "delay_ms": 10}})
+        q = env.q()
+        sessions = [env.session_id]
+        for _ in range(4):
+            r = srv.post("/sessions/", json={"agent_id": env.agent_id,
+                                             "chat_model_config": env.model_config(env.spec["model"])},
+                         user=env.user)
+            check(r.status == 201, f"create session: {r.status} {r.body[:200]!r}")
+            sessions.append(r.json()["session_id"])
+        lock = threading.Lock()
+        problems = []
+        stop = threading.Event()
+
+        def chatter(sid):
+            i = 0
+            while not stop.is_set():
+                try:
+                    r = env.post_chat(f"msg-{i}", session_id=sid)
+                    # 404 once the agent and its sessions are gone.
+                    if r.status not in (200, 404, 409):
+                        with lock:
+                            problems.append(f"chat {sid}: {r.status} {r.body[:200]!r}")
+                except Exception as e:  # noqa: BLE001 - a dropped connection is a finding
+                    with lock:
+                        problems.append(f"chat {sid}: {e!r}")
+                i += 1
+                time.sleep(0.03)
+
+        threads = [threading.Thread(target=chatter, args=(sid,), daemon=True) for sid in sessions]
+        for t in threads:
+            t.start()
+        try:
+            time.sleep(0.8)
+            t0 = time.monotonic()
+            r = srv.delete(f"/agent/{env.agent_id}", user=env.user, timeout=30)
+            took = time.monotonic() - t0
+            time.sleep(0.5)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(30)
+        check(r.status == 204, f"DELETE agent: {r.status} {r.body[:200]!r} after {took:.1f}s")
+        # Its runs stop at once when cancelled; clients that keep chatting must
+        # not keep the delete waiting for new ones (it took 5-21 s when they could).
+        check(took < 3, f"DELETE agent took {took:.1f}s while its sessions' clients kept chatting")
+        check(not problems, f"{len(problems)} unexpected answers, first: {problems[:3]}")
+        for sid in sessions:
+            r = srv.get(f"/sessions/{sid}/status{q}", user=env.user)
+            check(r.status == 404, f"session {sid} after its agent's delete: {r.status}")
+        # Nothing of the agent's runs is left holding the server: a new agent chats.
+        after = ChatEnv(srv, "openai", user="chaos-del-after")
+        try:
+            run = after.run("still there?", [{"text": "yes"}])
+            check(run.end["finished_reason"] == "completed", f"a new agent's turn ended {run.end}")
+        finally:
+            after.close()
+    finally:
+        env.close()
