@@ -187,3 +187,62 @@ def test_deleting_the_agent_while_its_sessions_chat(srv):
             after.close()
     finally:
         env.close()
+
+
+def test_a_client_reconnecting_all_the_time_misses_nothing(srv):
+    """Resuming with Last-Event-ID while runs stream (ARCHITECTURE 11: nothing lost
+    or duplicated at the replay/live seam): a client that reconnects every 30-150 ms
+    ends with exactly the frames of one that stayed connected, in the same order."""
+    env = ChatEnv(srv, "openai", user="chaos-resume")
+    try:
+        env.script({"responses": [], "default": {"text": "streamed " * 30, "chunk_size": 6, "delay_ms": 4}})
+        steady = env.stream()
+        stop = threading.Event()
+        problems = []
+
+        def chatter():
+            i = 0
+            while not stop.is_set():
+                r = env.post_chat(f"msg-{i}")
+                if r.status not in (200, 409):
+                    problems.append(f"chat: {r.status} {r.body[:200]!r}")
+                i += 1
+                time.sleep(0.01)
+
+        t = threading.Thread(target=chatter, daemon=True)
+        t.start()
+        got = []  # (id, data) of every data frame the reconnecting client read
+        reconnects = 0
+        try:
+            deadline = time.monotonic() + SECONDS
+            last = None
+            delays = [0.03, 0.15, 0.07, 0.11, 0.05]
+            while time.monotonic() < deadline:
+                s = env.stream(last_event_id=last)
+                time.sleep(delays[reconnects % len(delays)])
+                s.close()
+                frames = s.data_frames()
+                got.extend((f.id, f.data) for f in frames)
+                if frames:
+                    last = frames[-1].id
+                reconnects += 1
+        finally:
+            stop.set()
+            t.join(30)
+        check(not problems, f"unexpected answers: {problems[:3]}")
+        check(env.wait_status("idle", timeout=10) == "idle", "the session did not come back to idle")
+        # Catch up once more, then both clients must hold the same frames.
+        s = env.stream(last_event_id=last)
+        time.sleep(0.5)
+        s.close()
+        got.extend((f.id, f.data) for f in s.data_frames())
+        time.sleep(0.2)
+        want = [(f.id, f.data) for f in steady.data_frames()]
+        check(len(want) > 200 and reconnects > 10, f"too little happened: {len(want)} frames, {reconnects} reconnects")
+        ids = [i for i, _ in got]
+        doubled = len(ids) - len(set(ids))
+        check(doubled == 0, f"{doubled} frames arrived twice across {reconnects} reconnects")
+        check(got == want, f"the reconnecting client read {len(got)} frames, the steady one {len(want)}; "
+                           f"first difference at {next((k for k, (a, b) in enumerate(zip(got, want)) if a != b), min(len(got), len(want)))}")
+    finally:
+        env.close()
