@@ -25,8 +25,7 @@ namespace ev = domain::event;
 
 namespace {
 
-constexpr std::string_view kInterruptedToolText =
-    "<system-reminder>The tool call has been interrupted by the user.</system-reminder>";
+using domain::kInterruptedToolText;
 
 domain::Usage to_domain(const model::Usage& u) {
     domain::Usage d;

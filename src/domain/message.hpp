@@ -53,6 +53,11 @@ inline constexpr std::string_view kDenied = "denied";
 inline constexpr std::string_view kRunning = "running";
 }  // namespace tool_result_state
 
+/// The output of a tool call closed by an interrupt (or by the repair of a
+/// crashed run): what the model and the message log show for it.
+inline constexpr std::string_view kInterruptedToolText =
+    "<system-reminder>The tool call has been interrupted by the user.</system-reminder>";
+
 /// The enumerations in the reference's declaration order (used in error messages).
 inline constexpr std::string_view kRoles[] = {"user", "assistant", "system"};
 inline constexpr std::string_view kToolCallStates[] = {"pending", "asking", "allowed", "submitted",

@@ -69,13 +69,36 @@ std::optional<bj::object> repair_context_tail(bj::array& context) {
         if (!domain::find_block(msg, "tool_result", id)) open.emplace_back(id, std::string(json::str_at(b.get_object(), "name")));
     }
     if (open.empty()) return std::nullopt;
-    constexpr std::string_view kText =
-        "<system-reminder>The tool call has been interrupted by the user.</system-reminder>";
     for (const auto& [id, name] : open) {
         if (auto* call = domain::find_block(msg, "tool_call", id)) (*call)["state"] = "finished";
-        content.push_back(domain::tool_result_block(id, name, bj::value(kText), "interrupted", {}));
+        content.push_back(domain::tool_result_block(id, name, bj::value(domain::kInterruptedToolText), "interrupted", {}));
     }
     return msg;
+}
+
+/// The message-log copy of a reply a crash cut: each tool call without a
+/// finished result (none yet, or one the crash left running) is closed the way
+/// a live interrupt closes it, by folding the events that interrupt publishes.
+void close_cut_tool_calls(bj::object& reply) {
+    const std::string reply_id(json::str_at(reply, "id"));
+    struct Open {
+        std::string id, name;
+        bool started;  // a running result block exists
+    };
+    std::vector<Open> open;
+    for (const auto& b : domain::content_of(reply)) {
+        if (!b.is_object() || json::str_at(b.get_object(), "type") != "tool_call") continue;
+        const auto& call = b.get_object();
+        std::string id(json::str_at(call, "id"));
+        const auto* result = domain::find_block(reply, "tool_result", id);
+        if (result && json::str_at(*result, "state") != domain::tool_result_state::kRunning) continue;
+        open.push_back({std::move(id), std::string(json::str_at(call, "name")), result != nullptr});
+    }
+    for (const auto& call : open) {
+        if (!call.started) domain::append_event(reply, ev::tool_result_start(reply_id, call.id, call.name));
+        domain::append_event(reply, ev::tool_result_text_delta(reply_id, call.id, domain::kInterruptedToolText));
+        domain::append_event(reply, ev::tool_result_end(reply_id, call.id, "interrupted"));
+    }
 }
 
 }  // namespace
@@ -350,6 +373,7 @@ std::optional<bj::object> ChatService::launch(const std::string& user_id, const 
             if (head && head->contains("finished_reason") && head->at("finished_reason").is_null() &&
                 json::str_at(*head, "role") == "assistant") {
                 if (auto last = storage_.get_message(user_id, request.session_id, state_reply_id)) {
+                    close_cut_tool_calls(*last);
                     (*last)["finished_reason"] = "interrupted";
                     (*last)["finished_at"] = (*last)["created_at"];
                     recovery.log_upserts.push_back(std::move(*last));

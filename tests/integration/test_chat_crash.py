@@ -57,6 +57,11 @@ def _crash_mid_tool(srv, fmt):
         check(msgs[1]["finished_reason"] == "interrupted" and msgs[1].get("finished_at"),
               f"the crashed reply: finished_reason {msgs[1]['finished_reason']!r}, "
               f"finished_at {msgs[1].get('finished_at')!r} (expected interrupted, with a time)")
+        # In the log too, the cut call is closed as a live interrupt closes it.
+        calls = [(b["id"], b["state"]) for b in msgs[1]["content"] if b["type"] == "tool_call"]
+        results = [(b["id"], b["state"]) for b in msgs[1]["content"] if b["type"] == "tool_result"]
+        check(calls == [("call_crash", "finished")] and results == [("call_crash", "interrupted")],
+              f"the crashed reply's call and result in the log: {calls} {results}")
         check(env.status() == "idle", f"final status {env.status()}")
     finally:
         env.close()
