@@ -23,14 +23,14 @@ namespace agentd::model::testing {
 /// One scripted exchange.
 struct Exchange {
     int status = 200;
-    std::vector<std::pair<std::string, std::string>> headers;
-    std::vector<std::string> body;  ///< pieces handed to on_data one by one
+    std::vector<std::pair<std::string, std::string>> headers{};
+    std::vector<std::string> body{};  ///< pieces handed to on_data one by one
     /// Thrown before the head (connect failure…) when set.
-    std::optional<net::TransportError::Kind> fail_before_head;
+    std::optional<net::TransportError::Kind> fail_before_head{};
     /// Thrown after the body pieces when set (a broken stream).
-    std::optional<net::TransportError::Kind> fail_after_body;
+    std::optional<net::TransportError::Kind> fail_after_body{};
     /// Fires the caller's cancellation after this many body pieces.
-    std::optional<std::size_t> cancel_after;
+    std::optional<std::size_t> cancel_after{};
 };
 
 class FakeTransport : public HttpTransport {

@@ -128,7 +128,7 @@ TEST(MemoryBus, SubscribersGetLiveEntriesInOrderAndTimeouts) {
 /// A consumer that waits for `count` results of next() and records them.
 struct Consumer {
     Subscription* sub = nullptr;
-    std::vector<Subscription::Next> got;
+    std::vector<Subscription::Next> got{};
     bool done = false;
 };
 
