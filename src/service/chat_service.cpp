@@ -320,8 +320,16 @@ std::optional<bj::object> ChatService::launch(const std::string& user_id, const 
     // A PATCH holds the lock for a few statements: that is waited out, not
     // answered 409. So is, for up to 3 s, the run that parked when an answer
     // arrives while it is still persisting and releasing the lock (a client can
-    // react to REQUIRE_USER_CONFIRM within milliseconds).
+    // react to REQUIRE_USER_CONFIRM within milliseconds). A run of this process
+    // holding it is answered at once: a client repeating its message to a busy
+    // session must not keep a blocking-pool thread asleep each time.
+    bool runs_here = false;
+    {
+        std::lock_guard lock(runs_mutex_);
+        runs_here = runs_.contains(request.session_id);
+    }
     const auto patience = continuation && !internal_event ? std::chrono::milliseconds(3000)
+                          : runs_here                     ? std::chrono::milliseconds(0)
                                                           : std::chrono::milliseconds(50);
     auto token = bus::try_lock_briefly(bus_, bus::session_lock_key(request.session_id), options_.lock_ttl, patience);
     if (!token)

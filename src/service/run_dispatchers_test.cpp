@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <functional>
@@ -17,6 +18,7 @@
 #include "common/clock.hpp"
 #include "common/ids.hpp"
 #include "common/json.hpp"
+#include "common/error.hpp"
 #include "common/secret_box.hpp"
 #include "domain/credential.hpp"
 #include "domain/message.hpp"
@@ -314,6 +316,37 @@ TEST_F(RunDispatchersTest, AnInterruptDuringTheLaunchEndsTheReplyAsInterrupted) 
     EXPECT_EQ(reason, "interrupted");
     std::lock_guard lock(EchoModel::mutex());
     EXPECT_TRUE(seen_->empty()) << "the model was called after the interrupt";
+}
+
+// A new message for a session that a run of this process holds is answered 409
+// at once, without the short wait that lets a PATCH finish.
+TEST_F(RunDispatchersTest, AMessageForASessionRunningHereIsRefusedAtOnce) {
+    gate_->armed = true;
+    bj::object first = domain::user_msg("user", std::string_view("first"));
+    std::thread launcher([&] { dispatchers_.dispatch(trigger("sess-1", "message", first)); });
+    ASSERT_TRUE(gate_->wait_entered());  // the run holds the session
+    domain::ChatRequest second;
+    second.agent_id = "agent-1";
+    second.session_id = "sess-1";
+    second.input = domain::MessagesInput{bj::array{domain::user_msg("user", std::string_view("second"))}};
+    // Waiting would take 50 ms each time; the quickest of three tries is
+    // measured, so that one stall of a loaded machine cannot fail the test.
+    auto quickest = std::chrono::steady_clock::duration::max();
+    for (int i = 0; i < 3; ++i) {
+        const auto started = std::chrono::steady_clock::now();
+        ErrorCode code = ErrorCode::kInternal;
+        try {
+            chat_.start("alice", second);
+        } catch (const Error& e) {
+            code = e.code();
+        }
+        quickest = std::min(quickest, std::chrono::steady_clock::now() - started);
+        EXPECT_EQ(code, ErrorCode::kConflict);
+    }
+    gate_->release();
+    launcher.join();
+    EXPECT_LT(quickest, std::chrono::milliseconds(40));
+    ASSERT_TRUE(wait_reply_end("sess-1"));
 }
 
 // A session deleted under its run (without the run being cancelled: a DELETE
