@@ -84,6 +84,14 @@ AgentRecord read_agent_row(Statement& st) {
     return r;
 }
 
+std::optional<AgentRecord> find_agent(Connection& c, const std::string& user_id, const std::string& id) {
+    auto st = c.prepare(
+        "SELECT id, user_id, source, created_us, updated_us, data FROM agents WHERE user_id = ? AND id = ?");
+    st.bind(1, user_id).bind(2, id);
+    if (!st.step()) return std::nullopt;
+    return read_agent_row(st);
+}
+
 }  // namespace
 
 SqliteStorage::SqliteStorage(const std::filesystem::path& db_file, SecretBox secrets, std::size_t pool_size)
@@ -152,14 +160,8 @@ std::optional<CredentialRecord> SqliteStorage::update_credential(
     const std::function<bj::object(const CredentialRecord&)>& change) {
     auto c = pool_.acquire();
     Transaction tx(*c);
-    std::optional<CredentialRecord> rec;
-    {
-        auto st = c->prepare(
-            "SELECT user_id, id, created_us, updated_us, data, secrets FROM credentials WHERE user_id = ? AND id = ?");
-        st.bind(1, user_id).bind(2, id);
-        if (!st.step()) return std::nullopt;
-        rec = read_credential(st);
-    }
+    auto rec = find_credential(*c, user_id, id);
+    if (!rec) return std::nullopt;
     rec->data = change(*rec);
     write_credential(*c, *rec, clock::now_us());
     tx.commit();
@@ -211,13 +213,18 @@ std::vector<CredentialRecord> SqliteStorage::list_credentials(const std::string&
     return out;
 }
 
-std::optional<CredentialRecord> SqliteStorage::get_credential(const std::string& user_id, const std::string& id) {
-    auto c = pool_.acquire();
-    auto st = c->prepare(
+std::optional<CredentialRecord> SqliteStorage::find_credential(Connection& c, const std::string& user_id,
+                                                               const std::string& id) {
+    auto st = c.prepare(
         "SELECT user_id, id, created_us, updated_us, data, secrets FROM credentials WHERE user_id = ? AND id = ?");
     st.bind(1, user_id).bind(2, id);
     if (!st.step()) return std::nullopt;
     return read_credential(st);
+}
+
+std::optional<CredentialRecord> SqliteStorage::get_credential(const std::string& user_id, const std::string& id) {
+    auto c = pool_.acquire();
+    return find_credential(*c, user_id, id);
 }
 
 bool SqliteStorage::delete_credential(const std::string& user_id, const std::string& id) {
@@ -248,14 +255,8 @@ std::optional<AgentRecord> SqliteStorage::update_agent(const std::string& user_i
                                                       const std::function<void(AgentRecord&)>& change) {
     auto c = pool_.acquire();
     Transaction tx(*c);
-    std::optional<AgentRecord> rec;
-    {
-        auto st = c->prepare(
-            "SELECT id, user_id, source, created_us, updated_us, data FROM agents WHERE user_id = ? AND id = ?");
-        st.bind(1, user_id).bind(2, id);
-        if (!st.step()) return std::nullopt;
-        rec = read_agent_row(st);
-    }
+    auto rec = find_agent(*c, user_id, id);
+    if (!rec) return std::nullopt;
     change(*rec);
     c->prepare("UPDATE agents SET data = ?, updated_us = ? WHERE user_id = ? AND id = ?")
         .bind(1, to_text(rec->data)).bind(2, rec->updated_us).bind(3, user_id).bind(4, id).exec();
@@ -277,11 +278,7 @@ std::vector<AgentRecord> SqliteStorage::list_agents(const std::string& user_id) 
 
 std::optional<AgentRecord> SqliteStorage::get_agent(const std::string& user_id, const std::string& id) {
     auto c = pool_.acquire();
-    auto st = c->prepare(
-        "SELECT id, user_id, source, created_us, updated_us, data FROM agents WHERE user_id = ? AND id = ?");
-    st.bind(1, user_id).bind(2, id);
-    if (!st.step()) return std::nullopt;
-    return read_agent_row(st);
+    return find_agent(*c, user_id, id);
 }
 
 bool SqliteStorage::delete_agent(const std::string& user_id, const std::string& id) {

@@ -71,6 +71,8 @@ public:
 
 private:
     domain::CredentialRecord read_credential(Statement& st);
+    std::optional<domain::CredentialRecord> find_credential(Connection& c, const std::string& user_id,
+                                                            const std::string& id);
     /// Names (when unnamed), seals and writes `rec`, updated at `now`, inside the caller's transaction.
     void write_credential(Connection& c, domain::CredentialRecord& rec, std::int64_t now);
     void delete_session_rows(Connection& c, const std::string& id);
