@@ -16,6 +16,7 @@
 
 #include "common/clock.hpp"
 #include "http/chunked_socket_writer.hpp"
+#include "http/deadline_watchdog.hpp"
 #include "http/stream_body.hpp"
 
 namespace agentd::http {
@@ -32,9 +33,68 @@ namespace {
 
 // One open connection, as seen by shutdown. Touched only on the connection's io thread.
 struct Connection {
-    beast::tcp_stream* stream = nullptr;
+    tcp::socket* socket = nullptr;
     bool idle = true;  ///< reading a request (or waiting for one): safe to cut off at shutdown
 };
+
+using RequestParser = bhttp::request_parser<bhttp::string_body>;
+
+/// Reads into `buffer` and feeds `parser` until its header (`header_only`) or
+/// its whole message is in, with Beast's errors (`end_of_stream` for a close
+/// before any byte, `partial_message` for one mid-request, the parser's limits).
+/// What http::async_read does, without its composed operations: a request
+/// already buffered completes without a trip through the scheduler.
+awaitable<beast::error_code> read_request(tcp::socket& socket, beast::flat_buffer& buffer, RequestParser& parser,
+                                          bool header_only) {
+    for (;;) {
+        if (header_only ? parser.is_header_done() : parser.is_done()) co_return beast::error_code{};
+        if (buffer.size() != 0) {
+            beast::error_code ec;
+            buffer.consume(parser.put(buffer.data(), ec));
+            if (!ec) continue;
+            if (ec != bhttp::error::need_more) co_return ec;
+        }
+        const std::size_t size = beast::read_size(buffer, 65536);
+        if (size == 0) co_return beast::error_code(bhttp::error::buffer_overflow);
+        auto [ec, n] = co_await socket.async_read_some(buffer.prepare(size), kTuple);
+        buffer.commit(n);
+        if (ec == asio::error::eof) {
+            if (!parser.got_some()) co_return beast::error_code(bhttp::error::end_of_stream);
+            beast::error_code eof;
+            parser.put_eof(eof);  // a request never ends at a close: this names what is missing
+            if (!eof && !parser.is_done()) eof = bhttp::error::partial_message;
+            co_return eof;
+        }
+        if (ec) co_return ec;
+    }
+}
+
+/// What a connection waits for when its deadline passes decides how it ends.
+enum class Waiting {
+    kRequest,   ///< a request (or the rest of its headers): closed
+    kBody,      ///< the rest of a request's body: a 408, then closed
+    kResponse,  ///< the client to take the response: reset, so the kernel drops what it still holds
+};
+
+/// Writes `buffers` whole: first straight to the socket, which takes a small
+/// response at once (no completion to wait for, no deadline to set), and only
+/// what it did not take through an asynchronous write under `deadline`.
+template <class Buffers>
+awaitable<beast::error_code> write_all(tcp::socket& socket, const Buffers& buffers, DeadlineWatchdog& deadline,
+                                       std::chrono::seconds timeout, Waiting& waiting) {
+    beast::error_code ec;
+    const std::size_t sent = socket.write_some(buffers, ec);
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) co_return ec;
+    beast::buffers_suffix<Buffers> rest(buffers);
+    rest.consume(ec ? 0 : sent);
+    if (beast::buffer_bytes(rest) == 0) co_return beast::error_code{};
+    deadline.expires_after(timeout);
+    waiting = Waiting::kResponse;
+    auto [wec, wn] = co_await asio::async_write(socket, rest, kTuple);
+    waiting = Waiting::kRequest;
+    deadline.expires_never();
+    co_return wec;
+}
 
 /// Shared by a streamed response and its close-watching read.
 struct CloseWatch {
@@ -215,13 +275,17 @@ struct Server::Impl {
         return head;
     }
 
-    awaitable<void> write_error(beast::tcp_stream& stream, int status) {
+    /// The bytes of an error answer after which the connection closes.
+    static std::string error_response(int status) {
         const Response r = Response::json_text(status, reason_json(status));
         const std::string_view body = r.body_view();
-        const std::string head = response_head(r, 11, /*keep=*/false, body.size());
-        const std::array<asio::const_buffer, 2> out{asio::buffer(head), asio::buffer(body)};
-        stream.expires_after(std::chrono::seconds(5));
-        co_await asio::async_write(stream, out, kTuple);
+        return response_head(r, 11, /*keep=*/false, body.size()) + std::string(body);
+    }
+
+    awaitable<void> write_error(tcp::socket& socket, DeadlineWatchdog& deadline, Waiting& waiting, int status) {
+        const std::string out = error_response(status);
+        const asio::const_buffer bytes = asio::buffer(out);
+        co_await write_all(socket, bytes, deadline, std::chrono::seconds(5), waiting);
     }
 
     awaitable<Response> dispatch(const Request& req) {
@@ -234,7 +298,7 @@ struct Server::Impl {
 
     /// Sends a streamed response: headers, then each piece as a chunk. Returns
     /// when the source ends, the client disconnects, or the server stops.
-    awaitable<void> write_stream(beast::tcp_stream& stream, const Response& resp, unsigned version,
+    awaitable<void> write_stream(tcp::socket& socket, const Response& resp, unsigned version,
                                  const std::shared_ptr<Connection>& conn) {
         std::string head = "HTTP/1." + std::to_string(version % 10) + " " + std::to_string(resp.status) + " " +
                            std::string(bhttp::obsolete_reason(static_cast<bhttp::status>(resp.status))) +
@@ -248,24 +312,23 @@ struct Server::Impl {
             if (beast::iequals(k, "content-length")) sized = true;
         }
         head += sized ? "Connection: close\r\n\r\n" : "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
-        stream.expires_never();
-        auto [ec, n] = co_await asio::async_write(stream.socket(), asio::buffer(head), kTuple);
+        auto [ec, n] = co_await asio::async_write(socket, asio::buffer(head), kTuple);
         if (ec) co_return;
         conn->idle = true;  // a stream is cut off at shutdown like an idle connection
         // One read stays pending for the whole response and notices the client
         // closing (or shutdown cancelling it); re-arming a read per piece cost
         // more than the write itself on a stream with many subscribers.
         beast::error_code nb;
-        stream.socket().non_blocking(true, nb);
+        socket.non_blocking(true, nb);
         if (nb) co_return;
         auto watch = std::make_shared<CloseWatch>();
         watch->body = resp.stream;
-        asio::co_spawn(stream.get_executor(), watch_close(stream.socket(), watch), asio::detached);
+        asio::co_spawn(socket.get_executor(), watch_close(socket, watch), asio::detached);
         // Chunks go through one writer, which the body may also use directly
         // from a publisher's thread; a sized body (a download) is written here.
         std::shared_ptr<ChunkedSocketWriter> writer;
         if (!sized) {
-            writer = std::make_shared<ChunkedSocketWriter>(stream.socket().native_handle());
+            writer = std::make_shared<ChunkedSocketWriter>(socket.native_handle());
             resp.stream->attach_direct_writer(writer);
         }
         EndWatch end_watch{*watch, writer.get()};
@@ -274,7 +337,7 @@ struct Server::Impl {
             if (!piece || watch->closed) break;
             if (sized) {
                 if (piece->empty()) continue;
-                auto [wec, wn] = co_await asio::async_write(stream.socket(), asio::buffer(*piece), kTuple);
+                auto [wec, wn] = co_await asio::async_write(socket, asio::buffer(*piece), kTuple);
                 if (wec || stopping) break;
                 continue;
             }
@@ -283,74 +346,88 @@ struct Server::Impl {
             // reader) waits until the socket is writable. An empty piece only
             // finishes what a direct write left.
             if (!piece->empty()) writer->send(*piece);
-            if (!co_await drain(stream.socket(), *writer) || stopping) break;
+            if (!co_await drain(socket, *writer) || stopping) break;
         }
         // A short sized body shows as truncated; a stream ended by shutdown still gets its last chunk.
         if (sized || (watch->closed && !stopping) || writer->failed()) co_return;
         writer->close();
-        auto [fec, fn] = co_await asio::async_write(stream.socket(), asio::buffer("0\r\n\r\n", 5), kTuple);
+        auto [fec, fn] = co_await asio::async_write(socket, asio::buffer("0\r\n\r\n", 5), kTuple);
         (void)fec;
     }
 
     awaitable<void> serve(tcp::socket socket) {
         auto conn = std::make_shared<Connection>();
-        beast::tcp_stream stream(std::move(socket));
-        conn->stream = &stream;
+        conn->socket = &socket;
         auto id = ++next_conn;
         {
             std::lock_guard lock(conns_mutex);
-            conns.emplace(id, std::make_pair(stream.get_executor(), conn));
+            conns.emplace(id, std::make_pair(socket.get_executor(), conn));
         }
+        beast::error_code nb;
+        socket.non_blocking(true, nb);  // responses are first written straight to it (write_all)
+        // A client too slow with its request or with taking its response is cut off.
+        Waiting waiting = Waiting::kRequest;
+        DeadlineWatchdog deadline(socket.get_executor(), [&socket, &waiting] {
+            beast::error_code ignored;
+            if (waiting == Waiting::kBody) {
+                const std::string out = error_response(408);
+                socket.write_some(asio::buffer(out), ignored);
+                socket.shutdown(tcp::socket::shutdown_send, ignored);
+            } else if (waiting == Waiting::kResponse) {
+                socket.set_option(asio::socket_base::linger(true, 0), ignored);
+            }
+            socket.close(ignored);
+        });
         beast::flat_buffer buffer;
         bool first = true;
         while (!stopping) {
             conn->idle = true;
-            bhttp::request_parser<bhttp::string_body> parser;
+            RequestParser parser;
             parser.header_limit(static_cast<std::uint32_t>(opts.header_limit));
             parser.body_limit(opts.body_limit);
-            stream.expires_after(first ? opts.request_timeout : opts.idle_timeout);
+            deadline.expires_after(first ? opts.request_timeout : opts.idle_timeout);
             first = false;
-            auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
+            auto ec = co_await read_request(socket, buffer, parser, /*header_only=*/true);
+            if (deadline.expired()) break;
             if (ec == bhttp::error::header_limit) {
-                co_await write_error(stream, 431);
+                co_await write_error(socket, deadline, waiting, 431);
                 break;
             }
             if (ec == bhttp::error::body_limit) {  // Content-Length alone is over the limit
-                co_await write_error(stream, 413);
+                co_await write_error(socket, deadline, waiting, 413);
                 break;
             }
             if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted ||
-                ec == beast::error::timeout || ec == asio::error::connection_reset || ec == asio::error::eof)
+                ec == asio::error::connection_reset || ec == asio::error::eof)
                 break;
             if (ec) {
-                co_await write_error(stream, 400);
+                co_await write_error(socket, deadline, waiting, 400);
                 break;
             }
             auto& header = parser.get();
             if (auto len = parser.content_length(); len && *len > opts.body_limit) {
-                co_await write_error(stream, 413);
+                co_await write_error(socket, deadline, waiting, 413);
                 break;
             }
             if (beast::iequals(header[bhttp::field::expect], "100-continue")) {
-                bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, header.version()};
-                co_await bhttp::async_write(stream, cont, kTuple);
+                const asio::const_buffer interim = asio::buffer(std::string_view("HTTP/1.1 100 Continue\r\n\r\n"));
+                const auto cec = co_await write_all(socket, interim, deadline, opts.request_timeout, waiting);
+                if (cec) break;
             }
-            // A request without a body (or with all of it already buffered) is
-            // complete here: reading on would only post a completion to itself.
             if (!parser.is_done()) {
-                stream.expires_after(opts.request_timeout);
-                auto [ec2, n2] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+                deadline.expires_after(opts.request_timeout);
+                waiting = Waiting::kBody;
+                auto ec2 = co_await read_request(socket, buffer, parser, /*header_only=*/false);
+                waiting = Waiting::kRequest;
+                if (deadline.expired()) break;
                 if (ec2 == bhttp::error::body_limit) {
-                    co_await write_error(stream, 413);
-                    break;
-                }
-                if (ec2 == beast::error::timeout) {
-                    co_await write_error(stream, 408);
+                    co_await write_error(socket, deadline, waiting, 413);
                     break;
                 }
                 if (ec2) break;
             }
-            conn->idle = false;  // from here on the request is in flight and may finish
+            deadline.expires_never();  // a route takes the time it takes
+            conn->idle = false;        // from here on the request is in flight and may finish
 
             auto started = std::chrono::steady_clock::now();
             auto beast_req = parser.release();
@@ -362,7 +439,7 @@ struct Server::Impl {
             if (resp.stream && req.method != "HEAD") {
                 if (opts.access_log)
                     spdlog::info("{} {} {} {} stream opened", req.request_id, req.method, req.target, resp.status);
-                co_await write_stream(stream, resp, version, conn);
+                co_await write_stream(socket, resp, version, conn);
                 break;
             }
             const bool keep = beast_keep_alive && !stopping;
@@ -370,8 +447,7 @@ struct Server::Impl {
             const std::string head = response_head(resp, version, keep, body.size());
             const std::array<asio::const_buffer, 2> out{
                 asio::buffer(head), asio::buffer(req.method == "HEAD" ? std::string_view() : body)};
-            stream.expires_after(opts.request_timeout);
-            auto [wec, wn] = co_await asio::async_write(stream, out, kTuple);
+            auto wec = co_await write_all(socket, out, deadline, opts.request_timeout, waiting);
             if (opts.access_log) {
                 auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
                 spdlog::info("{} {} {} {} {}B {:.3f}ms", req.request_id, req.method, req.target, resp.status,
@@ -379,12 +455,13 @@ struct Server::Impl {
             }
             if (wec || !keep) break;
         }
+        deadline.stop();
         beast::error_code ignored;
-        stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-        stream.socket().close(ignored);
+        socket.shutdown(tcp::socket::shutdown_send, ignored);
+        socket.close(ignored);
         // A shutdown cut-off posted to this strand may still be queued: it must
-        // find no stream rather than this frame's, which is about to be freed.
-        conn->stream = nullptr;
+        // find no socket rather than this frame's, which is about to be freed.
+        conn->socket = nullptr;
         std::lock_guard lock(conns_mutex);
         conns.erase(id);
     }
@@ -433,7 +510,8 @@ struct Server::Impl {
         for (auto& [id, entry] : conns) {
             auto conn = entry.second;
             asio::post(entry.first, [conn] {
-                if (conn->idle && conn->stream) conn->stream->cancel();
+                beast::error_code ignored;
+                if (conn->idle && conn->socket) conn->socket->cancel(ignored);
             });
         }
     }

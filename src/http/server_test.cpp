@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <set>
 #include <sstream>
@@ -26,11 +27,12 @@ std::string this_thread_tag() {
     return out.str();
 }
 
-/// A Server on an ephemeral loopback port, run by a thread of its own, with one
-/// inline route answering the id of the io thread that handled the request.
+/// A Server on an ephemeral loopback port, run by a thread of its own, with an
+/// inline route answering the id of the io thread that handled the request, one
+/// answering 8 MiB, and a blocking one taking 1.5 s.
 class RunningServer {
 public:
-    explicit RunningServer(std::size_t io_threads)
+    explicit RunningServer(std::size_t io_threads, const std::function<void(ServerOptions&)>& tune = {})
         : dir_(std::filesystem::temp_directory_path() /
                ("agentd-server-test-" + std::to_string(::getpid()) + "-" + std::to_string(next_dir_++))) {
         std::filesystem::create_directories(dir_);
@@ -40,6 +42,15 @@ public:
         router_.add(Route{"GET", "/thread",
                           [](RouteContext&) { return Response::json_text(200, "\"" + this_thread_tag() + "\""); },
                           doc, /*requires_user=*/false, /*blocking=*/false});
+        router_.add(Route{"GET", "/big",
+                          [](RouteContext&) { return Response::json_text(200, "\"" + std::string(8 << 20, 'x') + "\""); },
+                          doc, /*requires_user=*/false, /*blocking=*/false});
+        router_.add(Route{"GET", "/slow",
+                          [](RouteContext&) {
+                              std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+                              return Response::json_text(200, "\"slow\"");
+                          },
+                          doc, /*requires_user=*/false, /*blocking=*/true});
         ServerOptions options;
         options.host = "127.0.0.1";
         options.port = 0;
@@ -48,6 +59,7 @@ public:
         options.access_log = false;
         options.shutdown_grace = std::chrono::seconds(2);
         options.port_file = (dir_ / "port").string();
+        if (tune) tune(options);
         server_ = std::make_unique<Server>(options, router_);
         ran_ = std::async(std::launch::async, [this] { server_->run(); });
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -115,10 +127,50 @@ public:
         }
     }
 
+    /// Sends raw bytes; false when they did not all go out.
+    bool send_raw(std::string_view bytes) {
+        return connected_ && ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
+    }
+
+    /// Reads until the server closes the connection (or `limit` passes): what
+    /// arrived, and whether it was closed.
+    std::pair<std::string, bool> read_until_closed(std::chrono::seconds limit) {
+        timeval tv{static_cast<time_t>(limit.count()), 0};
+        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        std::string got;
+        char buf[65536];
+        for (;;) {
+            const auto n = ::recv(fd_, buf, sizeof buf, 0);
+            if (n > 0) {
+                got.append(buf, static_cast<std::size_t>(n));
+                continue;
+            }
+            const bool closed = n == 0 || errno == ECONNRESET;
+            return {got, closed};
+        }
+    }
+
+    void shrink_receive_buffer() {
+        int size = 4096;
+        ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    }
+
 private:
     int fd_;
     bool connected_ = false;
 };
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+/// A server whose requests must arrive, and responses leave, within 1 s, and
+/// whose keep-alive connections may idle 1 s.
+RunningServer impatient_server() {
+    return RunningServer(1, [](ServerOptions& o) {
+        o.request_timeout = 1s;
+        o.idle_timeout = 1s;
+    });
+}
 
 TEST(Server, EachConnectionStaysOnOneIoThreadAndConnectionsTakeTheThreadsInTurn) {
     RunningServer srv(3);
@@ -159,6 +211,81 @@ TEST(Server, StopEndsEveryIoThreadEvenThoseThatNeverHadAConnection) {
     Client one(srv.port());
     ASSERT_FALSE(one.thread_of_request().empty());
     EXPECT_TRUE(srv.stop(std::chrono::seconds(10)));
+}
+
+TEST(Server, AClientThatStopsInItsHeadersIsCutOffAtTheRequestTimeout) {
+    auto srv = impatient_server();
+    Client slow(srv.port());
+    const auto start = Clock::now();
+    ASSERT_TRUE(slow.send_raw("GET /thread HTTP/1.1\r\nHost: te"));
+    auto [got, closed] = slow.read_until_closed(10s);
+    const auto took = Clock::now() - start;
+    EXPECT_TRUE(closed);
+    EXPECT_EQ(got, "");
+    EXPECT_GE(took, 900ms);
+    EXPECT_LT(took, 5s);
+}
+
+TEST(Server, AClientThatStopsInItsBodyGets408AndIsCutOff) {
+    auto srv = impatient_server();
+    Client slow(srv.port());
+    const auto start = Clock::now();
+    ASSERT_TRUE(slow.send_raw("POST /thread HTTP/1.1\r\nHost: test\r\nContent-Length: 10\r\n\r\nabc"));
+    auto [got, closed] = slow.read_until_closed(10s);
+    const auto took = Clock::now() - start;
+    EXPECT_TRUE(closed);
+    EXPECT_EQ(got.rfind("HTTP/1.1 408 Request Timeout\r\n", 0), 0u) << got;
+    EXPECT_NE(got.find("\r\n\r\n{\"detail\":\"Request timeout\"}"), std::string::npos) << got;
+    EXPECT_GE(took, 900ms);
+    EXPECT_LT(took, 5s);
+}
+
+TEST(Server, AKeepAliveConnectionIdleBeyondItsTimeoutIsClosed) {
+    auto srv = impatient_server();
+    Client client(srv.port());
+    ASSERT_FALSE(client.thread_of_request().empty());
+    const auto start = Clock::now();
+    auto [got, closed] = client.read_until_closed(10s);
+    const auto took = Clock::now() - start;
+    EXPECT_TRUE(closed);
+    EXPECT_EQ(got, "");
+    EXPECT_GE(took, 900ms);
+    EXPECT_LT(took, 5s);
+}
+
+TEST(Server, ABusyKeepAliveConnectionOutlivesItsTimeouts) {
+    // Each request moves the deadline on: 12 requests 250 ms apart span three
+    // times the timeout on one connection.
+    auto srv = impatient_server();
+    Client client(srv.port());
+    for (int i = 0; i < 12; ++i) {
+        ASSERT_FALSE(client.thread_of_request().empty()) << "request " << i;
+        std::this_thread::sleep_for(250ms);
+    }
+}
+
+TEST(Server, ARouteSlowerThanTheRequestTimeoutStillAnswers) {
+    // The timeout is the client's: a request being served has none.
+    auto srv = impatient_server();
+    Client client(srv.port());
+    ASSERT_TRUE(client.send_raw("GET /slow HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"));
+    auto [got, closed] = client.read_until_closed(10s);
+    EXPECT_TRUE(closed);
+    EXPECT_EQ(got.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << got.substr(0, 200);
+    EXPECT_NE(got.find("\"slow\""), std::string::npos);
+}
+
+TEST(Server, AClientThatDoesNotReadItsResponseIsCutOffAndOthersAreServed) {
+    auto srv = impatient_server();
+    Client stuck(srv.port());
+    stuck.shrink_receive_buffer();
+    ASSERT_TRUE(stuck.send_raw("GET /big HTTP/1.1\r\nHost: test\r\n\r\n"));
+    std::this_thread::sleep_for(2500ms);  // reads nothing meanwhile
+    Client other(srv.port());
+    EXPECT_FALSE(other.thread_of_request().empty());
+    auto [got, closed] = stuck.read_until_closed(10s);
+    EXPECT_TRUE(closed);
+    EXPECT_LT(got.size(), std::size_t{8} << 20) << "the whole response went out to a client that read none of it";
 }
 
 }  // namespace
