@@ -15,10 +15,11 @@
 //      seen its REPLY_END frame and every POST its response (or the timeout);
 //   5. writes FILE: {"t0", "t_sent", "cpu_s" (its own CPU from "go" to the end), "posts": [{"sid",
 //      "status", "t", "body"}], "ends": {SID: [t_kernel, finished_reason]}, "stream_errors": {SID:
-//      why}, "provider": [{"time", "finished_at", "outcome", "model", "include_usage"}]}
+//      why}, "provider": [{"time", "seen", "finished_at", "outcome", "model", "include_usage"}]}
 //      (times in seconds since the epoch; t_kernel is the SO_TIMESTAMPNS receive time of the read
 //      that completed the REPLY_END frame).
-// The provider answers POST .../chat/completions `--latency-ms` after the request arrived with an
+// The provider answers POST .../chat/completions `--latency-ms` after the request arrived (its kernel
+// receive time, as a remote provider's clock would start; "seen" is when this thread parsed it) with an
 // OpenAI streaming answer of the text, as tests/fixtures/fake_provider/server.py (render_openai)
 // does; anything else gets its 404. Exit 0 (rt.py judges the sessions), or 1 with a reason on
 // stderr when the setup fails.
@@ -247,7 +248,8 @@ struct Session {
 };
 
 struct ProviderRecord {
-    double time = 0;
+    double time = 0;  // when the request was whole in the kernel (SO_TIMESTAMPNS): the latency counts from here
+    double seen = 0;  // when this thread parsed it, which may be later while agentd keeps both cores busy
     double finished_at = -1;
     std::string outcome = "in_progress";
     std::string model;  // as it appears in the request's JSON (escaped)
@@ -258,6 +260,7 @@ struct ProviderRecord {
 struct ProviderConn {
     int fd = -1;
     std::string in;
+    double last_rx = 0;  // kernel receive time of the latest bytes in `in`
     Outbox out;
     long rec = -1;  // the request being answered
     bool waiting = false;  // an answer is scheduled or being written
@@ -702,6 +705,7 @@ void Driver::on_accept() {
         }
         int one = 1;
         ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        ::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
         provider_.push_back({});
         provider_.back().fd = fd;
         add(fd, EPOLLIN, tag(kProvider, provider_.size() - 1));
@@ -724,9 +728,17 @@ void Driver::on_provider(std::size_t i, std::uint32_t events) {
     }
     if (!(events & (EPOLLIN | EPOLLERR | EPOLLHUP))) return;
     for (;;) {
-        const ssize_t got = ::recv(c.fd, buf_, sizeof buf_, MSG_DONTWAIT);
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+        iovec iov{buf_, sizeof buf_};
+        msghdr msg{};
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof control;
+        const ssize_t got = ::recvmsg(c.fd, &msg, MSG_DONTWAIT);
         if (got > 0) {
             c.in.append(buf_, static_cast<std::size_t>(got));
+            c.last_rx = bench_clock::receive_time(msg, now_s());
             continue;
         }
         if (got < 0 && errno == EINTR) continue;
@@ -790,8 +802,9 @@ void Driver::provider_parse(std::size_t i) {
     r.seq = static_cast<unsigned>(records_.size());
     c.rec = static_cast<long>(records_.size() - 1);
     c.waiting = true;
+    r.seen = now_s();
     if (chunked || length < 0) {
-        r.time = now_s();
+        r.time = r.seen;
         r.outcome = "bad_request";
         c.in.clear();
         c.close_after = true;
@@ -799,7 +812,9 @@ void Driver::provider_parse(std::size_t i) {
         provider_answer(i, plain_response(400, "Bad Request", json_error(why, ""), true));
         return;
     }
-    r.time = now_s();
+    // A remote provider's clock starts when the request reaches it, not when a
+    // process sharing agentd's cores gets to read it.
+    r.time = std::min(c.last_rx > 0 ? c.last_rx : r.seen, r.seen);
     c.close_after = close;
     const std::string_view body = std::string_view(c.in).substr(end + 4, static_cast<std::size_t>(length));
     constexpr std::string_view suffix = "/chat/completions";
@@ -813,7 +828,10 @@ void Driver::provider_parse(std::size_t i) {
     }
     c.in.erase(0, end + 4 + static_cast<std::size_t>(length));  // before answering: that may take the next one
     if (completions) {
-        due_.push_back({r.time + o_.latency_s, i});
+        // Arrival times need not come in the order the requests are read.
+        const Due d{r.time + o_.latency_s, i};
+        due_.insert(std::upper_bound(due_.begin(), due_.end(), d, [](const Due& a, const Due& b) { return a.at < b.at; }),
+                    d);
     } else {
         r.outcome = "not_found";
         const std::string error = json_error("Unknown request URL: " + method + " " + path, "unknown_url");
@@ -1022,7 +1040,7 @@ void Driver::write_out() const {
     for (const auto& r : records_) {
         j += first ? "\n  " : ",\n  ";
         first = false;
-        j += "{\"time\": " + t(r.time) + ", \"finished_at\": " + (r.finished_at < 0 ? "null" : t(r.finished_at)) +
+        j += "{\"time\": " + t(r.time) + ", \"seen\": " + t(r.seen) + ", \"finished_at\": " + (r.finished_at < 0 ? "null" : t(r.finished_at)) +
              ", \"outcome\": " + quoted(r.outcome) + ", \"model\": \"" + r.model +
              "\", \"include_usage\": " + (r.include_usage ? "true" : "false") + "}";
     }

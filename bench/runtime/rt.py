@@ -858,7 +858,8 @@ async def concurrent_with_driver(a, host, port, api):
         raise BenchError(f"the driver exited with {rc}")
     with open(out) as f:
         doc = json.load(f)
-    os.unlink(out)
+    if os.environ.get("BENCH_KEEP") != "1":  # kept: the driver's records, for a closer look
+        os.unlink(out)
     # Bodies come back with each byte >= 0x80 as one \u00XX: latin-1 restores the bytes.
     answers = [(p["sid"], p["status"], p["body"].encode("latin-1", "replace"), p["t"]) for p in doc["posts"]]
     ends = {s: (tk, None, reason) for s, (tk, reason) in doc["ends"].items()}
@@ -928,6 +929,9 @@ def concurrent_result(a, api, agent, sids, t0, t_sent, answers, ends, stream_err
            "provider_first_arrival_ms": round((arr[0] - t0) * 1000, 3) if arr else None,
            "provider_last_arrival_ms": round((arr[-1] - t0) * 1000, 3) if arr else None,
            "provider_last_finish_ms": round((fin[-1] - t0) * 1000, 3) if fin else None,
+           # How much later than its arrival the compiled provider read a request (its clock
+           # starts at the arrival); absent for the Python provider, which reads as it arrives.
+           "provider_read_lag_ms": summary_ms(lags) if (lags := [r["seen"] - r["time"] for r in reqs if "seen" in r]) else None,
            "listen_overflows": {k: lc1.get(k, 0) - lc0.get(k, 0) for k in lc0},
            "agentd_cpu_s": round(cpu, 3), "agentd_rss_kb": {"before": rss0, "after": rss1},
            "client": client, "client_cpu_s": round(client_cpu, 3)}

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/clock.hpp"
+#include "common/run_on.hpp"
 #include "http/chunked_socket_writer.hpp"
 #include "http/deadline_watchdog.hpp"
 #include "http/stream_body.hpp"
@@ -150,11 +151,6 @@ std::string reason_json(int status) {
 }
 
 }  // namespace
-
-// A coroutine function rather than a capturing coroutine lambda (GCC 12 bugs).
-awaitable<Response> invoke_route(const Router& router, const Router::Resolution& resolution, const Request& req) {
-    co_return router.invoke(resolution, req);
-}
 
 /// One io_context per io thread, each run by its own thread alone. A context
 /// shared by several threads hands every ready socket from the thread that
@@ -293,7 +289,8 @@ struct Server::Impl {
         if (!resolution.route || !resolution.route->blocking) co_return router.invoke(resolution, req);
         if (auto fast = router.try_fast(resolution, req)) co_return std::move(*fast);
         // Storage and other blocking work runs on the pool, never on an io thread.
-        co_return co_await asio::co_spawn(blocking, invoke_route(router, resolution, req), use_awaitable);
+        auto call = [this, &resolution, &req] { return router.invoke(resolution, req); };
+        co_return co_await run_on(blocking, call);
     }
 
     /// Sends a streamed response: headers, then each piece as a chunk. Returns

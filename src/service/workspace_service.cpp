@@ -18,6 +18,7 @@
 #include <unordered_map>
 
 #include "common/error.hpp"
+#include "common/run_on.hpp"
 
 namespace agentd::service {
 
@@ -131,8 +132,8 @@ public:
     asio::awaitable<std::optional<std::string>> next() override {
         if (offset_ >= size_) co_return std::nullopt;
         const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(kChunkBytes, size_ - offset_));
-        auto read = asio::co_spawn(blocking_, read_at(file_, offset_, want), asio::use_awaitable);
-        std::string chunk = co_await std::move(read);
+        auto read = [file = file_, offset = offset_, want] { return read_at(*file, offset, want); };
+        std::string chunk = co_await run_on(blocking_, read);
         // A file that shrank (or failed) mid-way ends the body early; nothing
         // better can be said once the headers are out.
         if (chunk.empty()) co_return std::nullopt;
@@ -141,19 +142,18 @@ public:
     }
 
 private:
-    // A named coroutine (not a lambda) holding the descriptor alive by value.
-    static asio::awaitable<std::string> read_at(std::shared_ptr<Fd> file, std::uint64_t offset, std::size_t want) {
+    static std::string read_at(const Fd& file, std::uint64_t offset, std::size_t want) {
         std::string buffer(want, '\0');
         std::size_t got = 0;
         while (got < want) {
-            ssize_t n = ::pread(file->get(), buffer.data() + got, want - got, static_cast<off_t>(offset + got));
+            ssize_t n = ::pread(file.get(), buffer.data() + got, want - got, static_cast<off_t>(offset + got));
             if (n < 0 && errno == EINTR) continue;
             if (n < 0) spdlog::warn("workspace file read failed: {}", std::strerror(errno));
             if (n <= 0) break;
             got += static_cast<std::size_t>(n);
         }
         buffer.resize(got);
-        co_return buffer;
+        return buffer;
     }
 
     std::shared_ptr<Fd> file_;
