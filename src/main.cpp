@@ -176,6 +176,7 @@ int serve(const Settings& s) {
         },
         chat_options, &workspaces, &background);
     chat_ptr = &chat;
+    sessions.set_run_probe([&chat](const std::string& session_id) { return chat.runs_here(session_id); });
     agentd::service::RunDispatchers dispatchers(bus, *storage, chat, background, server.io_executor(),
                                                 server.blocking_pool().get_executor());
     dispatchers.start();

@@ -256,6 +256,11 @@ std::size_t ChatService::active_runs() {
     return runs_.size();
 }
 
+bool ChatService::runs_here(const std::string& session_id) {
+    std::lock_guard lock(runs_mutex_);
+    return runs_.contains(session_id);
+}
+
 bj::object ChatService::start(const std::string& user_id, const domain::ChatRequest& request) {
     return *launch(user_id, request, nullptr);
 }
@@ -323,13 +328,9 @@ std::optional<bj::object> ChatService::launch(const std::string& user_id, const 
     // react to REQUIRE_USER_CONFIRM within milliseconds). A run of this process
     // holding it is answered at once: a client repeating its message to a busy
     // session must not keep a blocking-pool thread asleep each time.
-    bool runs_here = false;
-    {
-        std::lock_guard lock(runs_mutex_);
-        runs_here = runs_.contains(request.session_id);
-    }
+    const bool here = runs_here(request.session_id);
     const auto patience = continuation && !internal_event ? std::chrono::milliseconds(3000)
-                          : runs_here                     ? std::chrono::milliseconds(0)
+                          : here                          ? std::chrono::milliseconds(0)
                                                           : std::chrono::milliseconds(50);
     auto token = bus::try_lock_briefly(bus_, bus::session_lock_key(request.session_id), options_.lock_ttl, patience);
     if (!token)

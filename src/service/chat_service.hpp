@@ -87,6 +87,8 @@ public:
 
     /// Runs in flight in this process.
     std::size_t active_runs();
+    /// Whether a run of this process holds `session_id` (from its lock to its end).
+    bool runs_here(const std::string& session_id);
 
     /// Interrupts every run (non-blocking); they persist and release their locks.
     void cancel_all();

@@ -131,8 +131,10 @@ bj::object SessionService::patch(const std::string& user_id, const std::string& 
     // would otherwise have its state replaced by what was read before it. A
     // chat or another PATCH arriving meanwhile waits for it (see try_lock_briefly).
     const std::string lock_key = bus::session_lock_key(session_id);
+    const auto running = [] { return Error::conflict("Cannot modify session configuration while the session is running."); };
+    if (runs_here_ && runs_here_(session_id)) throw running();
     auto token = try_lock_briefly(bus_, lock_key, kPatchLockTtl);
-    if (!token) throw Error::conflict("Cannot modify session configuration while the session is running.");
+    if (!token) throw running();
     struct Unlock {
         bus::MessageBus& bus;
         const std::string& key;

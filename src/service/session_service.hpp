@@ -1,5 +1,6 @@
 #pragma once
 #include <boost/json.hpp>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -56,6 +57,12 @@ public:
 
     bool is_running(const std::string& session_id) { return bus_.is_locked(bus::session_lock_key(session_id)); }
 
+    /// Tells whether a run of this process holds a session (ChatService). A
+    /// PATCH of such a session is refused at once: waiting out a lock is for
+    /// holders that let go within milliseconds (another PATCH), and a run does
+    /// not. Set once at start, before requests are served.
+    void set_run_probe(std::function<bool(const std::string&)> probe) { runs_here_ = std::move(probe); }
+
 private:
     std::string render_list(const std::string& user_id, const std::string& agent_id);
     /// 404 for any model config credential or knowledge base the caller cannot see.
@@ -66,6 +73,7 @@ private:
     AgentService& agents_;
     CredentialService& credentials_;
     workspace::IsolationPolicy policy_;
+    std::function<bool(const std::string&)> runs_here_;
 
     struct CachedList {
         std::uint64_t storage_generation;

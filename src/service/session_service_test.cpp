@@ -397,6 +397,29 @@ TEST_F(SessionServiceTest, PatchNeverOverwritesWhatARunStoredMeanwhile) {
     EXPECT_FALSE(bus_.is_locked(bus::session_lock_key(id)));
 }
 
+// A run holds its session for seconds, not milliseconds: a PATCH that a run of
+// this process blocks is refused without first waiting out its patience.
+TEST_F(SessionServiceTest, PatchOfASessionARunHereHoldsIs409AtOnce) {
+    auto id = create("alice", R"({"agent_id":"agent-1","name":"N"})");
+    auto token = lock(id);
+    const auto timed_409 = [&] {
+        const auto start = std::chrono::steady_clock::now();
+        auto e = error_of([&] { patch("alice", id, R"({"name":"X"})"); });
+        EXPECT_EQ(e.code(), ErrorCode::kConflict);
+        EXPECT_EQ(e.detail(), "Cannot modify session configuration while the session is running.");
+        return std::chrono::steady_clock::now() - start;
+    };
+    // Held by someone else (another PATCH, another process): waited out first.
+    EXPECT_GE(timed_409(), std::chrono::milliseconds(45));
+    sessions_.set_run_probe([&id](const std::string& session_id) { return session_id == id; });
+    EXPECT_LT(timed_409(), std::chrono::milliseconds(25));
+    EXPECT_EQ(stored("alice", id).config.at("name"), "N");
+    // A 404 still comes first.
+    auto e = error_of([&] { patch("bob", id, R"({"name":"X"})"); });
+    EXPECT_EQ(e.code(), ErrorCode::kNotFound);
+    unlock(id, token);
+}
+
 TEST_F(SessionServiceTest, Patch404ComesBefore409) {
     lock("ghost");
     auto e = error_of([&] { patch("alice", "ghost", R"({"name":"X"})"); });
