@@ -53,6 +53,7 @@ struct Settings {
     std::string workspace = "local";
     bool workspace_network = false;
     std::string download_secret;
+    int wal_checkpoint_pages = agentd::storage::sqlite::SqliteStorage::kDefaultCheckpointPages;
 };
 
 void add_common_options(CLI::App& cmd, Settings& s) {
@@ -75,7 +76,8 @@ std::unique_ptr<agentd::storage::sqlite::SqliteStorage> open_storage(const Setti
     std::filesystem::path dir(s.data_dir);
     std::filesystem::create_directories(dir);
     auto secrets = agentd::SecretBox::from_environment_or_file(dir);
-    auto storage = std::make_unique<agentd::storage::sqlite::SqliteStorage>(dir / "agentd.db", secrets, pool);
+    auto storage = std::make_unique<agentd::storage::sqlite::SqliteStorage>(dir / "agentd.db", secrets, pool,
+                                                                           s.wal_checkpoint_pages);
     storage->migrate();
     return storage;
 }
@@ -235,6 +237,9 @@ int main(int argc, char** argv) {
     serve_cmd->add_option("--tool-offload-timeout", s.tool_offload_timeout_s,
                           "Seconds a tool call may run before it moves to the background")
         ->envname("AGENTD_TOOL_OFFLOAD_TIMEOUT")->check(CLI::Range(0.001, 86400.0))->capture_default_str();
+    serve_cmd->add_option("--wal-checkpoint-pages", s.wal_checkpoint_pages,
+                          "Pages of SQLite write-ahead log after which it is copied back into the database")
+        ->envname("AGENTD_WAL_CHECKPOINT_PAGES")->check(CLI::Range(100, 1000000))->capture_default_str();
     serve_cmd->add_flag("--debug-tools", s.debug_tools, "Give agents the deterministic debug_* tools (tests, demos)")
         ->envname("AGENTD_DEBUG_TOOLS");
     serve_cmd->add_option("--workspace", s.workspace, "Where tools run: local (a directory) or bwrap (a bubblewrap sandbox)")

@@ -94,8 +94,9 @@ std::optional<AgentRecord> find_agent(Connection& c, const std::string& user_id,
 
 }  // namespace
 
-SqliteStorage::SqliteStorage(const std::filesystem::path& db_file, SecretBox secrets, std::size_t pool_size)
-    : pool_(db_file.string(), pool_size), secrets_(std::move(secrets)) {}
+SqliteStorage::SqliteStorage(const std::filesystem::path& db_file, SecretBox secrets, std::size_t pool_size,
+                             int checkpoint_pages)
+    : pool_(db_file.string(), pool_size, checkpoint_pages), secrets_(std::move(secrets)) {}
 
 int SqliteStorage::migrate() {
     auto c = pool_.acquire();

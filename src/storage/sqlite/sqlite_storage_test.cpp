@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <array>
+#include <chrono>
 #include <atomic>
 #include <filesystem>
 #include <string>
@@ -238,6 +239,61 @@ TEST_F(SqliteStorageTest, AReadNeverMixesTwoStepsOfARunWritingMeanwhile) {
     writer.join();
     EXPECT_GT(reads, 20) << "the reader must overlap the writer";
     EXPECT_EQ(mixed, 0) << "of " << reads << " rounds; first: " << first_problem;
+}
+
+}  // namespace
+}  // namespace agentd::storage::sqlite
+
+namespace agentd::storage::sqlite {
+namespace {
+
+/// Bytes of write-ahead log after `steps` steps of fresh ~2 KB messages, with a
+/// checkpoint past `checkpoint_pages` pages.
+std::uintmax_t wal_bytes_after(int checkpoint_pages, int steps) {
+    const fs::path dir = fs::temp_directory_path() / ("agentd-sqlite-wal-" + new_id());
+    fs::create_directories(dir);
+    std::uintmax_t bytes = 0;
+    {
+        SqliteStorage storage(dir / "agentd.db", test_secret_box(), 2, checkpoint_pages);
+        storage.migrate();
+        domain::AgentRecord agent;
+        agent.id = "a1";
+        agent.user_id = "alice";
+        agent.source = "user";
+        agent.data = bj::object{{"id", "a1"}, {"name", "Friday"}};
+        storage.insert_agent(agent);
+        domain::SessionRecord session;
+        session.id = "s1";
+        session.user_id = "alice";
+        session.agent_id = "a1";
+        session.config = bj::object{{"workspace_id", "ws"}};
+        session.state = domain::SessionState::fresh();
+        EXPECT_TRUE(storage.insert_session(session));
+        for (int i = 0; i < steps; ++i) {
+            const bj::object msg{{"id", "m" + std::to_string(i)}, {"role", "user"}, {"name", "user"},
+                                 {"content", bj::array{bj::object{{"type", "text"}, {"text", std::string(2000, 'x')}}}}};
+            StepDelta d;
+            d.log_upserts.push_back(msg);
+            d.context_upserts.push_back(msg);
+            EXPECT_TRUE(storage.persist_step("alice", "s1", d));
+        }
+        // The checkpointer works behind the writes: give it a moment to catch up.
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        bytes = fs::file_size(dir.string() + "/agentd.db-wal");
+    }
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    return bytes;
+}
+
+// The log is copied back once it passes the configured size and then begun
+// anew, so it stays near that size; without a checkpoint it holds every write.
+TEST(SqliteStorageCheckpoints, TheConfiguredSizeBoundsTheWriteAheadLog) {
+    const auto bounded = wal_bytes_after(100, 400);
+    const auto unbounded = wal_bytes_after(1000000, 400);
+    EXPECT_GT(unbounded, std::uintmax_t{2} << 20) << "400 steps of 4 KB wrote less log than expected";
+    RecordProperty("wal_bytes", std::to_string(bounded) + " / " + std::to_string(unbounded));
+    EXPECT_LT(bounded * 3, unbounded) << "bounded " << bounded << " B, unbounded " << unbounded << " B";
 }
 
 }  // namespace
