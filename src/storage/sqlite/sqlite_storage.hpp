@@ -31,6 +31,8 @@ public:
 
     /// Applies the embedded numbered migrations not yet recorded; returns how many ran.
     int migrate();
+    /// Checkpoints of the write-ahead log run so far (tests, diagnostics).
+    std::uint64_t wal_checkpoints() const { return pool_.checkpointer().checkpoints(); }
 
     domain::CredentialRecord upsert_credential(domain::CredentialRecord rec) override;
     std::optional<domain::CredentialRecord> update_credential(
