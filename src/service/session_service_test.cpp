@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <thread>
@@ -416,7 +417,10 @@ TEST_F(SessionServiceTest, PatchOfASessionARunHereHoldsIs409AtOnce) {
     // Held by someone else (another PATCH, another process): waited out first.
     EXPECT_GE(timed_409(), std::chrono::milliseconds(45));
     sessions_.set_run_probe([&id](const std::string& session_id) { return session_id == id; });
-    EXPECT_LT(timed_409(), std::chrono::milliseconds(25));
+    // The quickest of five: a stall of the machine does not make a wait.
+    auto quickest = timed_409();
+    for (int i = 0; i < 4; ++i) quickest = std::min(quickest, timed_409());
+    EXPECT_LT(quickest, std::chrono::milliseconds(25));
     EXPECT_EQ(stored("alice", id).config.at("name"), "N");
     // A 404 still comes first.
     auto e = error_of([&] { patch("bob", id, R"({"name":"X"})"); });
