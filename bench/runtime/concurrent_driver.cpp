@@ -463,6 +463,21 @@ void Driver::open_next() {
     }
 }
 
+/// One non-blocking recvmsg into buf that also takes the kernel's receive time
+/// (SO_TIMESTAMPNS; `now` when the socket gives none).
+ssize_t recv_timestamped(int fd, char* buf, std::size_t size, double& t_kernel) {
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+    iovec iov{buf, size};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    const ssize_t got = ::recvmsg(fd, &msg, MSG_DONTWAIT);
+    if (got > 0) t_kernel = bench_clock::receive_time(msg, now_s());
+    return got;
+}
+
 /// The connect's outcome once the socket reports writable; dies on failure (only used in the setup).
 void check_connected(int fd) {
     int err = 0;
@@ -489,14 +504,8 @@ void Driver::on_stream(std::size_t i, std::uint32_t events) {
         if (st.out.flush(ep_, st.fd, tag(kStream, i)) == Flush::kError) die(errno_text("send"));
     }
     if (!(events & (EPOLLIN | EPOLLERR | EPOLLHUP))) return;
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
-    iovec iov{buf_, sizeof buf_};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    const ssize_t got = ::recvmsg(st.fd, &msg, MSG_DONTWAIT);
+    double t_kernel = 0;
+    const ssize_t got = recv_timestamped(st.fd, buf_, sizeof buf_, t_kernel);
     if (got < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
         if (st.state == Stream::kHead) die("stream of " + s.sid + ": " + errno_text("recv"));
@@ -509,7 +518,6 @@ void Driver::on_stream(std::size_t i, std::uint32_t events) {
         else stream_failed(s, "");
         return;
     }
-    const double t_kernel = bench_clock::receive_time(msg, now_s());
     std::string_view data(buf_, static_cast<std::size_t>(got));
     if (st.state == Stream::kHead) {
         st.head.append(data);
@@ -728,17 +736,9 @@ void Driver::on_provider(std::size_t i, std::uint32_t events) {
     }
     if (!(events & (EPOLLIN | EPOLLERR | EPOLLHUP))) return;
     for (;;) {
-        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
-        iovec iov{buf_, sizeof buf_};
-        msghdr msg{};
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control;
-        msg.msg_controllen = sizeof control;
-        const ssize_t got = ::recvmsg(c.fd, &msg, MSG_DONTWAIT);
+        const ssize_t got = recv_timestamped(c.fd, buf_, sizeof buf_, c.last_rx);
         if (got > 0) {
             c.in.append(buf_, static_cast<std::size_t>(got));
-            c.last_rx = bench_clock::receive_time(msg, now_s());
             continue;
         }
         if (got < 0 && errno == EINTR) continue;

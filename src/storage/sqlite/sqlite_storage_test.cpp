@@ -41,6 +41,23 @@ bj::object reply(int blocks, const std::string& last_output = "") {
                       {"usage", bj::object{{"output_tokens", blocks}}}};
 }
 
+/// Agent a1 and its session s1, owned by alice: what every test here writes into.
+void seed_session(SqliteStorage& storage) {
+    domain::AgentRecord agent;
+    agent.id = "a1";
+    agent.user_id = "alice";
+    agent.source = "user";
+    agent.data = bj::object{{"id", "a1"}, {"name", "Friday"}};
+    storage.insert_agent(agent);
+    domain::SessionRecord session;
+    session.id = "s1";
+    session.user_id = "alice";
+    session.agent_id = "a1";
+    session.config = bj::object{{"workspace_id", "ws"}};
+    session.state = domain::SessionState::fresh();
+    EXPECT_TRUE(storage.insert_session(session));
+}
+
 class SqliteStorageTest : public testing::Test {
 protected:
     SqliteStorageTest()
@@ -48,19 +65,7 @@ protected:
           file_((fs::create_directories(dir_), dir_ / "agentd.db")),
           storage_(file_, test_secret_box(), 2) {
         storage_.migrate();
-        domain::AgentRecord agent;
-        agent.id = "a1";
-        agent.user_id = "alice";
-        agent.source = "user";
-        agent.data = bj::object{{"id", "a1"}, {"name", "Friday"}};
-        storage_.insert_agent(agent);
-        domain::SessionRecord session;
-        session.id = "s1";
-        session.user_id = "alice";
-        session.agent_id = "a1";
-        session.config = bj::object{{"workspace_id", "ws"}};
-        session.state = domain::SessionState::fresh();
-        EXPECT_TRUE(storage_.insert_session(session));
+        seed_session(storage_);
     }
     ~SqliteStorageTest() override {
         std::error_code ec;
@@ -257,19 +262,7 @@ std::uint64_t checkpoints_after(int checkpoint_pages, int steps, std::chrono::mi
     {
         SqliteStorage storage(dir / "agentd.db", test_secret_box(), 2, checkpoint_pages);
         storage.migrate();
-        domain::AgentRecord agent;
-        agent.id = "a1";
-        agent.user_id = "alice";
-        agent.source = "user";
-        agent.data = bj::object{{"id", "a1"}, {"name", "Friday"}};
-        storage.insert_agent(agent);
-        domain::SessionRecord session;
-        session.id = "s1";
-        session.user_id = "alice";
-        session.agent_id = "a1";
-        session.config = bj::object{{"workspace_id", "ws"}};
-        session.state = domain::SessionState::fresh();
-        EXPECT_TRUE(storage.insert_session(session));
+        seed_session(storage);
         for (int i = 0; i < steps; ++i) {
             const bj::object msg{{"id", "m" + std::to_string(i)}, {"role", "user"}, {"name", "user"},
                                  {"content", bj::array{bj::object{{"type", "text"}, {"text", std::string(2000, 'x')}}}}};
