@@ -315,9 +315,6 @@ struct Server::Impl {
         // One read stays pending for the whole response and notices the client
         // closing (or shutdown cancelling it); re-arming a read per piece cost
         // more than the write itself on a stream with many subscribers.
-        beast::error_code nb;
-        socket.non_blocking(true, nb);
-        if (nb) co_return;
         auto watch = std::make_shared<CloseWatch>();
         watch->body = resp.stream;
         asio::co_spawn(socket.get_executor(), watch_close(socket, watch), asio::detached);
@@ -353,6 +350,12 @@ struct Server::Impl {
     }
 
     awaitable<void> serve(tcp::socket socket) {
+        // Responses are first written straight to the socket (write_all), and a
+        // stream's chunks from other threads too (ChunkedSocketWriter): a connection
+        // that cannot be non-blocking is not served.
+        beast::error_code nb;
+        socket.non_blocking(true, nb);
+        if (nb) co_return;
         auto conn = std::make_shared<Connection>();
         conn->socket = &socket;
         auto id = ++next_conn;
@@ -360,8 +363,6 @@ struct Server::Impl {
             std::lock_guard lock(conns_mutex);
             conns.emplace(id, std::make_pair(socket.get_executor(), conn));
         }
-        beast::error_code nb;
-        socket.non_blocking(true, nb);  // responses are first written straight to it (write_all)
         // A client too slow with its request or with taking its response is cut off.
         Waiting waiting = Waiting::kRequest;
         DeadlineWatchdog deadline(socket.get_executor(), [&socket, &waiting] {
