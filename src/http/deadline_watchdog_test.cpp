@@ -41,14 +41,23 @@ TEST(DeadlineWatchdog, FiresOnceWhenTheDeadlinePasses) {
     EXPECT_LT(at - start, 1s);
 }
 
-TEST(DeadlineWatchdog, ADeadlineMovedLaterIsWhatCounts) {
+/// A watchdog on a context of its own that notes when it fired.
+struct Watched {
     boost::asio::io_context io;
     Clock::time_point at;
     bool done = false;
-    DeadlineWatchdog dog(io.get_executor(), [&] {
-        at = Clock::now();
-        done = true;
-    });
+    DeadlineWatchdog dog{io.get_executor(), [this] {
+                             at = Clock::now();
+                             done = true;
+                         }};
+};
+
+TEST(DeadlineWatchdog, ADeadlineMovedLaterIsWhatCounts) {
+    Watched w;
+    auto& io = w.io;
+    auto& dog = w.dog;
+    const auto& at = w.at;
+    const bool& done = w.done;
     const auto start = Clock::now();
     dog.expires_after(30ms);
     // Before the first deadline passes, it moves 150 ms on: the timer wakes at
@@ -61,13 +70,11 @@ TEST(DeadlineWatchdog, ADeadlineMovedLaterIsWhatCounts) {
 }
 
 TEST(DeadlineWatchdog, ADeadlineMovedEarlierIsNotLate) {
-    boost::asio::io_context io;
-    Clock::time_point at;
-    bool done = false;
-    DeadlineWatchdog dog(io.get_executor(), [&] {
-        at = Clock::now();
-        done = true;
-    });
+    Watched w;
+    auto& io = w.io;
+    auto& dog = w.dog;
+    const auto& at = w.at;
+    const bool& done = w.done;
     const auto start = Clock::now();
     dog.expires_after(10s);
     dog.expires_after(30ms);

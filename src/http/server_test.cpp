@@ -213,44 +213,53 @@ TEST(Server, StopEndsEveryIoThreadEvenThoseThatNeverHadAConnection) {
     EXPECT_TRUE(srv.stop(std::chrono::seconds(10)));
 }
 
+/// What a client that stopped at some point got before the server cut it off.
+struct CutOff {
+    std::string got;
+    bool closed = false;
+    Clock::duration took{};
+};
+
+/// Reads until the server closes `client`, timing it from now.
+CutOff wait_for_cut_off(Client& client) {
+    const auto start = Clock::now();
+    auto [got, closed] = client.read_until_closed(10s);
+    return CutOff{std::move(got), closed, Clock::now() - start};
+}
+
+/// Closed by the 1 s timeout: not before it, not long after.
+void expect_cut_at_timeout(const CutOff& c) {
+    EXPECT_TRUE(c.closed);
+    EXPECT_GE(c.took, 900ms);
+    EXPECT_LT(c.took, 5s);
+}
+
 TEST(Server, AClientThatStopsInItsHeadersIsCutOffAtTheRequestTimeout) {
     auto srv = impatient_server();
     Client slow(srv.port());
-    const auto start = Clock::now();
     ASSERT_TRUE(slow.send_raw("GET /thread HTTP/1.1\r\nHost: te"));
-    auto [got, closed] = slow.read_until_closed(10s);
-    const auto took = Clock::now() - start;
-    EXPECT_TRUE(closed);
-    EXPECT_EQ(got, "");
-    EXPECT_GE(took, 900ms);
-    EXPECT_LT(took, 5s);
+    const auto cut = wait_for_cut_off(slow);
+    expect_cut_at_timeout(cut);
+    EXPECT_EQ(cut.got, "");
 }
 
 TEST(Server, AClientThatStopsInItsBodyGets408AndIsCutOff) {
     auto srv = impatient_server();
     Client slow(srv.port());
-    const auto start = Clock::now();
     ASSERT_TRUE(slow.send_raw("POST /thread HTTP/1.1\r\nHost: test\r\nContent-Length: 10\r\n\r\nabc"));
-    auto [got, closed] = slow.read_until_closed(10s);
-    const auto took = Clock::now() - start;
-    EXPECT_TRUE(closed);
-    EXPECT_EQ(got.rfind("HTTP/1.1 408 Request Timeout\r\n", 0), 0u) << got;
-    EXPECT_NE(got.find("\r\n\r\n{\"detail\":\"Request timeout\"}"), std::string::npos) << got;
-    EXPECT_GE(took, 900ms);
-    EXPECT_LT(took, 5s);
+    const auto cut = wait_for_cut_off(slow);
+    expect_cut_at_timeout(cut);
+    EXPECT_EQ(cut.got.rfind("HTTP/1.1 408 Request Timeout\r\n", 0), 0u) << cut.got;
+    EXPECT_NE(cut.got.find("\r\n\r\n{\"detail\":\"Request timeout\"}"), std::string::npos) << cut.got;
 }
 
 TEST(Server, AKeepAliveConnectionIdleBeyondItsTimeoutIsClosed) {
     auto srv = impatient_server();
     Client client(srv.port());
     ASSERT_FALSE(client.thread_of_request().empty());
-    const auto start = Clock::now();
-    auto [got, closed] = client.read_until_closed(10s);
-    const auto took = Clock::now() - start;
-    EXPECT_TRUE(closed);
-    EXPECT_EQ(got, "");
-    EXPECT_GE(took, 900ms);
-    EXPECT_LT(took, 5s);
+    const auto cut = wait_for_cut_off(client);
+    expect_cut_at_timeout(cut);
+    EXPECT_EQ(cut.got, "");
 }
 
 TEST(Server, ABusyKeepAliveConnectionOutlivesItsTimeouts) {
