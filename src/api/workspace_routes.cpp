@@ -73,7 +73,7 @@ Response read_file(service::WorkspaceService& ws, RouteContext& ctx) {
         // A token wins over the header, and a bad one is 401 even beside a valid header.
         user_id = ws.verify_download_token(*token, *path);
     } else if (const std::string* header = ctx.request.header("x-user-id"); header && !header->empty()) {
-        user_id = *header;
+        user_id = http::latin1_header_text(*header);  // as the router reads it
     } else {
         throw Error(ErrorCode::kUnauthorized, "X-User-ID header or download token is required.");
     }

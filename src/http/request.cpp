@@ -54,10 +54,68 @@ std::optional<std::string> decode(std::string_view s, bool plus_is_space, bool l
             out.push_back(c);
         }
     }
-    return out;
+    return to_valid_utf8(std::move(out));
+}
+
+/// Bytes in [lo, hi] that may follow `lead` as its second byte, or {0, 0} when
+/// `lead` cannot start a sequence (the Unicode table of well-formed UTF-8).
+std::pair<unsigned char, unsigned char> second_byte_range(unsigned char lead) {
+    if (lead >= 0xC2 && lead <= 0xDF) return {0x80, 0xBF};
+    if (lead == 0xE0) return {0xA0, 0xBF};
+    if (lead == 0xED) return {0x80, 0x9F};  // no surrogates
+    if (lead >= 0xE1 && lead <= 0xEF) return {0x80, 0xBF};
+    if (lead == 0xF0) return {0x90, 0xBF};
+    if (lead >= 0xF1 && lead <= 0xF3) return {0x80, 0xBF};
+    if (lead == 0xF4) return {0x80, 0x8F};  // nothing past U+10FFFF
+    return {0, 0};
 }
 
 }  // namespace
+
+std::string to_valid_utf8(std::string text) {
+    if (json::is_valid_utf8(text)) return text;
+    static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+    const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+    const std::size_t n = text.size();
+    std::string out;
+    out.reserve(n + 8);
+    for (std::size_t i = 0; i < n;) {
+        const unsigned char lead = s[i];
+        if (lead < 0x80) {
+            out.push_back(static_cast<char>(lead));
+            ++i;
+            continue;
+        }
+        const auto [lo, hi] = second_byte_range(lead);
+        const std::size_t len = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+        // The longest prefix of a well-formed sequence: replaced by one U+FFFD as a
+        // whole when the sequence breaks off; a byte that cannot start one alone.
+        std::size_t good = 1;
+        if (hi != 0 && i + 1 < n && s[i + 1] >= lo && s[i + 1] <= hi) {
+            good = 2;
+            while (good < len && i + good < n && (s[i + good] & 0xC0) == 0x80) ++good;
+        }
+        if (hi != 0 && good == len) out.append(text, i, len);
+        else out += kReplacement;
+        i += good;
+    }
+    return out;
+}
+
+std::string latin1_header_text(std::string_view raw) {
+    std::string out;
+    out.reserve(raw.size());
+    for (const char c : raw) {
+        const auto b = static_cast<unsigned char>(c);
+        if (b < 0x80) {
+            out.push_back(c);
+        } else {
+            out.push_back(static_cast<char>(0xC0 | (b >> 6)));
+            out.push_back(static_cast<char>(0x80 | (b & 0x3F)));
+        }
+    }
+    return out;
+}
 
 std::vector<std::pair<std::string, std::string>> parse_query(std::string_view raw) {
     std::vector<std::pair<std::string, std::string>> out;

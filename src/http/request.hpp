@@ -54,9 +54,17 @@ struct Response {
     static Response empty(int status);
 };
 
-/// Splits "a=1&b=%20x" into decoded pairs ('+' is a space, as in forms).
+/// Splits "a=1&b=%20x" into decoded pairs ('+' is a space, as in forms). Escapes
+/// that decode to ill-formed UTF-8 become U+FFFD, as with Python's unquote.
 std::vector<std::pair<std::string, std::string>> parse_query(std::string_view raw);
-/// Percent-decodes a path; nullopt on a malformed escape.
+/// Percent-decodes a path; nullopt on a malformed escape. Ill-formed UTF-8 becomes U+FFFD.
 std::optional<std::string> decode_path(std::string_view raw);
+/// `text` with every maximal ill-formed UTF-8 subsequence replaced by one U+FFFD
+/// (Python's errors="replace"): what reaches a handler, and so any JSON written
+/// back, is valid UTF-8.
+std::string to_valid_utf8(std::string text);
+/// A header value as Starlette hands it to a handler: its bytes read as Latin-1
+/// (what a browser sends for characters up to U+00FF), as UTF-8 text.
+std::string latin1_header_text(std::string_view raw);
 
 }  // namespace agentd::http

@@ -172,7 +172,7 @@ Response Router::invoke(const Resolution& r, const Request& req) const {
             } else if (user->empty()) {
                 throw Error(ErrorCode::kUnauthorized, "X-User-ID header is required.");
             } else {
-                ctx.user_id = *user;
+                ctx.user_id = latin1_header_text(*user);
             }
         }
         resp = r.route->handler(ctx);
@@ -194,7 +194,7 @@ std::optional<Response> Router::try_fast(const Resolution& r, const Request& req
     if (r.route->requires_user) {
         const std::string* user = req.header("x-user-id");
         if (!user || user->empty()) return std::nullopt;
-        ctx.user_id = *user;
+        ctx.user_id = latin1_header_text(*user);
     }
     try {
         auto resp = r.route->fast(ctx);

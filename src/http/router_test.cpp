@@ -433,6 +433,48 @@ TEST(DecodePath, MalformedEscapesAreRejected) {
         EXPECT_EQ(decode_path(bad), std::nullopt) << bad;
 }
 
+// What reaches a handler is valid UTF-8, so no JSON written back (an error echoing
+// an id, a 422's "input") carries raw bytes. Python's unquote(errors="replace")
+// gives one U+FFFD per maximal ill-formed subsequence; these are its answers.
+TEST(ValidUtf8, IllFormedSubsequencesBecomeOneReplacementEach) {
+    const std::string r = "\xEF\xBF\xBD";
+    EXPECT_EQ(to_valid_utf8("plain"), "plain");
+    EXPECT_EQ(to_valid_utf8("\xE2\x82\xAC \xF0\x9F\x98\x80"), "\xE2\x82\xAC \xF0\x9F\x98\x80");
+    EXPECT_EQ(to_valid_utf8("\xFF"), r);
+    EXPECT_EQ(to_valid_utf8("a\xFF\xFE" "b"), "a" + r + r + "b");
+    EXPECT_EQ(to_valid_utf8("\xE2\x82"), r);             // cut short: one for the prefix
+    EXPECT_EQ(to_valid_utf8("\xE2\x82x"), r + "x");
+    EXPECT_EQ(to_valid_utf8("\xC0\xAF"), r + r);         // overlong lead: each byte alone
+    EXPECT_EQ(to_valid_utf8("\xED\xA0\x80"), r + r + r); // a surrogate
+    EXPECT_EQ(to_valid_utf8("\xF4\x90\x80\x80"), r + r + r + r);  // past U+10FFFF
+    EXPECT_EQ(to_valid_utf8("\xF0\x9F\x98"), r);
+    EXPECT_EQ(to_valid_utf8("\x80\xE9t\xC3\xA9"), r + r + "t\xC3\xA9");
+}
+
+TEST(ValidUtf8, QueriesAndPathsDecodeToValidText) {
+    EXPECT_EQ(parse_query("agent_id=%ff%e9&x=%C3%A9"),
+              (Pairs{{"agent_id", "\xEF\xBF\xBD\xEF\xBF\xBD"}, {"x", "\xC3\xA9"}}));
+    EXPECT_EQ(decode_path("/sessions/%ff/status"), "/sessions/\xEF\xBF\xBD/status");
+    EXPECT_EQ(decode_path("/sessions/\xff"), "/sessions/\xEF\xBF\xBD");
+}
+
+// Starlette reads header bytes as Latin-1, as browsers send characters up to U+00FF.
+TEST(Latin1HeaderText, EachByteIsOneCodePoint) {
+    EXPECT_EQ(latin1_header_text("alice"), "alice");
+    EXPECT_EQ(latin1_header_text("\xE9t\xE9"), "\xC3\xA9t\xC3\xA9");
+    EXPECT_EQ(latin1_header_text("\xFF\xFEu"), "\xC3\xBF\xC3\xBEu");
+    EXPECT_EQ(latin1_header_text("\xC3\xA9"), "\xC3\x83\xC2\xA9");  // UTF-8 bytes are two characters
+}
+
+TEST(Router, TheUserIdIsTheHeaderReadAsLatin1) {
+    Router router;
+    router.add(Route{"GET", "/who", [](RouteContext& c) { return Response::json(200, bj::string(c.user_id)); }});
+    auto req = make_request("GET", "/who", {{"x-user-id", "\xE9ve"}});
+    auto resp = router.invoke(router.resolve(req), req);
+    EXPECT_EQ(resp.status, 200);
+    EXPECT_EQ(body_json(resp), bj::value("\xC3\xA9ve"));
+}
+
 TEST(SplitPath, TrailingSlashIsAnEmptySegment) {
     EXPECT_EQ(split_path("/a/b/"), (std::vector<std::string>{"a", "b", ""}));
     EXPECT_EQ(split_path("/a"), (std::vector<std::string>{"a"}));
