@@ -250,8 +250,11 @@ void register_routes(http::Router& router, Services& s) {
                          required_query(c, "agent_id");
                          // Resume point: the Last-Event-ID header, or ?last_event_id= for EventSource-less clients.
                          std::optional<bus::EntryId> resume;
-                         const std::string* last = c.request.header("last-event-id");
-                         if (!last) last = c.request.query_param("last_event_id");
+                         std::optional<std::string> last;  // as text: a 422 echoes it in JSON
+                         if (const std::string* h = c.request.header("last-event-id"))
+                             last = http::latin1_header_text(*h);
+                         else if (const std::string* q = c.request.query_param("last_event_id"))
+                             last = *q;
                          if (last && !last->empty()) {
                              resume = bus::EntryId::parse(*last);
                              if (!resume)

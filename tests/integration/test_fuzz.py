@@ -178,6 +178,32 @@ def test_mutated_requests_get_clear_errors_and_lose_nothing(srv):
     check(statuses.get(200, 0) + statuses.get(201, 0) > REQUESTS // 20, f"few requests got through: {statuses}")
     check(sum(v for k, v in statuses.items() if k >= 400) > REQUESTS // 5, f"few were refused: {statuses}")
 
+    # The stream's resume point comes from a header (or ?last_event_id=): a bad one is a 422
+    # that echoes it, a good one opens the stream; only the head is read here.
+    for n in range(60):
+        value = rnd.choice(["abc", "-1", "1-2-3", "\xff\xfe", "9" * 40 + "-0", "0-18446744073709551616",
+                            "1-0", "", " 5-0 ", "\u00e9"]) + rnd.choice(["", "x", "\x80"])
+        use_query = rnd.random() < 0.3
+        path = f"/sessions/{ids['S']}/stream?agent_id={urllib.parse.quote(ids['A'])}"
+        head = [f"GET {path}{'&last_event_id=' + urllib.parse.quote(value.encode('latin-1')) if use_query else ''} HTTP/1.1",
+                f"Host: {srv.host}:{srv.port}", f"X-User-ID: {USER}"]
+        if not use_query:
+            head.append(f"Last-Event-ID: {value}")
+        what = f"stream {n}: {head[0][:100]} Last-Event-ID {value!r}"
+        sock = http.connect(srv.host, srv.port)
+        try:
+            sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
+            reader = http.ResponseReader(sock)
+            resp = reader.read(head=True)
+            check(resp is not None and resp.status in (200, 422), f"{what}: {resp.status if resp else 'no answer'}")
+            if resp.status == 422:
+                resp.body = reader._read_exact(int(resp.header("content-length")))
+                _expect_error_shape(resp, what)
+            else:
+                check((resp.header("content-type") or "").startswith("text/event-stream"), f"{what}: not a stream")
+        finally:
+            sock.close()
+
     # Whatever was stored reads back whole, and only for its owner.
     check(srv.healthy() is None, "the server no longer answers /health")
     agents = expect_status(srv.get("/agent/", user=USER), 200, "agents after fuzzing").json()
