@@ -91,6 +91,21 @@ def _bodies(ids):
                                                   "permission_mode": "default"}),
         ("POST", "/chat/", {"agent_id": "{A}", "session_id": "{S}", "input": message}),
         ("POST", "/chat/", {"agent_id": "{A}", "session_id": "{S}", "input": [message, message]}),
+        ("POST", "/chat/", {"agent_id": "{A}", "session_id": "{S}", "input": {"role": "user", "name": "u", "content": [
+            {"type": "text", "text": "look"},
+            {"type": "image", "source": {"type": "url", "url": "https://example.com/a.png"}},
+            {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}},
+            {"type": "audio", "source": {"type": "base64", "media_type": "audio/wav", "data": "UklGRg=="}},
+            {"type": "data", "source": {"type": "url", "url": "file:///etc/passwd", "media_type": "text/plain"}}]}}),
+        ("POST", "/chat/", {"agent_id": "{A}", "session_id": "{S}", "input": {
+            "type": "USER_CONFIRM_RESULT", "reply_id": "r1", "confirm_results": [
+                {"confirmed": True, "tool_call": {"type": "tool_call", "id": "c1", "name": "debug_guarded",
+                                                  "input": "{}"}, "rules": None}]}}),
+        ("POST", "/chat/", {"agent_id": "{A}", "session_id": "{S}", "input": {
+            "type": "EXTERNAL_EXECUTION_RESULT", "reply_id": "r1", "execution_results": [
+                {"type": "tool_result", "id": "c1", "name": "debug_external", "output": "42", "state": "success",
+                 "metadata": {}}]}}),
+        ("POST", "/chat/", {"agent_id": "{A}", "session_id": "{S}", "input": None}),
         ("POST", "/sessions/{S}/interrupt?agent_id={A}", None),
         ("POST", "/workspace/files/download-token", {"agent_id": "{A}", "session_id": "{S}", "path": "a.txt"}),
     ]
