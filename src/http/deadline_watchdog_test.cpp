@@ -54,33 +54,25 @@ struct Watched {
 
 TEST(DeadlineWatchdog, ADeadlineMovedLaterIsWhatCounts) {
     Watched w;
-    auto& io = w.io;
-    auto& dog = w.dog;
-    const auto& at = w.at;
-    const bool& done = w.done;
     const auto start = Clock::now();
-    dog.expires_after(30ms);
+    w.dog.expires_after(30ms);
     // Before the first deadline passes, it moves 150 ms on: the timer wakes at
     // 30 ms and sleeps again instead of firing.
-    boost::asio::steady_timer nudge(io, 10ms);
-    nudge.async_wait([&](const boost::system::error_code&) { dog.expires_after(150ms); });
-    run_until(io, done, 2s);
-    ASSERT_TRUE(done);
-    EXPECT_GE(at - start, 160ms);
+    boost::asio::steady_timer nudge(w.io, 10ms);
+    nudge.async_wait([&](const boost::system::error_code&) { w.dog.expires_after(150ms); });
+    run_until(w.io, w.done, 2s);
+    ASSERT_TRUE(w.done);
+    EXPECT_GE(w.at - start, 160ms);
 }
 
 TEST(DeadlineWatchdog, ADeadlineMovedEarlierIsNotLate) {
     Watched w;
-    auto& io = w.io;
-    auto& dog = w.dog;
-    const auto& at = w.at;
-    const bool& done = w.done;
     const auto start = Clock::now();
-    dog.expires_after(10s);
-    dog.expires_after(30ms);
-    run_until(io, done, 3s);
-    ASSERT_TRUE(done);
-    EXPECT_LT(at - start, 1s);
+    w.dog.expires_after(10s);
+    w.dog.expires_after(30ms);
+    run_until(w.io, w.done, 3s);
+    ASSERT_TRUE(w.done);
+    EXPECT_LT(w.at - start, 1s);
 }
 
 TEST(DeadlineWatchdog, NoDeadlineNoExpiryAndStopSilencesIt) {

@@ -1,5 +1,7 @@
 #include "http/request.hpp"
 
+#include <algorithm>
+
 #include "common/json.hpp"
 
 namespace agentd::http {
@@ -103,6 +105,9 @@ std::string to_valid_utf8(std::string text) {
 }
 
 std::string latin1_header_text(std::string_view raw) {
+    // Every request's user id passes here: plain ASCII, the usual case, is one copy.
+    if (std::all_of(raw.begin(), raw.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; }))
+        return std::string(raw);
     std::string out;
     out.reserve(raw.size());
     for (const char c : raw) {

@@ -27,8 +27,8 @@ WEIRD = [None, True, False, -1, 0, 1e308, 10 ** 40, 3.5, "", "x" * 70000, "\u000
 
 
 class Fuzzer:
-    def __init__(self, srv, rnd, ids):
-        self.srv, self.rnd, self.ids = srv, rnd, ids
+    def __init__(self, rnd, ids):
+        self.rnd, self.ids = rnd, ids
 
     def sub(self, x):
         if isinstance(x, str):
@@ -150,7 +150,7 @@ def test_mutated_requests_get_clear_errors_and_lose_nothing(srv):
                                 "other agent").json()["agent_id"]
 
     rnd = random.Random(SEED)
-    fz = Fuzzer(srv, rnd, ids)
+    fz = Fuzzer(rnd, ids)
     bodies = _bodies(ids)
     statuses = {}
     for n in range(REQUESTS):
