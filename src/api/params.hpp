@@ -9,8 +9,10 @@
 
 namespace agentd::api {
 
-/// The JSON body. Missing body → "missing" at ["body"]; malformed JSON →
-/// "json_invalid" at ["body", offset]. Returns null after recording an issue.
+/// The JSON body (the router has usually parsed it already). Missing body →
+/// "missing" at ["body"]; malformed JSON → "json_invalid" at ["body", offset]; a
+/// body sent with a non-JSON Content-Type → "model_attributes_type" at ["body"]
+/// (FastAPI validates its raw bytes). Returns null after recording an issue.
 std::optional<boost::json::value> read_body(http::RouteContext& ctx);
 
 /// A required string query parameter ("missing" at ["query", name]).

@@ -1,6 +1,7 @@
 #include "http/request.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 #include "common/json.hpp"
 
@@ -120,6 +121,23 @@ std::string latin1_header_text(std::string_view raw) {
         }
     }
     return out;
+}
+
+bool body_declared_json(const Request& req) {
+    const std::string* declared = req.header("content-type");
+    if (!declared || declared->empty()) return true;  // Python reads "" as absent
+    std::string_view media(*declared);
+    media = media.substr(0, media.find(';'));
+    auto is_space = [](char c) { return c == ' ' || c == '\t'; };
+    while (!media.empty() && is_space(media.front())) media.remove_prefix(1);
+    while (!media.empty() && is_space(media.back())) media.remove_suffix(1);
+    std::string lower(media);
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    constexpr std::string_view kApplication = "application/";
+    if (!lower.starts_with(kApplication)) return false;
+    const std::string_view subtype = std::string_view(lower).substr(kApplication.size());
+    return subtype == "json" || subtype.ends_with("+json");
 }
 
 std::vector<std::pair<std::string, std::string>> parse_query(std::string_view raw) {

@@ -21,7 +21,9 @@ struct Request {
     std::string path;    ///< percent-decoded path
     std::string raw_query;
     std::vector<std::pair<std::string, std::string>> query;  ///< decoded, in order
-    std::map<std::string, std::string> headers;              ///< lower-case names
+    /// Lower-case names. A header sent more than once keeps its first value, as
+    /// Starlette's `headers.get` reads it: two `X-User-ID`s are not one user "a, b".
+    std::map<std::string, std::string> headers;
     std::string body;
     std::string request_id;
 
@@ -29,10 +31,11 @@ struct Request {
         auto it = headers.find(lower_name);
         return it == headers.end() ? nullptr : &it->second;
     }
-    /// First value of a query parameter.
+    /// The value of a query parameter; its last one when it is repeated, as
+    /// Starlette's `QueryParams` reads it.
     const std::string* query_param(std::string_view name) const {
-        for (const auto& [k, v] : query)
-            if (k == name) return &v;
+        for (auto it = query.rbegin(); it != query.rend(); ++it)
+            if (it->first == name) return &it->second;
         return nullptr;
     }
 };
@@ -66,5 +69,9 @@ std::string to_valid_utf8(std::string text);
 /// A header value as Starlette hands it to a handler: its bytes read as Latin-1
 /// (what a browser sends for characters up to U+00FF), as UTF-8 text.
 std::string latin1_header_text(std::string_view raw);
+/// Whether FastAPI would read the body as JSON: no `Content-Type` (or an empty
+/// one), or a media type `application/json` or `application/<anything>+json`,
+/// parameters and case aside. Any other body reaches validation as raw bytes.
+bool body_declared_json(const Request& req);
 
 }  // namespace agentd::http

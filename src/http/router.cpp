@@ -6,6 +6,7 @@
 #include <set>
 
 #include "common/error.hpp"
+#include "common/json.hpp"
 
 namespace agentd::http {
 
@@ -160,11 +161,32 @@ Router::Resolution Router::resolve(const Request& req) const {
     return res;
 }
 
+namespace {
+
+/// FastAPI decodes a JSON body before it reads any other parameter: a body it
+/// cannot decode is the only error reported, even beside a missing X-User-ID.
+void decode_json_body(const Request& req, RouteContext& ctx) {
+    if (req.body.empty() || !body_declared_json(req)) return;
+    if (!agentd::json::is_valid_utf8(req.body))  // its generic 400, as for any undecodable body
+        throw Error(ErrorCode::kBadRequest, "There was an error parsing the body");
+    auto parsed = agentd::json::parse(req.body);
+    if (!parsed.value) {
+        validation::Issues issues;
+        issues.add("json_invalid", bj::array{"body", static_cast<std::int64_t>(parsed.error_offset)},
+                   "JSON decode error", bj::object{}, bj::object{{"error", parsed.error_message}});
+        issues.throw_if_any();
+    }
+    ctx.body_json = std::move(*parsed.value);
+}
+
+}  // namespace
+
 Response Router::invoke(const Resolution& r, const Request& req) const {
     if (!r.route) return r.immediate;
-    RouteContext ctx{req, r.params, {}, {}};
+    RouteContext ctx{req, r.params, {}, {}, {}};
     Response resp;
     try {
+        if (r.route->doc.has_body) decode_json_body(req, ctx);
         if (r.route->requires_user) {
             const std::string* user = req.header("x-user-id");
             if (!user) {
@@ -190,7 +212,7 @@ Response Router::invoke(const Resolution& r, const Request& req) const {
 
 std::optional<Response> Router::try_fast(const Resolution& r, const Request& req) const {
     if (!r.route || !r.route->fast) return std::nullopt;
-    RouteContext ctx{req, r.params, {}, {}};
+    RouteContext ctx{req, r.params, {}, {}, {}};
     if (r.route->requires_user) {
         const std::string* user = req.header("x-user-id");
         if (!user || user->empty()) return std::nullopt;

@@ -3,8 +3,10 @@
 // and 405), identity, CORS and error mapping. It dispatches requests and is also
 // the source of /openapi.json, so the two cannot drift apart.
 #include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <functional>
 #include <map>
+#include <optional>
 #include <unordered_map>
 #include <string>
 #include <vector>
@@ -21,6 +23,9 @@ struct RouteContext {
     std::string user_id;  ///< the X-User-ID value, when the route requires it
     /// Issues collected while reading parameters; a missing X-User-ID is already here.
     validation::Issues issues;
+    /// The body, parsed before anything else is read (as FastAPI does), for a
+    /// route that takes one and a body sent as JSON.
+    std::optional<boost::json::value> body_json;
 
     const std::string& path_param(const std::string& name) const { return path_params.at(name); }
 };

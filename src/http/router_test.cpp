@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <set>
 #include <stdexcept>
 
@@ -236,6 +237,71 @@ TEST_F(RouterTest, EmptyUserIs401EvenWhenTheRequestIsOtherwiseInvalid) {
     EXPECT_EQ(r.status, 401);
     EXPECT_EQ(r.body, R"({"detail":"X-User-ID header is required."})");
     EXPECT_EQ(find_header(r, "www-authenticate"), nullptr);
+}
+
+TEST_F(RouterTest, UndecodableJsonBodyIsTheOnlyErrorReported) {
+    // FastAPI decodes the body before it reads the header or the query.
+    for (const char* user : std::initializer_list<const char*>{"", nullptr}) {
+        std::map<std::string, std::string> headers;
+        if (user) headers["x-user-id"] = user;
+        auto r = handle(make_request("POST", "/items/", headers, R"({"a":)"));
+        EXPECT_EQ(r.status, 422);
+        EXPECT_EQ(r.body,
+                  R"({"detail":[{"type":"json_invalid","loc":["body",5],"msg":"JSON decode error",)"
+                  R"("input":{},"ctx":{"error":"Expecting value"}}]})");
+        r = handle(make_request("POST", "/items/", headers, "{\"a\":\"\xff\"}"));
+        EXPECT_EQ(r.status, 400);
+        EXPECT_EQ(r.body, R"({"detail":"There was an error parsing the body"})");
+    }
+}
+
+TEST_F(RouterTest, DecodedBodyReachesTheHandler) {
+    Router router;
+    router.add(Route{"POST", "/echo",
+                     [](RouteContext& c) {
+                         EXPECT_TRUE(c.body_json.has_value());
+                         return Response::json(200, c.body_json ? *c.body_json : bj::value());
+                     },
+                     RouteDoc{"Echo", "items", {}, true}});
+    auto r = router.handle(make_request("POST", "/echo", {{"x-user-id", "a"}}, R"({"k":[1,2]})"));
+    EXPECT_EQ(r.body, R"({"k":[1,2]})");
+}
+
+TEST_F(RouterTest, BodyOfAnotherMediaTypeIsLeftToTheHandler) {
+    // Not decoded, so not refused here: the handler validates the raw text.
+    auto r = handle(make_request("POST", "/items/?kind=a", {{"x-user-id", "a"}, {"content-type", "text/plain"}},
+                                 R"({"a":)"));
+    EXPECT_EQ(r.status, 201);
+}
+
+TEST(BodyDeclaredJson, FollowsFastApi) {
+    auto with = [](std::optional<std::string> type) {
+        Request r;
+        if (type) r.headers["content-type"] = *type;
+        return body_declared_json(r);
+    };
+    EXPECT_TRUE(with(std::nullopt));
+    EXPECT_TRUE(with(""));
+    EXPECT_TRUE(with("application/json"));
+    EXPECT_TRUE(with("Application/JSON ; charset=utf-8"));
+    EXPECT_TRUE(with("application/vnd.api+json"));
+    EXPECT_TRUE(with("application/+json"));
+    EXPECT_FALSE(with(" "));
+    EXPECT_FALSE(with("text/plain"));
+    EXPECT_FALSE(with("text/json"));
+    EXPECT_FALSE(with("json"));
+    EXPECT_FALSE(with("application/jsonp"));
+    EXPECT_FALSE(with("application/x-www-form-urlencoded"));
+    EXPECT_FALSE(with("multipart/form-data; boundary=x"));
+}
+
+TEST(QueryParam, TheLastOfARepeatedParameterCounts) {
+    Request r;
+    r.query = parse_query("limit=5&x=1&limit=500");
+    ASSERT_NE(r.query_param("limit"), nullptr);
+    EXPECT_EQ(*r.query_param("limit"), "500");
+    EXPECT_EQ(*r.query_param("x"), "1");
+    EXPECT_EQ(r.query_param("y"), nullptr);
 }
 
 TEST_F(RouterTest, UserIdIsUsedVerbatim) {

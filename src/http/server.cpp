@@ -220,8 +220,7 @@ struct Server::Impl {
             std::string name(f.name_string());
             for (auto& c : name)
                 if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');  // field names are ASCII tokens
-            auto [it, inserted] = out.headers.emplace(name, std::string(f.value()));
-            if (!inserted) it->second += ", " + std::string(f.value());
+            out.headers.emplace(name, std::string(f.value()));  // a repeat keeps the first
         }
         out.body = std::move(req.body());
         // 16 hex digits of the request counter.
