@@ -45,7 +45,8 @@ bj::object CredentialService::list(const std::string& user_id) {
 std::string CredentialService::create(const std::string& user_id, const bj::object& data) {
     std::optional<domain::CredentialRecord> stored;
     bool foreign_id = false;
-    if (auto id = data.find("id"); id != data.end() && id->value().is_string()) {
+    auto id = data.find("id");
+    if (id != data.end() && id->value().is_string() && !id->value().get_string().empty()) {
         std::string wanted(id->value().get_string());
         stored = storage_.get_credential(user_id, wanted);
         foreign_id = !stored && storage_.credential_id_in_use(wanted);
@@ -53,7 +54,9 @@ std::string CredentialService::create(const std::string& user_id, const bj::obje
     domain::CredentialRecord rec;
     rec.user_id = user_id;
     rec.data = read_payload(data, stored ? &*stored : nullptr);
-    if (foreign_id) rec.data["id"] = new_id();  // never touch, nor reveal, another tenant's record
+    // Never touch, nor reveal, another tenant's record. An empty id means "none
+    // given", as the reference reads it: a fresh id, not a record named "".
+    if (foreign_id || rec.data.at("id").as_string().empty()) rec.data["id"] = new_id();
     rec.id = std::string(rec.data.at("id").as_string());
     if (stored) rec.created_us = stored->created_us;
     return storage_.upsert_credential(std::move(rec)).id;
