@@ -51,6 +51,30 @@ std::optional<ChatInput> read_input(const bj::value& input, const bj::array& loc
     }
 }
 
+/// The reference's agent refuses, before its first step, input it could not
+/// have produced from a user: a system message (which would sit beside the
+/// agent's own system prompt) or tool calls, tool results and thinking. It
+/// fails the turn after storing the message; here the request is refused and
+/// nothing is stored.
+void check_input_roles(const MessagesInput& input, const bj::value& sent, const bj::array& loc,
+                       Issues& issues) {
+    for (std::size_t i = 0; i < input.messages.size(); ++i) {
+        const auto& msg = input.messages[i].as_object();
+        bool refused = str_field(msg, "role") == "system";
+        if (const auto* content = msg.if_contains("content"); content && content->is_array()) {
+            for (const auto& block : content->get_array()) {
+                const auto type = block.is_object() ? str_field(block.get_object(), "type") : std::string_view{};
+                if (type == "tool_call" || type == "tool_result" || type == "thinking") refused = true;
+            }
+        }
+        if (!refused) continue;
+        issues.add("value_error", input.was_list ? loc_join(loc, i) : loc,
+                   "Value error, Invalid message in the input: the message should have role 'user' or "
+                   "'assistant', and should not contain tool calls, tool results or thinking blocks.",
+                   input.was_list ? sent.as_array().at(i) : sent, bj::object{{"error", bj::object{}}});
+    }
+}
+
 }  // namespace
 
 std::optional<ChatRequest> parse_chat_request(const bj::value& body, Issues& issues) {
@@ -77,6 +101,8 @@ std::optional<ChatRequest> parse_chat_request(const bj::value& body, Issues& iss
     if (it == obj->end()) {
         issues.missing(loc_join(loc, "input"), body);
     } else if (auto input = read_input(it->value(), loc_join(loc, "input"), issues)) {
+        if (const auto* messages = std::get_if<MessagesInput>(&*input))
+            check_input_roles(*messages, it->value(), loc_join(loc, "input"), issues);
         request.input = std::move(*input);
     }
     if (issues.size() != before) return std::nullopt;

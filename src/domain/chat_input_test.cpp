@@ -59,6 +59,42 @@ TEST(ChatInputTest, RejectedBodiesMatchPydanticIssues) {
     }
 }
 
+TEST(ChatInputTest, InputTheAgentWouldRefuseIsAValueError) {
+    // Valid Msgs the reference's agent refuses before its first step.
+    const char* kRefused[] = {
+        R"json({"name":"s","role":"system","content":[{"type":"text","text":"x"}]})json",
+        R"json({"name":"a","role":"assistant","content":[{"type":"thinking","thinking":"x"}]})json",
+        R"json({"name":"a","role":"assistant","content":[{"type":"tool_call","id":"c","name":"Bash","input":"{}"}]})json",
+        R"json({"name":"a","role":"assistant","content":[{"type":"text","text":"x"},{"type":"tool_result","id":"c","name":"Bash","output":"x"}]})json",
+    };
+    for (const char* msg : kRefused) {
+        Issues issues;
+        auto body = parse(std::string(R"({"agent_id":"a","session_id":"s","input":)") + msg + "}");
+        EXPECT_FALSE(parse_chat_request(body, issues)) << msg;
+        ASSERT_EQ(issues.size(), 1u) << msg;
+        const auto& issue = issues.list()[0];
+        EXPECT_EQ(issue.type, "value_error");
+        EXPECT_EQ(json::write(issue.loc), R"(["body","input"])");
+        EXPECT_EQ(issue.input, parse(msg));  // as the client sent it
+        EXPECT_EQ(json::write(issue.ctx), R"({"error":{}})");
+    }
+    // In a list, each refused message is named by its index.
+    Issues issues;
+    auto body = parse(R"({"agent_id":"a","session_id":"s","input":[)"
+                      R"({"name":"u","role":"user","content":[{"type":"text","text":"x"}]},)"
+                      R"({"name":"s","role":"system","content":[{"type":"text","text":"y"}]},)"
+                      R"({"name":"a","role":"assistant","content":[{"type":"thinking","thinking":"z"}]}]})");
+    EXPECT_FALSE(parse_chat_request(body, issues));
+    ASSERT_EQ(issues.size(), 2u);
+    EXPECT_EQ(json::write(issues.list()[0].loc), R"(["body","input",1])");
+    EXPECT_EQ(json::write(issues.list()[1].loc), R"(["body","input",2])");
+    // Text from an assistant is input like any other.
+    Issues none;
+    EXPECT_TRUE(parse_chat_request(
+        parse(R"({"agent_id":"a","session_id":"s","input":{"name":"a","role":"assistant","content":[{"type":"text","text":"x"}]}})"),
+        none));
+}
+
 TEST(ChatInputTest, SingleMessageBecomesCanonical) {
     Issues issues;
     auto request = parse_chat_request(parse(R"({"agent_id":"a","session_id":"s","extra":1,
@@ -90,14 +126,14 @@ TEST(ChatInputTest, MessageListKeepsOrder) {
     Issues issues;
     auto request = parse_chat_request(parse(R"({"agent_id":"a","session_id":"s","input":[
                     {"name":"u","role":"user","content":[{"type":"text","text":"1"}]},
-                    {"name":"u","role":"system","content":[{"text":"2"}]}]})"),
+                    {"name":"u","role":"assistant","content":[{"text":"2"}]}]})"),
                                       issues);
     ASSERT_TRUE(request) << issues_json(issues);
     const auto* input = std::get_if<MessagesInput>(&request->input);
     ASSERT_NE(input, nullptr);
     EXPECT_TRUE(input->was_list);
     ASSERT_EQ(input->messages.size(), 2u);
-    EXPECT_EQ(input->messages[1].at("role"), "system");
+    EXPECT_EQ(input->messages[1].at("role"), "assistant");
     EXPECT_EQ(input->messages[1].at("content").as_array()[0].at("type"), "text");
     EXPECT_TRUE(chat_input_json(request->input).is_array());
 }
