@@ -735,7 +735,8 @@ void ReactAgent::apply_external_results(const bj::object& event) {
         std::string name(json::str_at(*call, "name"));
         const bj::value output = result.contains("output") ? result.at("output") : bj::value("");
         if (output.is_string()) {
-            if (!output.get_string().empty()) sink_.emit(ev::tool_result_text_delta(reply_id_, id, output.get_string()));
+            // Even an empty text is a delta: the stored result then holds one empty text block.
+            sink_.emit(ev::tool_result_text_delta(reply_id_, id, output.get_string()));
         } else if (output.is_array()) {
             for (const auto& b : output.get_array()) {
                 if (!b.is_object()) continue;

@@ -545,7 +545,13 @@ asio::awaitable<void> ChatService::run(std::shared_ptr<RunContext> ctx) {
                     auto load = [storage, &ctx, &reply_id] { return storage->get_message(ctx->user_id, ctx->session_id, reply_id); };
                     ctx->reply_log = co_await on_pool(load);
                     const auto type = ctx->continuation ? ev::type_of(*ctx->continuation) : ev::type::kUserInterrupt;
-                    if (ctx->continuation && type != ev::type::kUserInterrupt) publish(ctx->session_id, *ctx->continuation);
+                    if (ctx->continuation && type != ev::type::kUserInterrupt) {
+                        // The stored reply takes the answer in too (asking calls become
+                        // allowed or finished), so an interrupt before an approved call
+                        // starts cannot leave it asking on an ended reply.
+                        if (ctx->reply_log) domain::append_event(*ctx->reply_log, *ctx->continuation);
+                        publish(ctx->session_id, *ctx->continuation);
+                    }
                     publish(ctx->session_id, ev::reply_start(ctx->session_id, reply_id, profile.name));
                     bj::object event = ctx->continuation ? *ctx->continuation : ev::user_interrupt(reply_id);
                     co_await agent.resume(event);

@@ -12,6 +12,7 @@ Specs: runtime 4.2-4.3, 4.5.2, 5.2, 6, 7.2, 3.8; data-model 6.
 """
 
 import json
+import time
 
 from lib.checks import check
 from lib.sse import FORMATS, ChatEnv, tool_calls_and_results
@@ -213,6 +214,34 @@ def _external_execution(srv, fmt):
         env.close()
 
 
+def _external_empty_output(srv, fmt):
+    """An external result whose output is "" is still a text delta (as in the
+    reference): the stored result holds one empty text block."""
+    env = ChatEnv(srv, fmt, user=f"hitl-ext-empty-{fmt}")
+    try:
+        env.script([{"tool_calls": [{"id": "call_e", "name": "debug_external", "arguments": {"query": "q"}}]},
+                    {"text": "Nothing came back."}])
+        s = env.start("Ask the client")
+        rid = env.wait_reply_start(s)
+        s.wait_type("REQUIRE_EXTERNAL_EXECUTION")
+        check(env.wait_status("awaiting_external_result", 3) == "awaiting_external_result", f"{env.status()}")
+        mark = len(s.data_frames())
+        r = env.post_chat(input_={"type": "EXTERNAL_EXECUTION_RESULT", "reply_id": rid, "execution_results": [
+            {"type": "tool_result", "id": "call_e", "name": "debug_external", "output": "", "state": "success"}]})
+        check(r.status == 200, f"external result: {r.status} {r.body[:200]}")
+        s.wait_frame(lambda e: e.get("type") == "REPLY_END" and e.get("reply_id") == rid, 8.0, "REPLY_END")
+        deltas = [e for e in frames_after(s, mark) if e["type"] == "TOOL_RESULT_TEXT_DELTA"]
+        check(len(deltas) == 1 and deltas[0]["delta"] == "" and deltas[0]["tool_call_id"] == "call_e",
+              f"deltas {deltas}")
+        reply = env.messages()["messages"][-1]
+        res = [b for b in reply["content"] if b["type"] == "tool_result"]
+        check(len(res) == 1 and [(b["type"], b["text"]) for b in res[0]["output"]] == [("text", "")],
+              f"stored result {res}")
+        check(reply["finished_reason"] == "completed", f"{reply['finished_reason']}")
+    finally:
+        env.close()
+
+
 def _interrupt_parked(srv, fmt):
     env = ChatEnv(srv, fmt, user=f"hitl-int-{fmt}")
     try:
@@ -357,7 +386,7 @@ for _fmt in FORMATS:
             fn(srv, fmt)
         return test
     for _fn in (_ask_then_approve, _ask_then_deny, _approve_with_rule, _external_execution,
-                _interrupt_parked, _message_while_parked, _conflicts, _modes, _restart_while_parked):
+                _external_empty_output, _interrupt_parked, _message_while_parked, _conflicts, _modes, _restart_while_parked):
         globals()[f"test{_fn.__name__}_{_fmt}"] = _make(_fn, _fmt)
 del _fmt, _fn
 
@@ -392,8 +421,40 @@ def _real_bash(srv, fmt):
         env.close()
 
 
+def _approval_is_stored(srv, fmt):
+    """The stored reply takes the answer in when the run resumes: while an
+    approved call runs, the message log shows it allowed, not still asking."""
+    env = ChatEnv(srv, fmt, user=f"hitl-stored-{fmt}")
+    try:
+        env.script([{"tool_calls": [{"id": "call_s", "name": "Bash",
+                                     "arguments": {"command": "touch slow.txt && sleep 2 && echo slept"}}]},
+                    {"text": "Slept."}])
+        s = env.start("Sleep")
+        rid = env.wait_reply_start(s)
+        call = s.wait_type("REQUIRE_USER_CONFIRM").event["tool_calls"][0]
+        check(env.wait_status("awaiting_permission", 3) == "awaiting_permission", f"{env.status()}")
+        check(confirm(env, rid, call).status == 200, "confirm")
+        s.wait_type("TOOL_RESULT_START")
+        seen = None
+        deadline = time.monotonic() + 1.5
+        while time.monotonic() < deadline:
+            reply = env.messages()["messages"][-1]
+            calls = [b for b in reply["content"] if b["type"] == "tool_call"]
+            seen = calls[0]["state"] if calls else None
+            if seen != "asking":
+                break
+            time.sleep(0.05)
+        check(seen == "allowed", f"the stored call while it runs: {seen}")
+        s.wait_frame(lambda e: e.get("type") == "REPLY_END" and e.get("reply_id") == rid, 8.0, "REPLY_END")
+        reply = env.messages()["messages"][-1]
+        check([b["state"] for b in reply["content"] if b["type"] == "tool_call"] == ["finished"], f"{reply}")
+    finally:
+        env.close()
+
+
 for _fmt in FORMATS:
     globals()[f"test_real_bash_{_fmt}"] = (lambda fmt: (lambda srv: _real_bash(srv, fmt)))(_fmt)
+    globals()[f"test_approval_is_stored_{_fmt}"] = (lambda fmt: (lambda srv: _approval_is_stored(srv, fmt)))(_fmt)
 del _fmt
 
 
