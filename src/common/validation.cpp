@@ -46,6 +46,36 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
+/// Rust's f64 grammar, which pydantic parses float strings with: an optional
+/// sign, then a decimal number (".5", "5." and exponents too) or inf, infinity
+/// or nan in any case.
+std::optional<double> parse_float_text(std::string_view s) {
+    bool negative = false;
+    if (!s.empty() && (s.front() == '+' || s.front() == '-')) {
+        negative = s.front() == '-';
+        s.remove_prefix(1);
+    }
+    // from_chars would also take a second sign, hex floats it is not asked for,
+    // and "nan(chars)", none of which Rust accepts.
+    if (s.empty() || s.front() == '+' || s.front() == '-' || s.find('(') != std::string_view::npos)
+        return std::nullopt;
+    double out = 0;
+    auto res = std::from_chars(s.data(), s.data() + s.size(), out);
+    if (res.ec != std::errc() || res.ptr != s.data() + s.size()) return std::nullopt;
+    return negative ? -out : out;
+}
+
+/// When a float string does not parse, pydantic tries once more without its
+/// underscores, unless one leads, trails or follows another ("1_0.5" is 10.5).
+std::optional<std::string> without_underscores(std::string_view s) {
+    if (s.empty() || s.front() == '_' || s.back() == '_' || s.find("__") != std::string_view::npos)
+        return std::nullopt;
+    std::string out;
+    for (const char c : s)
+        if (c != '_') out.push_back(c);
+    return out;
+}
+
 /// pydantic's str -> int: optional sign, digits with single underscores between
 /// them, and an optional all-zero fraction ("42.0").
 std::optional<std::int64_t> parse_int_text(std::string_view s) {
@@ -120,10 +150,11 @@ std::optional<double> as_float(const bj::value& v, const bj::array& loc, Issues&
         case bj::kind::double_: return v.get_double();
         case bj::kind::bool_: return v.get_bool() ? 1.0 : 0.0;
         case bj::kind::string: {
-            auto s = trim(v.get_string());
-            double out = 0;
-            auto res = std::from_chars(s.data(), s.data() + s.size(), out);
-            if (!s.empty() && res.ec == std::errc() && res.ptr == s.data() + s.size()) return out;
+            const auto s = trim(v.get_string());
+            if (auto out = parse_float_text(s)) return out;
+            if (s.find('_') != std::string_view::npos)
+                if (auto plain = without_underscores(s))
+                    if (auto out = parse_float_text(*plain)) return out;
             issues.add("float_parsing", loc,
                        "Input should be a valid number, unable to parse string as a number", v);
             return std::nullopt;

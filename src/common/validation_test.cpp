@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <utility>
+#include <vector>
 
 #include "common/json.hpp"
 #include "domain/model_schema.hpp"
@@ -100,6 +102,27 @@ TEST(ValidationFloat, UnparsableStringIsFloatParsing) {
     EXPECT_EQ(issue.type, "float_parsing");
     EXPECT_EQ(issue.msg, "Input should be a valid number, unable to parse string as a number");
     EXPECT_EQ(issue.input, bj::value("abc"));
+}
+
+TEST(ValidationFloat, StringsFollowPydantic) {
+    // Checked against pydantic 2.13's TypeAdapter(float).
+    Issues issues;
+    for (const auto& [text, want] : std::vector<std::pair<const char*, double>>{
+             {"+0.5", 0.5}, {"1_0.5", 10.5}, {"1_e5", 1e5}, {"1e_5", 1e5}, {"1.5_0", 1.5},
+             {".5", 0.5}, {"5.", 5.0}, {" 1 ", 1.0}, {"\t2\n", 2.0}, {"1E+5", 1e5}, {"-0", -0.0},
+             {"inf", HUGE_VAL}, {"+Infinity", HUGE_VAL}, {"-INF", -HUGE_VAL}}) {
+        auto got = as_float(bj::value(text), kLoc, issues);
+        ASSERT_TRUE(got) << text;
+        EXPECT_EQ(*got, want) << text;
+    }
+    auto nan = as_float(bj::value("NaN"), kLoc, issues);
+    ASSERT_TRUE(nan);
+    EXPECT_TRUE(std::isnan(*nan));
+    EXPECT_EQ(issues.size(), 0u);
+    for (const char* bad : {"0x10", "1__0", "_1", "1_", "+-1", "--1", "1e", "e5", "nan(1)", "", " ", "1 2"}) {
+        auto issue = only_issue([&](Issues& i) { EXPECT_FALSE(as_float(bj::value(bad), kLoc, i)) << bad; });
+        EXPECT_EQ(issue.type, "float_parsing") << bad;
+    }
 }
 
 TEST(ValidationFloat, OtherKindsAreFloatType) {

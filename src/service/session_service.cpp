@@ -85,7 +85,8 @@ SessionPatch parse_session_patch(const bj::value& body, Issues& issues) {
     p.name = opt_string_field(*obj, "name", issues, &name_present, &name_null);
     if (name_null)  // the reference fails inside the handler (500); a name cannot be cleared
         issues.add("string_type", bj::array{"body", "name"}, "Input should be a valid string", nullptr);
-    p.cwd = opt_string_field(*obj, "cwd", issues, &p.cwd_present, &cwd_null);
+    // Problems are reported in the reference model's field order.
+    read_config_fields(*obj, body, issues, p.model_fields);
     if (auto it = obj->find("permission_mode"); it != obj->end() && !it->value().is_null()) {
         static const domain::FieldSpec kMode{.name = "permission_mode",
                                              .kind = domain::FieldKind::kStr,
@@ -94,7 +95,7 @@ SessionPatch parse_session_patch(const bj::value& body, Issues& issues) {
         if (auto v = domain::parse_field(it->value(), kMode, bj::array{"body", "permission_mode"}, issues))
             p.permission_mode = std::string(v->as_string());
     }
-    read_config_fields(*obj, body, issues, p.model_fields);
+    p.cwd = opt_string_field(*obj, "cwd", issues, &p.cwd_present, &cwd_null);
     return p;
 }
 

@@ -316,6 +316,18 @@ TEST_F(SessionServiceTest, PatchNameNullIs422) {
     EXPECT_TRUE(issues.list()[0].input.is_null());
 }
 
+TEST_F(SessionServiceTest, PatchIssuesComeInTheReferenceModelsFieldOrder) {
+    // UpdateSessionRequest: name, the model configs, knowledge_config, permission_mode, cwd.
+    Issues issues;
+    parse_session_patch(bj::parse(R"({"cwd":5,"permission_mode":"yolo","tts_model_config":"x",)"
+                                  R"("chat_model_config":"x","name":7})"),
+                        issues);
+    std::vector<std::string> fields;
+    for (const auto& i : issues.list()) fields.emplace_back(i.loc.at(1).as_string());
+    EXPECT_EQ(fields, (std::vector<std::string>{"name", "chat_model_config", "tts_model_config",
+                                                "permission_mode", "cwd"}));
+}
+
 TEST_F(SessionServiceTest, PatchPermissionModeLandsInState) {
     auto id = create("alice", R"({"agent_id":"agent-1"})");
     auto before = stored("alice", id);
