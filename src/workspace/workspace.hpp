@@ -68,6 +68,10 @@ public:
     const std::string& workdir() const { return workdir_; }
     /// The same directory on the host.
     const fs::path& host_dir() const { return host_dir_; }
+    /// The home directory a command run here sees, what a shell expands `~` to:
+    /// permission checks resolve `~` against it. The workdir, unless the backend
+    /// runs commands with another home.
+    virtual std::string home() const { return workdir_; }
 
     /// Maps an agent-visible path to the host. Relative paths are taken against the
     /// workdir when `allow_relative`, else refused. `..`, and symlinks anywhere in

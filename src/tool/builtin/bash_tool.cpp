@@ -204,7 +204,7 @@ bool BashTool::check_read_only(const bj::object& input) const {
 
 permission::Decision BashTool::check_permissions(const bj::object& input, const permission::Context& ctx) const {
     permission::PathEnvironment env;
-    if (workspace_) env = {workspace_->workdir(), workspace_->workdir()};
+    if (workspace_) env = {workspace_->workdir(), workspace_->home()};
     return permission::bash_check_permissions(command_of(input), ctx, env);
 }
 

@@ -147,6 +147,14 @@ TEST(BashTool, PermissionHooksUseTheRulesAndTheWorkspace) {
     ctx.working_directories = {"/nonexistent-elsewhere"};
     EXPECT_EQ(tool.check_permissions(bj::object{{"command", "mkdir sub"}}, ctx).behavior,
               permission::Behavior::kPassthrough);
+    // `~` is the home commands really get (the server's, on the local backend), not the
+    // workspace: writing there is outside the working directories.
+    ctx.working_directories = {ws->workdir()};
+    ASSERT_NE(ws->home(), ws->workdir());
+    EXPECT_EQ(tool.check_permissions(bj::object{{"command", "touch ~/agentd-probe"}}, ctx).behavior,
+              permission::Behavior::kPassthrough);
+    EXPECT_EQ(tool.check_permissions(bj::object{{"command", "touch ./agentd-probe"}}, ctx).behavior,
+              permission::Behavior::kAllow);
     EXPECT_TRUE(tool.match_rule("ls:*", bj::object{{"command", "ls -la"}}));
     EXPECT_FALSE(tool.match_rule("ls:*", bj::object{{"command", "rm x"}}));
     for (const auto& rule : tool.suggestions(bj::object{{"command", "npm test"}})) EXPECT_EQ(rule.tool_name, "Bash");

@@ -1,5 +1,11 @@
 #include "workspace/local/local_workspace.hpp"
 
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <vector>
+
 #include "workspace/process_runner.hpp"
 
 namespace agentd::workspace {
@@ -37,6 +43,17 @@ boost::asio::awaitable<ExecResult> LocalWorkspace::exec(ExecRequest request) {
     auto running = run_process(std::move(spec));
     ExecResult result = co_await std::move(running);
     co_return result;
+}
+
+std::string LocalWorkspace::home() const {
+    if (const char* from_env = std::getenv("HOME"); from_env && *from_env) return from_env;
+    std::vector<char> buffer(16384);
+    passwd entry{};
+    passwd* found = nullptr;
+    if (getpwuid_r(getuid(), &entry, buffer.data(), buffer.size(), &found) == 0 && found && found->pw_dir &&
+        *found->pw_dir)
+        return found->pw_dir;
+    return workdir();
 }
 
 }  // namespace agentd::workspace

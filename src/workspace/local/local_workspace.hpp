@@ -14,6 +14,10 @@ public:
 
     std::string_view kind() const override { return "local"; }
 
+    /// The server's home, which commands inherit: $HOME, else the user's passwd
+    /// entry (as bash expands `~`), else the workdir.
+    std::string home() const override;
+
     /// Runs `request.argv` in `request.cwd` (resolved inside the workspace, relative
     /// paths against the workdir) or the workdir, with the server's environment
     /// plus `request.env`. A refused cwd is exit 127 with the reason on stderr.

@@ -34,6 +34,14 @@ TEST(LocalWorkspace, InheritsTheServerEnvironment) {
     EXPECT_EQ(r.stdout_bytes, "from-server\n");
 }
 
+TEST(LocalWorkspace, HomeIsWhatTheShellExpandsTildeTo) {
+    TempDir tmp;
+    LocalWorkspace ws("w", tmp.path());
+    auto r = sh(ws, "printf %s ~");
+    EXPECT_EQ(r.stdout_bytes, ws.home());
+    EXPECT_NE(ws.home(), ws.workdir());
+}
+
 TEST(LocalWorkspace, CwdThroughASymlinkLeavingTheWorkspaceIsRefused) {
     TempDir tmp;
     std::filesystem::create_directories(tmp.path() / "ws");
