@@ -107,6 +107,7 @@ std::vector<permission::Rule> EditTool::suggestions(const bj::object& input) con
 
 boost::asio::awaitable<agent::ToolOutcome> EditTool::run(const bj::object& input, agent::ToolContext& ctx,
                                                          const std::function<void(const agent::ToolChunk&)>& emit) {
+    if (auto unexpected = unexpected_argument(schema(), input)) co_return error_outcome(std::move(*unexpected), emit);
     auto file_path = string_arg(input, "file_path");
     auto old_string = string_arg(input, "old_string");
     auto new_string = string_arg(input, "new_string");

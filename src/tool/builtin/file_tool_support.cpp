@@ -22,6 +22,15 @@ std::string input_error(std::string_view tool, std::string_view detail) {
     return "Input validation failed for tool '" + std::string(tool) + "': " + std::string(detail);
 }
 
+std::optional<std::string> unexpected_argument(const model::ToolSchema& schema, const bj::object& input) {
+    const bj::value* properties = schema.parameters.object().if_contains("properties");
+    for (const auto& field : input) {
+        if (properties && properties->is_object() && properties->get_object().contains(field.key())) continue;
+        return schema.name + ".call() got an unexpected keyword argument '" + std::string(field.key()) + "'";
+    }
+    return std::nullopt;
+}
+
 std::optional<std::string> string_arg(const bj::object& input, std::string_view key) {
     auto it = input.find(key);
     if (it == input.end() || !it->value().is_string()) return std::nullopt;
@@ -113,7 +122,7 @@ permission::Decision file_edit_permissions(const bj::object& input, const permis
         d.message = "No file path provided";
         return d;
     }
-    return permission::file_edit_check(*path, ctx, permission::PathEnvironment{workspace.workdir(), workspace.workdir()});
+    return permission::file_edit_check(*path, ctx, permission::PathEnvironment{workspace.workdir(), workspace.home()});
 }
 
 bool file_path_rule_matches(const std::string& rule_content, const bj::object& input) {

@@ -29,6 +29,11 @@ inline agent::ToolOutcome error_outcome(std::string text, const Emit& emit) {
 /// missing or mistyped argument answers with the same prefix.
 std::string input_error(std::string_view tool, std::string_view detail);
 
+/// Python's TypeError for the first argument that is not a property of the
+/// tool's schema ("Read.call() got an unexpected keyword argument 'x'"): the
+/// reference runs a tool as call(**input), which only Grep's **kwargs absorbs.
+std::optional<std::string> unexpected_argument(const model::ToolSchema& schema, const bj::object& input);
+
 /// A string argument; nullopt when absent or not a string.
 std::optional<std::string> string_arg(const bj::object& input, std::string_view key);
 /// An integer argument (integral doubles accepted); nullopt when absent or null.

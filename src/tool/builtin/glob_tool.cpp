@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "domain/message.hpp"
 #include "permission/tool_rules.hpp"
 #include "tool/builtin/directory_listing.hpp"
 #include "tool/builtin/file_tool_pool.hpp"
@@ -222,6 +223,7 @@ GlobRun glob_job(const workspace::Workspace& ws, const std::string& pattern, con
 
 boost::asio::awaitable<agent::ToolOutcome> GlobTool::run(const bj::object& input, agent::ToolContext& ctx,
                                                          const std::function<void(const agent::ToolChunk&)>& emit) {
+    if (auto unexpected = unexpected_argument(schema(), input)) co_return error_outcome(std::move(*unexpected), emit);
     auto pattern = string_arg(input, "pattern");
     if (!pattern) co_return error_outcome(input_error("Glob", "'pattern' is a required string"), emit);
     const std::string base = search_dir(input, workspace_->workdir());
@@ -236,7 +238,7 @@ boost::asio::awaitable<agent::ToolOutcome> GlobTool::run(const bj::object& input
     if (!r.error.empty()) co_return error_outcome(std::move(r.error), emit);
     if (r.search.stopped) {
         if (cancel && cancel->requested())
-            co_return text_outcome("interrupted", "The glob search was interrupted.", emit);
+            co_return text_outcome("interrupted", std::string(domain::kInterruptedToolText), emit);
         co_return error_outcome("Glob helper failed: timed out", emit);
     }
     if (r.search.paths.empty()) co_return text_outcome("success", "No files found matching pattern: " + *pattern, emit);

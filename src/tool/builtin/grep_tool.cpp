@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "domain/message.hpp"
 #include "permission/tool_rules.hpp"
 #include "tool/builtin/file_tool_pool.hpp"
 #include "tool/builtin/file_tool_support.hpp"
@@ -202,7 +203,7 @@ boost::asio::awaitable<agent::ToolOutcome> GrepTool::run(const bj::object& input
     GrepRun r = co_await on_file_tool_pool(job);
     if (!r.error.empty()) co_return error_outcome(std::move(r.error), emit);
     if (r.search.stopped) {
-        if (cancel && cancel->requested()) co_return text_outcome("interrupted", "The search was interrupted.", emit);
+        if (cancel && cancel->requested()) co_return text_outcome("interrupted", std::string(domain::kInterruptedToolText), emit);
         co_return error_outcome(
             "Ripgrep search timed out after 30 seconds. Try searching a more specific path or pattern.", emit);
     }

@@ -208,6 +208,7 @@ std::vector<permission::Rule> ReadTool::suggestions(const bj::object& input) con
 
 boost::asio::awaitable<agent::ToolOutcome> ReadTool::run(const bj::object& input, agent::ToolContext& ctx,
                                                          const std::function<void(const agent::ToolChunk&)>& emit) {
+    if (auto unexpected = unexpected_argument(schema(), input)) co_return error_outcome(std::move(*unexpected), emit);
     auto file_path = string_arg(input, "file_path");
     if (!file_path) co_return error_outcome(input_error("Read", "'file_path' is a required string"), emit);
     bool ok = true;

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include "tool/builtin/edit_tool.hpp"
 #include "tool/builtin/file_tool_test_support.hpp"
+#include "tool/builtin/glob_tool.hpp"
+#include "tool/builtin/write_tool.hpp"
 
 namespace agentd::tool {
 namespace {
@@ -79,6 +82,26 @@ TEST_F(ReadToolTest, ErrorTexts) {
     ws->write("doc.PDF", "%PDF-1.4");
     EXPECT_EQ(read({{"file_path", ws->path("doc.PDF")}}).text(),
               "Error reading PDF: reading PDF files is not supported by this server.");
+}
+
+TEST_F(ReadToolTest, FileToolsRefuseArgumentsTheyDoNotTake) {
+    // The reference runs a tool as call(**input): Python's TypeError, nothing done.
+    ws->write("a.txt", "a\n");
+    const std::string a = ws->path("a.txt");
+    auto refused = read({{"file_path", a}, {"foo", 1}});
+    EXPECT_EQ(refused.outcome.state, "error");
+    EXPECT_EQ(refused.text(), "Read.call() got an unexpected keyword argument 'foo'");
+    ASSERT_EQ(read({{"file_path", a}}).outcome.state, "success");  // fills the read cache for Write and Edit
+    WriteTool write{ws};
+    EXPECT_EQ(run_tool(write, {{"file_path", a}, {"content", "b"}, {"mode", "append"}}, state).text(),
+              "Write.call() got an unexpected keyword argument 'mode'");
+    EditTool edit{ws};
+    EXPECT_EQ(run_tool(edit, {{"file_path", a}, {"old_string", "a"}, {"new_string", "b"}, {"count", 1}}, state).text(),
+              "Edit.call() got an unexpected keyword argument 'count'");
+    GlobTool glob{ws};
+    EXPECT_EQ(run_tool(glob, {{"pattern", "*"}, {"path", ws->workdir()}, {"limit", 3}}, state).text(),
+              "Glob.call() got an unexpected keyword argument 'limit'");
+    EXPECT_EQ(ws->read("a.txt"), "a\n");
 }
 
 TEST_F(ReadToolTest, PathsOutsideTheWorkspaceAreRefused) {

@@ -105,6 +105,7 @@ std::vector<permission::Rule> WriteTool::suggestions(const bj::object& input) co
 
 boost::asio::awaitable<agent::ToolOutcome> WriteTool::run(const bj::object& input, agent::ToolContext& ctx,
                                                           const std::function<void(const agent::ToolChunk&)>& emit) {
+    if (auto unexpected = unexpected_argument(schema(), input)) co_return error_outcome(std::move(*unexpected), emit);
     auto file_path = string_arg(input, "file_path");
     auto content = string_arg(input, "content");
     if (!file_path || !content)
