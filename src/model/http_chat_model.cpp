@@ -1,5 +1,6 @@
 #include "model/http_chat_model.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -243,7 +244,12 @@ boost::asio::awaitable<ModelResponse> HttpChatModel::stream_with_retries(
             bool retryable = retryable_status(head.status, head);
             std::string what = std::string(provider()) + " HTTP " + std::to_string(head.status) +
                                ": " + error_message_of(error_body);
-            if (!retryable || attempt >= settings_.retry.max_retries)
+            // A status that does not say "later" (Gemini's 400s, which the reference
+            // retries too) is not worth the whole backoff: three retries at most.
+            const bool transient = head.status == 408 || head.status == 409 || head.status == 429 ||
+                                   head.status >= 500;
+            const int limit = transient ? settings_.retry.max_retries : std::min(settings_.retry.max_retries, 3);
+            if (!retryable || attempt >= limit)
                 throw ModelError(head.status, retryable, what);
             auto hinted = retry_after(head, settings_.retry.max_retry_after);
             delay = hinted ? *hinted : backoff_delay(settings_.retry, attempt, settings_.random());

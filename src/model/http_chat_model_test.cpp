@@ -68,13 +68,14 @@ ModelResponse call(ChatModel& model, const ChatRequest& req,
     });
 }
 
-TEST(RetryPolicy, FullJitterCappedExponentialBackoff) {
+TEST(RetryPolicy, JitteredCappedExponentialBackoff) {
     RetryPolicy p;
-    EXPECT_EQ(backoff_delay(p, 0, 0.5).count(), 500);
-    EXPECT_EQ(backoff_delay(p, 1, 0.5).count(), 1000);
-    EXPECT_EQ(backoff_delay(p, 2, 0.999).count(), 3996);
-    EXPECT_EQ(backoff_delay(p, 10, 0.5).count(), 4000);  // capped at 8 s
-    EXPECT_EQ(backoff_delay(p, 3, 0.0).count(), 0);
+    EXPECT_EQ(backoff_delay(p, 0, 0.5).count(), 750);
+    EXPECT_EQ(backoff_delay(p, 1, 0.5).count(), 1500);
+    EXPECT_EQ(backoff_delay(p, 2, 0.999).count(), 3998);
+    EXPECT_EQ(backoff_delay(p, 10, 0.5).count(), 6000);  // capped at 8 s
+    EXPECT_EQ(backoff_delay(p, 3, 0.0).count(), 4000);   // never less than half the step
+    EXPECT_EQ(backoff_delay(p, 0, 0.0).count(), 500);
 }
 
 TEST(RetryPolicy, RetryAfterHeaders) {
@@ -125,8 +126,8 @@ TEST(RetryChatModel, RetriesRateLimitAndServerErrorsWithBackoff) {
     EXPECT_EQ(r.content.at(0).at("text"), "Hello");
     EXPECT_EQ(h.transport->requests.size(), 3u);
     ASSERT_EQ(h.sleeper.delays->size(), 2u);
-    EXPECT_EQ((*h.sleeper.delays)[0].count(), 500);   // 1 s · 0.5
-    EXPECT_EQ((*h.sleeper.delays)[1].count(), 1000);  // 2 s · 0.5
+    EXPECT_EQ((*h.sleeper.delays)[0].count(), 750);   // 1 s · (0.5 + 0.5 · 0.5)
+    EXPECT_EQ((*h.sleeper.delays)[1].count(), 1500);  // 2 s · (0.5 + 0.5 · 0.5)
 }
 
 TEST(RetryChatModel, HonoursRetryAfter) {
@@ -141,7 +142,7 @@ TEST(RetryChatModel, HonoursRetryAfter) {
 
 TEST(RetryChatModel, GivesUpAfterMaxRetriesWithARetryableError) {
     Harness h;
-    for (int i = 0; i < 4; ++i)
+    for (int i = 0; i < 6; ++i)
         h.transport->script.push_back({500, {}, {R"({"error":{"message":"boom"}})"}});
     auto model = h.openai();
     try {
@@ -152,8 +153,8 @@ TEST(RetryChatModel, GivesUpAfterMaxRetriesWithARetryableError) {
         EXPECT_TRUE(e.retryable());
         EXPECT_NE(std::string(e.what()).find("boom"), std::string::npos);
     }
-    EXPECT_EQ(h.transport->requests.size(), 4u);  // 1 + max_retries (3)
-    EXPECT_EQ(h.sleeper.delays->size(), 3u);
+    EXPECT_EQ(h.transport->requests.size(), 6u);  // 1 + max_retries (5)
+    EXPECT_EQ(h.sleeper.delays->size(), 5u);
 }
 
 TEST(RetryChatModel, ClientErrorsAreNotRetried) {
@@ -181,6 +182,20 @@ TEST(RetryChatModel, ShouldRetryHeaderOverrides) {
     h2.transport->script.push_back({200, {}, {kOkBody}});
     auto model2 = h2.openai();
     EXPECT_NO_THROW(call(*model2, hello()));
+}
+
+TEST(RetryChatModel, AStatusThatIsNotTransientGetsThreeRetriesAtMost) {
+    Harness h;
+    for (int i = 0; i < 6; ++i) h.transport->script.push_back({400, {{"x-should-retry", "true"}}, {}});
+    auto model = h.openai();
+    EXPECT_THROW(call(*model, hello()), ModelError);
+    EXPECT_EQ(h.transport->requests.size(), 4u);
+    Harness busy;
+    for (int i = 0; i < 6; ++i) busy.transport->script.push_back({529, {}, {}});
+    busy.transport->script.push_back({200, {}, {kOkBody}});
+    auto model2 = busy.openai();
+    EXPECT_THROW(call(*model2, hello()), ModelError);  // an overloaded provider gets all five
+    EXPECT_EQ(busy.transport->requests.size(), 6u);
 }
 
 TEST(RetryChatModel, TransportFailuresBeforeTheStreamAreRetried) {

@@ -20,7 +20,7 @@ std::chrono::milliseconds backoff_delay(const RetryPolicy& policy, int attempt,
     double ceiling = std::min(
         cap, static_cast<double>(policy.base_delay.count()) * std::pow(2.0, std::max(0, attempt)));
     unit_random = std::clamp(unit_random, 0.0, 1.0);
-    return std::chrono::milliseconds(static_cast<std::int64_t>(ceiling * unit_random));
+    return std::chrono::milliseconds(static_cast<std::int64_t>(ceiling * (0.5 + 0.5 * unit_random)));
 }
 
 namespace {
