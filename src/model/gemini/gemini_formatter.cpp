@@ -1,5 +1,8 @@
 #include "model/gemini/gemini_formatter.hpp"
 
+#include <algorithm>
+#include <cctype>
+
 #include "model/history.hpp"
 #include "model/json_repair.hpp"
 #include "model/parameters.hpp"
@@ -14,6 +17,18 @@ std::vector<std::string> default_input_types() {
 namespace {
 
 bj::object text_part(std::string_view text) { return {{"text", text}}; }
+
+/// A function call's id is its thought signature when Gemini sent one (the
+/// decoder, like the reference, keeps it there). Gemini 3 refuses a history
+/// whose function calls come back without their signatures, so such an id also
+/// goes back as `thoughtSignature`. Signatures are long standard base64; the ids
+/// of other providers and of agentd are short or hold '_' / '-'.
+bool is_thought_signature(std::string_view id) {
+    if (id.size() < 48) return false;
+    return std::all_of(id.begin(), id.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '=';
+    });
+}
 
 class Formatter {
 public:
@@ -75,11 +90,12 @@ private:
                     if (auto p = data_part(*m)) parts.push_back(std::move(*p));
             } else if (type == "tool_call") {
                 auto input = str_at(block, "input");
-                parts.push_back(bj::object{
-                    {"functionCall",
-                     bj::object{{"id", str_at(block, "id")},
-                                {"name", str_at(block, "name")},
-                                {"args", tool_input_object(input.empty() ? "{}" : input)}}}});
+                const auto id = str_at(block, "id");
+                bj::object part{{"functionCall", bj::object{{"id", id},
+                                                            {"name", str_at(block, "name")},
+                                                            {"args", tool_input_object(input.empty() ? "{}" : input)}}}};
+                if (is_thought_signature(id)) part["thoughtSignature"] = id;
+                parts.push_back(std::move(part));
             } else if (type == "tool_result") {
                 if (!parts.empty()) push(role, parts);
                 auto it = block.find("output");

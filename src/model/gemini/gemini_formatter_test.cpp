@@ -30,6 +30,31 @@ TEST(GeminiFormatter, WorkedExampleHistory) {
    "parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}]}]})")));
 }
 
+TEST(GeminiFormatter, AThoughtSignatureGoesBackWithItsFunctionCall) {
+    // The decoder makes a signed call's id its signature; Gemini 3 wants it back on the part.
+    const std::string signature =
+        "CiQBVKhc8u0Xq3kQ2n1mZb+W0c9yQeYbHbmj0eJ6m4nCq8X2c5ESngEBVKhc8mYf/2XQ0v6b7Fzq+8pYv==";
+    auto req = worked_example_request();
+    for (auto& m : req.messages)
+        for (auto& b : m.as_object()["content"].as_array())
+            if (b.as_object().contains("id") && b.at("id") == "call_abc123") b.as_object()["id"] = signature;
+    auto body = format_request(req, "gemini-3-pro-preview", {});
+    const auto& call = body.at("contents").at(2).at("parts").at(2).as_object();
+    EXPECT_EQ(call.at("functionCall").at("id"), bj::value(signature));
+    EXPECT_EQ(call.at("thoughtSignature"), bj::value(signature));
+    EXPECT_FALSE(body.at("contents").at(3).at("parts").at(0).as_object().contains("thoughtSignature"));
+    // Ids of other origins are sent as they are.
+    for (const char* id : {"call_abc123", "toolu_01A09q90qw90lq917835lq9", "0123456789abcdef0123456789abcdef",
+                           "0_get_weather"}) {
+        auto plain = worked_example_request();
+        for (auto& m : plain.messages)
+            for (auto& b : m.as_object()["content"].as_array())
+                if (b.as_object().contains("id") && b.at("id") == "call_abc123") b.as_object()["id"] = id;
+        auto out = format_request(plain, "gemini-3-pro-preview", {});
+        EXPECT_FALSE(out.at("contents").at(2).at("parts").at(2).as_object().contains("thoughtSignature")) << id;
+    }
+}
+
 TEST(GeminiFormatter, ParametersAndToolConfig) {
     auto req = worked_example_request();
     req.tool_choice = "get_weather";
