@@ -150,10 +150,14 @@ struct ChatService::RunContext : agent::ReplySink {
     /// REPLY_END (and anything after it) waits for the step that persists it: a
     /// client that saw the end of a reply reads the finished reply back.
     std::vector<bj::object> held_events;
+    bool reply_start_sent = false;  ///< a REPLY_START went out through emit()
 
     void emit(const bj::object& event) override {
         auto type = ev::type_of(event);
-        if (type == ev::type::kReplyStart) reply_log = domain::start_reply(event);
+        if (type == ev::type::kReplyStart) {
+            reply_log = domain::start_reply(event);
+            reply_start_sent = true;
+        }
         else if (reply_log) domain::append_event(*reply_log, event);
         if (type == ev::type::kReplyEnd || !held_events.empty())
             held_events.push_back(event);
@@ -479,9 +483,26 @@ void ChatService::make_chat_model(RunContext& ctx) {
     }
 }
 
+asio::awaitable<void> ChatService::end_aborted_reply(RunContext& ctx, std::exception_ptr cause) {
+    // Something outside the reply's own steps failed: its tools or profile could
+    // not be set up, or storing its end did. Clients still see the reply end;
+    // what the store missed, the next run repairs as it does after a crash.
+    if (ctx.opening && !ctx.reply_start_sent) ctx.emit(ctx.opening->reply_start);
+    if (!ctx.reply_log || !json::str_at(*ctx.reply_log, "finished_reason").empty()) co_return;
+    const std::string reply_id(json::str_at(*ctx.reply_log, "id"));
+    ctx.emit(ev::reply_end(ctx.session_id, reply_id, "error", classify_error(cause, false)));
+    try {
+        std::vector<const bj::object*> nothing;
+        co_await ctx.checkpoint(nothing, false);
+    } catch (const std::exception& e) {
+        spdlog::error("session {}: the end of the aborted reply was not stored: {}", ctx.session_id, e.what());
+    }
+}
+
 asio::awaitable<void> ChatService::run(std::shared_ptr<RunContext> ctx) {
     bool inbox_released = false;
     bool parked_at_end = false;
+    std::exception_ptr aborted;
     try {
         std::unique_ptr<model::ChatModel> chat_model = std::move(ctx->chat_model);
         std::exception_ptr setup_error = ctx->setup_error;
@@ -592,7 +613,9 @@ asio::awaitable<void> ChatService::run(std::shared_ptr<RunContext> ctx) {
         }
     } catch (const std::exception& e) {
         spdlog::error("session {}: run aborted: {}", ctx->session_id, e.what());
+        aborted = std::current_exception();
     }
+    if (aborted) co_await end_aborted_reply(*ctx, aborted);
     if (!inbox_released) {
         // Interrupted, failed or parked: hand the inbox back. Payloads that wait
         // wake the session, unless the reply is parked (it drains them on resume).

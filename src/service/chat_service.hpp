@@ -7,6 +7,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/json.hpp>
 #include <chrono>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -101,6 +102,8 @@ private:
     std::optional<bj::object> launch(const std::string& user_id, const domain::ChatRequest& request,
                                      const bj::object* internal_event, bool wake = false);
     boost::asio::awaitable<void> run(std::shared_ptr<RunContext> ctx);
+    /// After a run failed outside the reply's steps: the reply's REPLY_END (error).
+    boost::asio::awaitable<void> end_aborted_reply(RunContext& ctx, std::exception_ptr cause);
     /// The run's chat model (with its fallback), or the setup error to report.
     void make_chat_model(RunContext& ctx);
     /// Executes `fn` on the blocking pool and resumes on the caller's executor.

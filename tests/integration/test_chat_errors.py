@@ -5,6 +5,9 @@ Specs: runtime 4.4.1 (retries, fallback), 3.10 (classification, fixed messages),
 api-core 8 (error table), data-model 6.3 (REPLY_END error). OpenAI and Anthropic.
 """
 
+import os
+import sqlite3
+
 from lib.checks import check
 from lib.sse import ERROR_MESSAGES, FORMATS, ChatEnv, check_frames, collapse
 
@@ -161,4 +164,35 @@ def test_workspace_unavailable_is_an_error_reply(srv):
     finally:
         if os.path.isfile(user_dir):
             os.remove(user_dir)
+        env.close()
+
+
+def test_a_run_that_cannot_set_up_still_ends_its_reply(srv):
+    """A failure outside the reply's steps (here an agent record damaged in the
+    store after the run was accepted) still ends the reply for its clients, with
+    the classified error, and leaves the session usable."""
+    env = ChatEnv(srv, "openai", user="aborted-run")
+    try:
+        con = sqlite3.connect(os.path.join(srv.data_dir, "agentd.db"), timeout=10)
+        try:
+            row = con.execute("SELECT data FROM agents WHERE id = ?", (env.agent_id,)).fetchone()
+            con.execute("UPDATE agents SET data = json_set(data, '$.react_config', 'damaged') WHERE id = ?",
+                        (env.agent_id,))
+            con.commit()
+            run = env.run("Hello", [{"text": "Never asked."}])
+            check(run.end["finished_reason"] == "error"
+                  and run.end["error"] == {"type": "internal", "message": ERROR_MESSAGES["internal"]},
+                  f"REPLY_END {run.end}")
+            check(env.requests() == [], "the provider was called")
+            check(env.wait_status("idle", 3) == "idle", f"status {env.status()}")
+            reply = env.messages()["messages"][-1]
+            check(reply["finished_reason"] == "error", f"stored reply {reply['finished_reason']}")
+            con.execute("UPDATE agents SET data = ? WHERE id = ?", (row[0], env.agent_id))
+            con.commit()
+        finally:
+            con.close()
+        run = env.run("Again", [{"text": "Fine now."}])
+        check(run.end["finished_reason"] == "completed", f"next run {run.end}")
+        check(len(env.messages()["messages"]) == 4, "expected two messages and two replies")
+    finally:
         env.close()
