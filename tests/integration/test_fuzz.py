@@ -115,6 +115,9 @@ GETS = ["/agent/", "/credential/", "/sessions/?agent_id={A}", "/sessions/{S}/mes
         "/sessions/{S}/status?agent_id={A}", "/model/?provider=openai",
         "/workspace/directories?agent_id={A}&session_id={S}", "/workspace/status?agent_id={A}&session_id={S}",
         "/workspace/files?agent_id={A}&session_id={S}&path=."]
+CONTENT_TYPE_NOISE = [None, "", "text/plain", "application/x-www-form-urlencoded", "APPLICATION/JSON",
+                      "application/json; charset=latin-1", "application/vnd.agentd+json", "application/jsonp",
+                      "multipart/form-data; boundary=x", "json", "\xe9/\xff"]
 QUERY_NOISE = ["&limit=-1", "&limit=abc", "&before=zzz", "&limit=100000", "&path=../..", "&agent_id=",
                "&limit=1e9", "&before=%00"]
 ID_NOISE = ["{A}x", "%2e%2e", "%00", urllib.parse.quote("\u00e9" * 50), "{S}", "0" * 16, "x" * 3000, "%ff"]
@@ -180,6 +183,12 @@ def test_mutated_requests_get_clear_errors_and_lose_nothing(srv):
         headers = {"X-User-ID": user} if user is not None else {}
         if raw is not None:
             headers["Content-Type"] = "application/json"
+            if rnd.random() < 0.08:  # bodies of other declared types are validated as text
+                content_type = rnd.choice(CONTENT_TYPE_NOISE)
+                if content_type is None:
+                    del headers["Content-Type"]
+                else:
+                    headers["Content-Type"] = content_type
         what = f"request {n}: {method} {path[:120]} as {user!r:.20} with {raw[:160] if raw else None!r}"
         try:
             resp = http.request(srv.host, srv.port, method, path, body=raw, headers=headers, timeout=30)
