@@ -1,6 +1,5 @@
 #include "api/params.hpp"
 
-#include "common/json.hpp"
 #include "common/validation.hpp"
 
 namespace agentd::api {
@@ -13,27 +12,15 @@ std::optional<bj::value> read_body(http::RouteContext& ctx) {
         ctx.issues.add("missing", bj::array{"body"}, "Field required", nullptr);
         return std::nullopt;
     }
+    if (!ctx.body_json) http::decode_json_body(ctx.request, ctx);  // a handler called without the router
     std::optional<bj::value> value = std::move(ctx.body_json);
     ctx.body_json.reset();
-    if (!value && !http::body_declared_json(ctx.request)) {
+    if (!value) {
         // Not sent as JSON: FastAPI validates the raw bytes, which no model accepts.
         ctx.issues.add("model_attributes_type", bj::array{"body"},
                        "Input should be a valid dictionary or object to extract fields from",
                        bj::value(http::to_valid_utf8(body)));
         return std::nullopt;
-    }
-    if (!value) {  // a handler called without the router, as in unit tests
-        if (!json::is_valid_utf8(body))  // FastAPI cannot decode it either: its generic 400
-            throw Error(ErrorCode::kBadRequest, "There was an error parsing the body");
-        auto parsed = json::parse(body);
-        if (!parsed.value) {
-            bj::object ctx_obj;
-            ctx_obj["error"] = parsed.error_message;
-            ctx.issues.add("json_invalid", bj::array{"body", static_cast<std::int64_t>(parsed.error_offset)},
-                           "JSON decode error", bj::object{}, std::move(ctx_obj));
-            return std::nullopt;
-        }
-        value = std::move(*parsed.value);
     }
     if (value->is_null()) {  // FastAPI treats a JSON null body as absent
         ctx.issues.add("missing", bj::array{"body"}, "Field required", nullptr);

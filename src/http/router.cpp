@@ -161,10 +161,6 @@ Router::Resolution Router::resolve(const Request& req) const {
     return res;
 }
 
-namespace {
-
-/// FastAPI decodes a JSON body before it reads any other parameter: a body it
-/// cannot decode is the only error reported, even beside a missing X-User-ID.
 void decode_json_body(const Request& req, RouteContext& ctx) {
     if (req.body.empty() || !body_declared_json(req)) return;
     if (!agentd::json::is_valid_utf8(req.body))  // its generic 400, as for any undecodable body
@@ -178,8 +174,6 @@ void decode_json_body(const Request& req, RouteContext& ctx) {
     }
     ctx.body_json = std::move(*parsed.value);
 }
-
-}  // namespace
 
 Response Router::invoke(const Resolution& r, const Request& req) const {
     if (!r.route) return r.immediate;

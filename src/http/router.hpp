@@ -30,6 +30,12 @@ struct RouteContext {
     const std::string& path_param(const std::string& name) const { return path_params.at(name); }
 };
 
+/// Parses a body sent as JSON into ctx.body_json (nothing for an empty body or
+/// another media type). FastAPI does this before it reads any other parameter:
+/// a body it cannot decode is the only error reported (a 422 `json_invalid`, or
+/// its 400 for bytes that are not UTF-8), even beside a missing X-User-ID.
+void decode_json_body(const Request& req, RouteContext& ctx);
+
 using Handler = std::function<Response(RouteContext&)>;
 
 struct ParamDoc {
