@@ -157,8 +157,9 @@ struct ChatService::RunContext : agent::ReplySink {
         if (type == ev::type::kReplyStart) {
             reply_log = domain::start_reply(event);
             reply_start_sent = true;
+        } else if (reply_log) {
+            domain::append_event(*reply_log, event);
         }
-        else if (reply_log) domain::append_event(*reply_log, event);
         if (type == ev::type::kReplyEnd || !held_events.empty())
             held_events.push_back(event);
         else
