@@ -19,6 +19,9 @@ namespace {
 
 constexpr std::size_t kMaxErrorBody = 64 * 1024;
 
+/// A status that means "try again later": timeouts, conflicts, rate limits, 5xx.
+bool transient_status(int status) { return status == 408 || status == 409 || status == 429 || status >= 500; }
+
 double default_random() {
     thread_local std::mt19937_64 rng{std::random_device{}()};
     return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
@@ -64,7 +67,7 @@ HttpChatModel::HttpChatModel(std::string model, bj::object parameters,
 
 bool HttpChatModel::retryable_status(int status, const net::HttpResponseHead& head) const {
     if (auto explicit_answer = should_retry_header(head)) return *explicit_answer;
-    return status == 408 || status == 409 || status == 429 || status >= 500;
+    return transient_status(status);
 }
 
 bool HttpChatModel::retryable_transport(net::TransportError::Kind kind) const {
@@ -246,9 +249,8 @@ boost::asio::awaitable<ModelResponse> HttpChatModel::stream_with_retries(
                                ": " + error_message_of(error_body);
             // A status that does not say "later" (Gemini's 400s, which the reference
             // retries too) is not worth the whole backoff: three retries at most.
-            const bool transient = head.status == 408 || head.status == 409 || head.status == 429 ||
-                                   head.status >= 500;
-            const int limit = transient ? settings_.retry.max_retries : std::min(settings_.retry.max_retries, 3);
+            const int limit =
+                transient_status(head.status) ? settings_.retry.max_retries : std::min(settings_.retry.max_retries, 3);
             if (!retryable || attempt >= limit)
                 throw ModelError(head.status, retryable, what);
             auto hinted = retry_after(head, settings_.retry.max_retry_after);
