@@ -440,7 +440,9 @@ DirectoryListing WorkspaceService::list_directory(const workspace::Workspace& ws
     if (!S_ISDIR(st.st_mode)) throw Error(ErrorCode::kBadRequest, "Requested path is a file, not a directory.");
 
     DirectoryListing listing;
-    listing.path = ws.visible(*host);
+    // Where the caller asked to be, as the reference echoes it: normalised, links
+    // not resolved (a client browsing into a linked folder stays under its name).
+    listing.path = path.empty() ? ws.workdir() : normal_visible(ws, path);
     // An unreadable directory lists as empty, as the reference's scandir does.
     int dir_fd = ::openat(handle.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dir_fd < 0) return listing;
@@ -493,12 +495,10 @@ asio::awaitable<WorkspaceStatus> WorkspaceService::read_status(std::shared_ptr<w
     out.workdir = ws->workdir();
     if (!configured_cwd || configured_cwd->empty()) {
         out.cwd = ws->workdir();
-    } else if (auto resolved = ws->resolve(*configured_cwd, /*allow_relative=*/true)) {
-        out.cwd = ws->visible(*resolved.host);
     } else {
+        out.cwd = normal_visible(*ws, *configured_cwd);  // as configured, links not resolved
         // A cwd outside the workspace is reported as set, but never inspected.
-        out.cwd = normal_visible(*ws, *configured_cwd);
-        co_return out;
+        if (!ws->resolve(*configured_cwd, /*allow_relative=*/true)) co_return out;
     }
     auto git = read_git_status(ws, out.cwd);
     out.git = co_await std::move(git);

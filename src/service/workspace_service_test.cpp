@@ -109,12 +109,15 @@ TEST_F(WorkspaceServiceTest, SymlinksAreFollowedOnlyInsideTheWorkspace) {
 }
 
 TEST_F(WorkspaceServiceTest, PathSpellingsOfTheSameDirectory) {
-    for (const char* path : {"reports", "reports/", "./reports", "/workspace/reports", "subdir/../reports",
-                             "link_to_reports"}) {
+    for (const char* path : {"reports", "reports/", "./reports", "/workspace/reports", "subdir/../reports"}) {
         auto l = list(path);
         EXPECT_EQ(l.path, "/workspace/reports") << path;
         EXPECT_EQ(names(l), std::vector<std::string>{"q3.md"}) << path;
     }
+    // A linked folder is listed under the name it was asked by (the reference's normpath).
+    auto linked = list("link_to_reports/");
+    EXPECT_EQ(linked.path, "/workspace/link_to_reports");
+    EXPECT_EQ(names(linked), std::vector<std::string>{"q3.md"});
     EXPECT_EQ(list(".").path, "/workspace");
     EXPECT_EQ(list("/workspace").path, "/workspace");
 }
@@ -298,6 +301,15 @@ TEST_F(WorkspaceServiceTest, StatusRunsGitInTheSessionsCwd) {
     ASSERT_EQ(ws_->requests.size(), 2u);
     EXPECT_EQ(ws_->requests[0].cwd, "/workspace/reports");
     EXPECT_EQ(ws_->requests[1].cwd, "/workspace/reports");
+}
+
+TEST_F(WorkspaceServiceTest, ALinkedCwdIsReportedUnderItsOwnName) {
+    add_session("alice", "agent-1", "s5", bj::object{{"workspace_id", "ws-1"}, {"cwd", "./link_to_reports/"}});
+    ws_->script = {workspace::ExecResult{}, workspace::ExecResult{}};
+    auto s = service_.status("alice", "agent-1", "s5");
+    EXPECT_EQ(s.cwd, "/workspace/link_to_reports");
+    ASSERT_FALSE(ws_->requests.empty());
+    EXPECT_EQ(ws_->requests[0].cwd, "/workspace/link_to_reports");
 }
 
 TEST_F(WorkspaceServiceTest, CwdOutsideTheWorkspaceIsReportedButNotInspected) {
