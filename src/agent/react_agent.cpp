@@ -990,13 +990,14 @@ boost::asio::awaitable<void> ReactAgent::maybe_compact() {
     if (summary.empty())
         summary = state_.summary.is_string() && !state_.summary.get_string().empty()
                       ? std::string(state_.summary.get_string())
-                      : std::string("<system-info>The earlier part of this conversation was truncated to fit the "
-                                    "context window.</system-info>");
+                      : std::string("<system-info>Some earlier messages were truncated for limited context."
+                                    "</system-info>");
     state_.summary = summary;
     bj::array rest;
     if (kept_part) rest.push_back(std::move(*kept_part));
     for (std::size_t i = split.message + 1; i < context_.size(); ++i) rest.push_back(std::move(context_[i]));
     context_ = std::move(rest);
+    domain::keep_read_cache_of_kept_reads(state_, context_);
     context_replaced_ = true;
     counted_ = 0;
     counted_tokens_ = 0;

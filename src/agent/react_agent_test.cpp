@@ -599,6 +599,9 @@ TEST(ReactAgent, CompactionSummarisesOldMessagesWhenTheWindowFills) {
     h.profile.summary_template = "<system-info>{task_overview}|{next_steps}</system-info>";
     h.profile.summary_schema = bj::object{{"type", "object"}};
     for (int i = 0; i < 10; ++i) h.context.push_back(domain::user_msg("user", std::string_view(std::string(400, 'a' + i))));
+    // A file read before: once the summary replaces that, Write and Edit want it read again.
+    h.state.tool_context["read_file_cache"] =
+        bj::array{bj::object{{"file_path", "/ws/old.txt"}, {"lines", bj::array{}}, {"updated_at", 1.0}, {"bytes", 0}}};
     model::ModelResponse summary;
     summary.structured_output = bj::object{{"task_overview", "old work"}, {"next_steps", "continue"}};
     h.model.script.push_back(summary);
@@ -607,6 +610,7 @@ TEST(ReactAgent, CompactionSummarisesOldMessagesWhenTheWindowFills) {
     ASSERT_GE(h.model.requests.size(), 2u);
     EXPECT_TRUE(h.model.requests[0].structured_schema.has_value());
     EXPECT_EQ(h.state.summary, "<system-info>old work|continue</system-info>");
+    EXPECT_TRUE(h.state.tool_context.at("read_file_cache").as_array().empty());
     EXPECT_LT(h.context.size(), 5u);
     EXPECT_TRUE(h.sink.replaced);
     // The answering request starts with the summary as a user message.
@@ -614,6 +618,23 @@ TEST(ReactAgent, CompactionSummarisesOldMessagesWhenTheWindowFills) {
     EXPECT_EQ(first.at("role"), "user");
     EXPECT_NE(bj::serialize(first).find("old work"), std::string::npos);
     EXPECT_EQ(h.sink.events.back().at("finished_reason"), "completed");
+}
+
+TEST(ReactAgent, CompactionKeepsTheReadCacheOfReadsStillInTheContext) {
+    auto state = domain::SessionState::fresh();
+    auto entry = [](const char* path) {
+        return bj::object{{"file_path", path}, {"lines", bj::array{}}, {"updated_at", 1.0}, {"bytes", 0}};
+    };
+    state.tool_context["read_file_cache"] = bj::array{entry("/ws/a.txt"), entry("/ws/b.txt"), entry("/ws/c.txt")};
+    const auto kept = bj::parse(R"([
+        {"name":"a","role":"assistant","content":[
+            {"type":"tool_call","id":"1","name":"Read","input":"{\"file_path\": \"/ws/b.txt\"}"},
+            {"type":"tool_call","id":"2","name":"Write","input":"{\"file_path\": \"/ws/c.txt\"}"},
+            {"type":"tool_call","id":"3","name":"Read","input":"not json"}]}])").as_array();
+    domain::keep_read_cache_of_kept_reads(state, kept);
+    const auto& cache = state.tool_context.at("read_file_cache").as_array();
+    ASSERT_EQ(cache.size(), 1u);
+    EXPECT_EQ(cache[0].at("file_path"), "/ws/b.txt");
 }
 
 void compaction_profile(Harness& h) {
@@ -742,6 +763,39 @@ TEST(ReactAgent, AnOversizedCompressionRequestThatFailsIsRetriedWithoutItsOldest
     EXPECT_LT(model.compression_sizes[1], 6u);
     EXPECT_GE(model.compression_sizes[1], 2u);
     EXPECT_EQ(h.state.summary, "retried");
+    EXPECT_EQ(h.sink.events.back().at("finished_reason"), "completed");
+}
+
+TEST(ReactAgent, ACompressionThatFailsCutsTheOldMessagesWithTheReferencesNotice) {
+    class NeverSummarises final : public model::ChatModel {
+    public:
+        ScriptedModel inner;
+        const std::string& model_name() const override { return inner.name; }
+        asio::awaitable<model::ModelResponse> call(const model::ChatRequest& request, const model::ChunkSink& on_chunk,
+                                                   CancellationPtr cancel) override {
+            if (request.structured_schema) throw model::ModelError(500, true, "down");
+            auto response = co_await inner.call(request, on_chunk, cancel);
+            co_return response;
+        }
+    };
+    Harness h;
+    h.profile.context_size = 2000;
+    h.profile.trigger_ratio = 0.5;
+    h.profile.reserve_ratio = 0.1;
+    h.profile.compression_prompt = "compress now";
+    h.profile.summary_template = "{task_overview}";
+    h.profile.summary_schema = bj::object{{"type", "object"}};
+    for (int i = 0; i < 10; ++i) h.context.push_back(domain::user_msg("user", std::string_view(std::string(400, 'a' + i))));
+    NeverSummarises model;
+    model.inner.script.push_back(text("done"));
+    ReactAgent agent(h.profile, model, h.toolkit, "s1", h.state, h.context, h.sink, h.cancel);
+    bj::array inputs{domain::user_msg("user", std::string_view("next"))};
+    std::exception_ptr error;
+    asio::co_spawn(asio::make_strand(h.io), agent.reply(inputs), [&](std::exception_ptr e) { error = e; });
+    h.io.run();
+    ASSERT_FALSE(error);
+    EXPECT_EQ(h.state.summary, "<system-info>Some earlier messages were truncated for limited context.</system-info>");
+    EXPECT_LT(h.context.size(), 5u);
     EXPECT_EQ(h.sink.events.back().at("finished_reason"), "completed");
 }
 

@@ -1,7 +1,11 @@
 #include "domain/session.hpp"
 
+#include <set>
+#include <string_view>
+
 #include "common/clock.hpp"
 #include "common/ids.hpp"
+#include "common/json.hpp"
 #include "domain/model_schema.hpp"
 
 namespace agentd::domain {
@@ -15,6 +19,36 @@ bj::object default_tool_context() {
     t["read_file_cache"] = bj::array{};
     t["activated_groups"] = bj::array{};
     return t;
+}
+
+void keep_read_cache_of_kept_reads(SessionState& state, const bj::array& kept) {
+    bj::value* cache = state.tool_context.if_contains("read_file_cache");
+    if (!cache || !cache->is_array()) return;
+    std::set<std::string, std::less<>> read_paths;
+    for (const auto& msg : kept) {
+        const auto* content = msg.is_object() ? msg.get_object().if_contains("content") : nullptr;
+        if (!content || !content->is_array()) continue;
+        for (const auto& block : content->get_array()) {
+            if (!block.is_object()) continue;
+            const auto& b = block.get_object();
+            const auto* type = b.if_contains("type");
+            const auto* name = b.if_contains("name");
+            const auto* input = b.if_contains("input");
+            if (!type || *type != "tool_call" || !name || *name != "Read" || !input || !input->is_string()) continue;
+            auto parsed = json::parse(input->get_string());  // unreadable arguments name no file
+            if (!parsed.value || !parsed.value->is_object()) continue;
+            if (const auto* path = parsed.value->get_object().if_contains("file_path"); path && path->is_string())
+                read_paths.emplace(path->get_string());
+        }
+    }
+    auto& entries = cache->get_array();
+    bj::array kept_entries;
+    for (auto& entry : entries) {
+        const auto* path = entry.is_object() ? entry.get_object().if_contains("file_path") : nullptr;
+        if (path && path->is_string() && read_paths.contains(std::string_view(path->get_string())))
+            kept_entries.push_back(std::move(entry));
+    }
+    entries = std::move(kept_entries);
 }
 
 std::vector<std::string> activated_groups(const SessionState& state) {

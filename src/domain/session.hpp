@@ -60,6 +60,11 @@ bj::object default_tool_context();
 /// The active non-basic tool groups, `tool_context.activated_groups`, in their
 /// stored order (non-string entries are skipped; absent → none).
 std::vector<std::string> activated_groups(const SessionState& state);
+/// After a context compaction: drops every read-file cache entry whose file no
+/// `Read` call among `kept` messages names. The model no longer holds what the
+/// summary replaced, so Write and Edit want those files read again.
+void keep_read_cache_of_kept_reads(SessionState& state, const bj::array& kept);
+
 /// Replaces `tool_context.activated_groups`.
 void set_activated_groups(SessionState& state, const std::vector<std::string>& groups);
 
