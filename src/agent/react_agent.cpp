@@ -1,6 +1,7 @@
 #include "agent/react_agent.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -529,7 +530,7 @@ void ReactAgent::maybe_inject_runtime_state() {
     if (cur_iter() == 0 && profile_.context_size > 0) {
         refresh_cost_cache();
         std::int64_t tokens = estimate_tokens(bj::value(profile_.system_prompt)) + estimate_tokens(state_.summary) +
-                              counted_tokens_;
+                              tool_schema_tokens() + counted_tokens_;
         if (!context_.empty()) tokens += estimate_tokens(context_.back());
         const double size = static_cast<double>(profile_.context_size);
         if (static_cast<double>(tokens) > std::max(0.0, profile_.trigger_ratio - kContextBufferRatio) * size) {
@@ -855,11 +856,26 @@ boost::asio::awaitable<void> ReactAgent::exceed_max_iters() {
     co_await checkpoint();
 }
 
+std::int64_t ReactAgent::tool_schema_tokens() const {
+    // Bytes / 4, as for messages: each schema in the function-call form it is sent in.
+    constexpr std::size_t kEnvelopeBytes = sizeof(R"({"type":"function","function":{"name":"","description":"","parameters":}},)") - 1;
+    auto activated = domain::activated_groups(state_);
+    if (schema_tokens_ && schema_tokens_->first == activated) return schema_tokens_->second;
+    std::size_t bytes = 0;
+    for (const auto& tool : toolkit_.schemas(activated))
+        bytes += kEnvelopeBytes + tool.name.size() + tool.description.size() +
+                 tool.parameters.text(model::SchemaForm::kAsIs).size();
+    const auto tokens = static_cast<std::int64_t>(std::llround(static_cast<double>(bytes) / 4.0));
+    schema_tokens_.emplace(std::move(activated), tokens);
+    return tokens;
+}
+
 boost::asio::awaitable<void> ReactAgent::maybe_compact() {
     // Images first, so that the token count reflects the ones that remain.
     limit_images();
     if (profile_.context_size <= 0 || profile_.summary_schema.empty()) co_return;
-    const auto base = estimate_tokens(bj::value(profile_.system_prompt)) + estimate_tokens(state_.summary);
+    const auto base =
+        estimate_tokens(bj::value(profile_.system_prompt)) + estimate_tokens(state_.summary) + tool_schema_tokens();
     // Messages before the tail do not change: their tokens are counted once and kept.
     refresh_cost_cache();
     std::int64_t total = base + counted_tokens_;

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "agent/context_budget.hpp"
@@ -174,6 +175,9 @@ private:
     /// Brings the token and image totals of the messages before the tail up to
     /// date (those change only through this agent, so each is counted once).
     void refresh_cost_cache();
+    /// The estimated tokens of the tool schemas the next model call carries: the
+    /// reference counts them with the context when it decides to compact.
+    std::int64_t tool_schema_tokens() const;
     /// Message `index` changed in place from `before`: keeps the totals right.
     void recount(std::size_t index, const ContextCost& before);
     /// Reads and writes what the scans above learnt (counts, the last injected
@@ -206,6 +210,9 @@ private:
     bool context_replaced_ = false;  ///< compaction rewrote the context since the last checkpoint
     std::size_t counted_ = 0;           ///< messages [0, counted_) are in the totals below
     std::int64_t counted_tokens_ = 0;   ///< their estimated tokens
+    /// tool_schema_tokens() for the activated groups it was last taken with (the
+    /// toolkit does not change during a run; `reset_tools` changes the groups).
+    mutable std::optional<std::pair<std::vector<std::string>, std::int64_t>> schema_tokens_;
     std::int64_t counted_images_ = 0;   ///< their images
     std::vector<std::size_t> touched_;       ///< older context messages changed since the last checkpoint
     std::size_t injection_scan_from_ = 0;    ///< first context index the injection scan has not read

@@ -799,6 +799,32 @@ TEST(ReactAgent, ACompressionThatFailsCutsTheOldMessagesWithTheReferencesNotice)
     EXPECT_EQ(h.sink.events.back().at("finished_reason"), "completed");
 }
 
+TEST(ReactAgent, TheToolSchemasCountTowardsTheCompactionTrigger) {
+    // 6 messages of ~100 tokens stay under the 1,000-token trigger, but not with
+    // a tool whose description alone is ~1,000 tokens.
+    auto run = [](bool with_big_tool) {
+        Harness h;
+        h.profile.context_size = 2000;
+        h.profile.trigger_ratio = 0.5;
+        h.profile.reserve_ratio = 0.1;
+        h.profile.compression_prompt = "compress now";
+        h.profile.summary_template = "{task_overview}";
+        h.profile.summary_schema = bj::object{{"type", "object"}};
+        auto tool = std::make_shared<EchoTool>("echo");
+        if (with_big_tool)
+            const_cast<model::ToolSchema&>(tool->schema()).description = std::string(4000, 'd');
+        h.toolkit.add(tool);
+        for (int i = 0; i < 6; ++i) h.context.push_back(domain::user_msg("user", std::string_view(std::string(400, 'a' + i))));
+        h.model.script.push_back(summary_of("summarised"));
+        h.model.script.push_back(text("answer"));
+        h.model.script.push_back(text("answer"));
+        h.reply("q");
+        return h.model.requests.front().structured_schema.has_value();
+    };
+    EXPECT_FALSE(run(false));
+    EXPECT_TRUE(run(true));
+}
+
 TEST(ReactAgent, ContinuationsMustMatchWhatTheReplyAwaits) {
     auto asking = domain::tool_call_block("c1", "debug_guarded", "{}");
     asking["state"] = "asking";
