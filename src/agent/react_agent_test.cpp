@@ -7,6 +7,7 @@
 #include <boost/asio/strand.hpp>
 #include <algorithm>
 #include <deque>
+#include <limits>
 #include <stdexcept>
 
 #include "domain/event.hpp"
@@ -721,24 +722,39 @@ TEST(ReactAgent, AKeptToolResultKeepsItsCallAcrossTheSplit) {
     for (const auto& b : kept) EXPECT_NE(b.at("id"), "c1");
 }
 
-TEST(ReactAgent, AnOversizedCompressionRequestThatFailsIsRetriedWithoutItsOldestMessages) {
-    // Fails the first compression request (as a provider refuses one over its
-    // window), then answers like the scripted model.
-    class RefusesOnce final : public model::ChatModel {
-    public:
-        ScriptedModel inner;
-        std::vector<std::size_t> compression_sizes;
-        const std::string& model_name() const override { return inner.name; }
-        asio::awaitable<model::ModelResponse> call(const model::ChatRequest& request, const model::ChunkSink& on_chunk,
-                                                   CancellationPtr cancel) override {
-            if (request.structured_schema) {
-                compression_sizes.push_back(request.messages.size());
-                if (compression_sizes.size() == 1) throw model::ModelError(400, false, "context too long");
-            }
-            auto response = co_await inner.call(request, on_chunk, cancel);
-            co_return response;
+/// Fails the first `failures` compression requests (as a provider refuses one
+/// over its window, or is down), then answers like the scripted model.
+class FailsCompressions final : public model::ChatModel {
+public:
+    explicit FailsCompressions(std::size_t failures) : failures_(failures) {}
+    ScriptedModel inner;
+    std::vector<std::size_t> compression_sizes;  ///< messages of each compression request
+    const std::string& model_name() const override { return inner.name; }
+    asio::awaitable<model::ModelResponse> call(const model::ChatRequest& request, const model::ChunkSink& on_chunk,
+                                               CancellationPtr cancel) override {
+        if (request.structured_schema) {
+            compression_sizes.push_back(request.messages.size());
+            if (compression_sizes.size() <= failures_) throw model::ModelError(400, false, "context too long");
         }
-    };
+        auto response = co_await inner.call(request, on_chunk, cancel);
+        co_return response;
+    }
+
+private:
+    std::size_t failures_;
+};
+
+/// One reply of an agent on `h`'s state and `model`, run to its end: how it ended.
+std::exception_ptr reply_on(Harness& h, model::ChatModel& model, std::string_view text) {
+    ReactAgent agent(h.profile, model, h.toolkit, "s1", h.state, h.context, h.sink, h.cancel);
+    bj::array inputs{domain::user_msg("user", text)};
+    std::exception_ptr error;
+    asio::co_spawn(asio::make_strand(h.io), agent.reply(inputs), [&](std::exception_ptr e) { error = e; });
+    h.io.run();
+    return error;
+}
+
+TEST(ReactAgent, AnOversizedCompressionRequestThatFailsIsRetriedWithoutItsOldestMessages) {
     Harness h;
     h.profile.context_size = 1000;
     h.profile.trigger_ratio = 0.5;   // compaction from 500 tokens, retry below it
@@ -747,15 +763,10 @@ TEST(ReactAgent, AnOversizedCompressionRequestThatFailsIsRetriedWithoutItsOldest
     h.profile.summary_template = "{task_overview}";
     h.profile.summary_schema = bj::object{{"type", "object"}};
     for (int i = 0; i < 12; ++i) h.context.push_back(domain::user_msg("user", std::string_view(std::string(400, 'a' + i))));
-    RefusesOnce model;
+    FailsCompressions model(1);
     model.inner.script.push_back(summary_of("retried"));
     model.inner.script.push_back(text("done"));
-    ReactAgent agent(h.profile, model, h.toolkit, "s1", h.state, h.context, h.sink, h.cancel);
-    bj::array inputs{domain::user_msg("user", std::string_view("next"))};
-    std::exception_ptr error;
-    asio::co_spawn(asio::make_strand(h.io), agent.reply(inputs), [&](std::exception_ptr e) { error = e; });
-    h.io.run();
-    ASSERT_FALSE(error);
+    ASSERT_FALSE(reply_on(h, model, "next"));
     // 12 x ~100 tokens went out first (over the 1,000-token window), then only
     // the newest ones that fit under the 500-token trigger, the prompt kept.
     ASSERT_EQ(model.compression_sizes.size(), 2u);
@@ -767,28 +778,12 @@ TEST(ReactAgent, AnOversizedCompressionRequestThatFailsIsRetriedWithoutItsOldest
 }
 
 TEST(ReactAgent, ACompressionThatFailsCutsTheOldMessagesWithTheReferencesNotice) {
-    class NeverSummarises final : public model::ChatModel {
-    public:
-        ScriptedModel inner;
-        const std::string& model_name() const override { return inner.name; }
-        asio::awaitable<model::ModelResponse> call(const model::ChatRequest& request, const model::ChunkSink& on_chunk,
-                                                   CancellationPtr cancel) override {
-            if (request.structured_schema) throw model::ModelError(500, true, "down");
-            auto response = co_await inner.call(request, on_chunk, cancel);
-            co_return response;
-        }
-    };
     Harness h;
     compaction_profile(h);
     for (int i = 0; i < 12; ++i) h.context.push_back(domain::user_msg("user", std::string_view(std::string(400, 'a' + i))));
-    NeverSummarises model;
+    FailsCompressions model(std::numeric_limits<std::size_t>::max());
     model.inner.script.push_back(text("done"));
-    ReactAgent agent(h.profile, model, h.toolkit, "s1", h.state, h.context, h.sink, h.cancel);
-    bj::array inputs{domain::user_msg("user", std::string_view("next"))};
-    std::exception_ptr error;
-    asio::co_spawn(asio::make_strand(h.io), agent.reply(inputs), [&](std::exception_ptr e) { error = e; });
-    h.io.run();
-    ASSERT_FALSE(error);
+    ASSERT_FALSE(reply_on(h, model, "next"));
     EXPECT_EQ(h.state.summary, "<system-info>Some earlier messages were truncated for limited context.</system-info>");
     EXPECT_LE(h.context.size(), 5u);  // what fits the 400-token reserve, and the reply
     EXPECT_EQ(h.sink.events.back().at("finished_reason"), "completed");
