@@ -44,6 +44,16 @@ def park(env, call_id="call_g", text="hi", then=None):
     return s, rid, ask
 
 
+def park_external(env, call_id, then_text):
+    """Starts a turn whose first model call is debug_external (the client runs
+    it); returns (stream, reply_id, the REQUIRE_EXTERNAL_EXECUTION event)."""
+    env.script([{"tool_calls": [{"id": call_id, "name": "debug_external", "arguments": {"query": "q"}}]},
+                {"text": then_text}])
+    s = env.start("Ask the client")
+    rid = env.wait_reply_start(s)
+    return s, rid, s.wait_type("REQUIRE_EXTERNAL_EXECUTION").event
+
+
 def confirm(env, rid, call, confirmed=True, rules=None):
     return env.post_chat(input_={"type": "USER_CONFIRM_RESULT", "reply_id": rid,
                                  "confirm_results": [{"confirmed": confirmed, "tool_call": call,
@@ -174,11 +184,7 @@ def _approve_with_rule(srv, fmt):
 def _external_execution(srv, fmt):
     env = ChatEnv(srv, fmt, user=f"hitl-ext-{fmt}")
     try:
-        env.script([{"tool_calls": [{"id": "call_x", "name": "debug_external", "arguments": {"query": "q"}}]},
-                    {"text": "The client said 42."}])
-        s = env.start("Ask the client")
-        rid = env.wait_reply_start(s)
-        req = s.wait_type("REQUIRE_EXTERNAL_EXECUTION").event
+        s, rid, req = park_external(env, "call_x", "The client said 42.")
         call = req["tool_calls"][0]
         check(call["id"] == "call_x" and call["state"] == "submitted", f"submitted call {call}")
         types = [f.type for f in s.data_frames()]
@@ -219,11 +225,7 @@ def _external_empty_output(srv, fmt):
     reference): the stored result holds one empty text block."""
     env = ChatEnv(srv, fmt, user=f"hitl-ext-empty-{fmt}")
     try:
-        env.script([{"tool_calls": [{"id": "call_e", "name": "debug_external", "arguments": {"query": "q"}}]},
-                    {"text": "Nothing came back."}])
-        s = env.start("Ask the client")
-        rid = env.wait_reply_start(s)
-        s.wait_type("REQUIRE_EXTERNAL_EXECUTION")
+        s, rid, _ = park_external(env, "call_e", "Nothing came back.")
         check(env.wait_status("awaiting_external_result", 3) == "awaiting_external_result", f"{env.status()}")
         mark = len(s.data_frames())
         r = env.post_chat(input_={"type": "EXTERNAL_EXECUTION_RESULT", "reply_id": rid, "execution_results": [
