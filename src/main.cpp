@@ -111,10 +111,10 @@ int serve(const Settings& s) {
     agentd::bus::MemoryBus bus;
     agentd::service::AgentService agents(*storage, bus);
     agentd::service::CredentialService credentials(*storage);
-    agentd::service::SessionService sessions(*storage, bus, agents, credentials, *policy);
-    agentd::service::CatalogService catalog;
     // bwrap: probes the sandbox now, so a host without user namespaces fails at start.
     agentd::workspace::DirectoryWorkspaceManager workspaces(s.data_dir, *workspace_kind, s.workspace_network);
+    agentd::service::SessionService sessions(*storage, bus, agents, credentials, *policy, &workspaces);
+    agentd::service::CatalogService catalog;
 
     agentd::http::Router router;
     agentd::http::ServerOptions opts;

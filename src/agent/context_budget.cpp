@@ -1,5 +1,6 @@
 #include "agent/context_budget.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace agentd::agent {
@@ -71,43 +72,80 @@ ContextCost estimate_cost(const bj::value& v) {
     return ContextCost{tokens_of(t), t.images};
 }
 
-bj::value truncate_tool_output(const bj::value& output, std::int64_t limit) {
-    if (estimate_tokens(output) <= limit) return output;
+std::string truncated_reminder(std::string_view offload_path) {
+    std::string out = "\n<<<TRUNCATED>>>\n<system-reminder>The remaining content has been omitted for limited context.";
+    if (!offload_path.empty())
+        out += " You can refer to the file in '" + std::string(offload_path) + "' for the truncated content if needed.";
+    out += "</system-reminder>";
+    return out;
+}
+
+std::optional<ToolOutputCut> cut_tool_output(const bj::value& output, std::int64_t limit) {
+    if (estimate_tokens(output) <= limit) return std::nullopt;
+    const auto budget_bytes = [](std::int64_t tokens) {
+        return static_cast<std::size_t>(std::max<std::int64_t>(0, tokens)) * 4;
+    };
     if (output.is_string()) {
-        std::string kept(utf8_prefix(output.get_string(), static_cast<std::size_t>(std::max<std::int64_t>(0, limit)) * 4));
-        kept += kTruncatedReminder;
-        return bj::value(kept);
+        const std::string_view whole = output.get_string();
+        const std::string_view kept = utf8_prefix(whole, budget_bytes(limit));
+        return ToolOutputCut{bj::value(kept), bj::value(whole.substr(kept.size()))};
     }
-    if (!output.is_array()) return output;
-    bj::array kept;
+    if (!output.is_array()) return std::nullopt;
+    const auto& blocks = output.get_array();
+    bj::array kept, rest;
     std::int64_t used = 0;
-    for (const auto& block : output.get_array()) {
-        std::int64_t cost = estimate_tokens(block);
-        if (used + cost <= limit) {
-            kept.push_back(block);
-            used += cost;
-            continue;
-        }
-        // The boundary block: a text block is cut to the remaining budget; any
-        // other kind is left out entirely.
-        if (block.is_object() && block.get_object().contains("text") && block.get_object().at("text").is_string()) {
-            bj::object cut = block.get_object();
-            auto budget = static_cast<std::size_t>(std::max<std::int64_t>(0, limit - used)) * 4;
-            cut["text"] = std::string(utf8_prefix(cut.at("text").get_string(), budget));
-            kept.push_back(std::move(cut));
-        }
-        break;
+    std::size_t i = 0;
+    for (; i < blocks.size(); ++i) {
+        std::int64_t cost = estimate_tokens(blocks[i]);
+        if (used + cost > limit) break;
+        kept.push_back(blocks[i]);
+        used += cost;
     }
-    // The marker goes on the last kept text block, or becomes one.
-    for (auto it = kept.rbegin(); it != kept.rend(); ++it) {
+    if (i < blocks.size()) {
+        const auto& boundary = blocks[i];
+        const bool text = boundary.is_object() && boundary.get_object().contains("text") &&
+                          boundary.get_object().at("text").is_string();
+        if (text) {
+            const std::string_view whole = boundary.get_object().at("text").get_string();
+            const std::string_view head = utf8_prefix(whole, budget_bytes(limit - used));
+            bj::object front = boundary.get_object();
+            front["text"] = head;
+            kept.push_back(std::move(front));
+            if (head.size() < whole.size()) {
+                bj::object back = boundary.get_object();
+                back["text"] = whole.substr(head.size());
+                rest.push_back(std::move(back));
+            }
+        } else {
+            rest.push_back(boundary);
+        }
+        for (++i; i < blocks.size(); ++i) rest.push_back(blocks[i]);
+    }
+    return ToolOutputCut{bj::value(std::move(kept)), bj::value(std::move(rest))};
+}
+
+bj::value with_reminder(bj::value kept, std::string_view reminder) {
+    if (kept.is_string()) {
+        std::string text(kept.get_string());
+        text += reminder;
+        return bj::value(text);
+    }
+    bj::array blocks = kept.is_array() ? std::move(kept.get_array()) : bj::array{};
+    for (auto it = blocks.rbegin(); it != blocks.rend(); ++it) {
         if (it->is_object() && it->get_object().contains("text") && it->get_object().at("text").is_string()) {
             auto& text = it->get_object()["text"];
-            text = std::string(text.get_string()) + std::string(kTruncatedReminder);
-            return bj::value(std::move(kept));
+            text = std::string(text.get_string()) + std::string(reminder);
+            return bj::value(std::move(blocks));
         }
     }
-    kept.push_back(bj::object{{"type", "text"}, {"text", std::string(kTruncatedReminder)}});
-    return bj::value(std::move(kept));
+    blocks.push_back(bj::object{{"type", "text"}, {"text", std::string(reminder)}});
+    return bj::value(std::move(blocks));
+}
+
+bj::value truncate_tool_output(const bj::value& output, std::int64_t limit) {
+    auto cut = cut_tool_output(output, limit);
+    if (!cut) return output;
+    return with_reminder(std::move(cut->kept), kTruncatedReminder);
 }
 
 }  // namespace agentd::agent

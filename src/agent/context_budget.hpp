@@ -4,6 +4,8 @@
 // tokens = round(utf8 bytes / 4) + 2000 per data block.
 #include <boost/json.hpp>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
 
 namespace agentd::agent {
@@ -19,13 +21,30 @@ struct ContextCost {
 };
 ContextCost estimate_cost(const boost::json::value& v);
 
-/// The marker appended to a truncated tool result kept in context.
+/// The marker appended to a truncated tool result kept in context, without and
+/// with the file that holds the rest.
 inline constexpr std::string_view kTruncatedReminder =
     "\n<<<TRUNCATED>>>\n<system-reminder>The remaining content has been omitted for limited context."
     "</system-reminder>";
+std::string truncated_reminder(std::string_view offload_path);
 
-/// Returns `output` (a string or an array of text/data blocks) cut to about
-/// `limit` tokens, with the marker appended; unchanged when within the limit.
+/// A tool output split at the truncation limit: what stays in context and what
+/// was cut.
+struct ToolOutputCut {
+    boost::json::value kept;  ///< a string, or an array of blocks; no marker yet
+    boost::json::value rest;  ///< the same kind: the cut part of the boundary text and every later block
+};
+
+/// Splits `output` (a string or an array of text/data blocks) at about `limit`
+/// tokens: whole leading blocks are kept while they fit, a text block across the
+/// limit is cut (never inside a UTF-8 sequence), any other block across it goes
+/// whole to the rest. Nothing when the output is within the limit.
+std::optional<ToolOutputCut> cut_tool_output(const boost::json::value& output, std::int64_t limit);
+
+/// `kept` with `reminder` appended to its last text block (or as a new one).
+boost::json::value with_reminder(boost::json::value kept, std::string_view reminder);
+
+/// cut_tool_output() and the marker naming no file; unchanged when within the limit.
 boost::json::value truncate_tool_output(const boost::json::value& output, std::int64_t limit);
 
 }  // namespace agentd::agent

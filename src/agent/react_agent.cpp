@@ -358,12 +358,18 @@ bj::array* nested_blocks(bj::object& block) {
     return const_cast<bj::array*>(nested_blocks(static_cast<const bj::object&>(block)));
 }
 
-std::string image_reminder(const bj::object& image) {
+/// The URL an image block can be found at: its own, when its source is one.
+std::string image_url(const bj::object& image) {
+    const auto* src = image.if_contains("source");
+    if (!src || !src->is_object() || json::str_at(src->get_object(), "type") != "url") return {};
+    return std::string(json::str_at(src->get_object(), "url"));
+}
+
+std::string image_reminder(const bj::object& image, const std::string& url) {
     std::string name(json::str_at(image, "name"));
     std::string named = name.empty() ? "" : "named '" + name + "' ";
-    const auto& src = image.at("source").get_object();
-    if (json::str_at(src, "type") == "url" && !json::str_at(src, "url").empty())
-        return "<system-reminder>The image " + named + "is offloaded into " + std::string(json::str_at(src, "url")) +
+    if (!url.empty())
+        return "<system-reminder>The image " + named + "is offloaded into " + url +
                ", you can refer to it when needed.</system-reminder>";
     return "<system-reminder>The image " + named + "is removed to free up context space.</system-reminder>";
 }
@@ -391,49 +397,69 @@ void ReactAgent::recount(std::size_t index, const ContextCost& before) {
     counted_images_ += after.images - before.images;
 }
 
-void ReactAgent::limit_images() {
-    if (profile_.max_image_num < 0) return;
+boost::asio::awaitable<void> ReactAgent::limit_images() {
+    if (profile_.max_image_num < 0) co_return;
     // Counts of messages before the tail are kept with their token counts: the
     // check costs nothing per step until a new image crosses the limit.
     refresh_cost_cache();
     std::int64_t total = counted_images_ + (context_.empty() ? 0 : estimate_cost(context_.back()).images);
     std::int64_t excess = total - profile_.max_image_num;
+    if (excess <= 0) co_return;
     // Oldest first; a top-level image of a non-user message becomes a hint,
     // every other one a text block (what its container accepts).
+    struct Replacement {
+        std::size_t message;
+        bj::value* block;  ///< into context_, which nothing else changes meanwhile
+        bool as_hint;
+        std::string text;
+    };
+    std::vector<Replacement> plan;
+    std::vector<std::pair<std::size_t, ContextCost>> before;  // each message changed, with its cost before
     for (std::size_t i = 0; i < context_.size() && excess > 0; ++i) {
         if (!context_[i].is_object()) continue;
-        const ContextCost before = estimate_cost(context_[i]);
-        if (before.images == 0) continue;
+        const ContextCost cost = estimate_cost(context_[i]);
+        if (cost.images == 0) continue;
         auto& msg = context_[i].get_object();
         auto* content = msg.if_contains("content");
         if (!content || !content->is_array()) continue;
         const bool user = json::str_at(msg, "role") == "user";
-        bool changed = false;
+        const std::size_t planned = plan.size();
         for (auto& b : content->get_array()) {
             if (excess <= 0) break;
             if (is_image(b)) {
-                auto text = image_reminder(b.get_object());
-                b = user ? domain::text_block(text) : domain::hint_block(bj::value(text));
+                plan.push_back({i, &b, !user, {}});
                 --excess;
-                changed = true;
             } else if (b.is_object()) {
                 if (auto* nested = nested_blocks(b.get_object())) {
                     for (auto& sub : *nested) {
                         if (excess <= 0) break;
                         if (!is_image(sub)) continue;
-                        sub = domain::text_block(image_reminder(sub.get_object()));
+                        plan.push_back({i, &sub, false, {}});
                         --excess;
-                        changed = true;
                     }
                 }
             }
         }
-        if (!changed) continue;
+        if (plan.size() > planned) before.emplace_back(i, cost);
+    }
+    // The payloads are stored first and the blocks replaced together afterwards,
+    // so an interrupt in between leaves the context as it was.
+    for (auto& r : plan) {
+        const auto& image = r.block->get_object();
+        std::string url = image_url(image);
+        if (url.empty() && context_offloader_) {
+            const bj::object stored = co_await context_offloader_->offload_data_block(image);
+            url = image_url(stored);
+        }
+        r.text = image_reminder(image, url);
+    }
+    for (auto& r : plan) *r.block = r.as_hint ? domain::hint_block(bj::value(r.text)) : domain::text_block(r.text);
+    for (const auto& [i, cost] : before) {
         if (i + 1 == context_.size()) {
             mark_dirty();
         } else {
             touched_.push_back(i);
-            recount(i, before);
+            recount(i, cost);
         }
     }
 }
@@ -727,7 +753,15 @@ void ReactAgent::apply_confirmations(const bj::object& event) {
     }
 }
 
-void ReactAgent::apply_external_results(const bj::object& event) {
+boost::asio::awaitable<bj::value> ReactAgent::context_tool_output(const std::string& call_id, const bj::value& output) {
+    auto cut = cut_tool_output(output, profile_.tool_result_limit);
+    if (!cut) co_return output;
+    std::string path;
+    if (context_offloader_) path = co_await context_offloader_->offload_tool_result(call_id, cut->rest);
+    co_return with_reminder(std::move(cut->kept), truncated_reminder(path));
+}
+
+boost::asio::awaitable<void> ReactAgent::apply_external_results(const bj::object& event) {
     for (const auto& r : event.at("execution_results").get_array()) {
         const auto& result = r.get_object();
         std::string id(json::str_at(result, "id"));
@@ -759,10 +793,11 @@ void ReactAgent::apply_external_results(const bj::object& event) {
         bj::object metadata = result.contains("metadata") && result.at("metadata").is_object()
                                   ? result.at("metadata").get_object()
                                   : bj::object{};
-        (*call)["state"] = "finished";
-        domain::content_of(reply_message())
-            .push_back(domain::tool_result_block(id, name, truncate_tool_output(output, profile_.tool_result_limit),
-                                                 state, metadata));
+        bj::value kept = co_await context_tool_output(id, output);
+        // Looked up again: the offload let other work run, but nothing else changes the reply.
+        call = domain::find_block(reply_message(), "tool_call", id);
+        if (call) (*call)["state"] = "finished";
+        domain::content_of(reply_message()).push_back(domain::tool_result_block(id, name, std::move(kept), state, metadata));
         sink_.emit(ev::tool_result_end(reply_id_, id, state, std::move(metadata)));
     }
 }
@@ -779,7 +814,7 @@ boost::asio::awaitable<void> ReactAgent::resume(const bj::object& event) {
     }
     const std::string before = state_fingerprint();
     if (type == ev::type::kUserConfirmResult) apply_confirmations(event);
-    else if (type == ev::type::kExternalExecutionResult) apply_external_results(event);
+    else if (type == ev::type::kExternalExecutionResult) co_await apply_external_results(event);
     notify_state_change(before);
     equip_structured_output();  // the parked reply's requirement, whatever the caller wants now
     co_await checkpoint();
@@ -872,7 +907,7 @@ std::int64_t ReactAgent::tool_schema_tokens() const {
 
 boost::asio::awaitable<void> ReactAgent::maybe_compact() {
     // Images first, so that the token count reflects the ones that remain.
-    limit_images();
+    co_await limit_images();
     if (profile_.context_size <= 0 || profile_.summary_schema.empty()) co_return;
     const auto base =
         estimate_tokens(bj::value(profile_.system_prompt)) + estimate_tokens(state_.summary) + tool_schema_tokens();
@@ -1008,6 +1043,20 @@ boost::asio::awaitable<void> ReactAgent::maybe_compact() {
                       ? std::string(state_.summary.get_string())
                       : std::string("<system-info>Some earlier messages were truncated for limited context."
                                     "</system-info>");
+    if (context_offloader_) {
+        // What was summarised stays readable in the workspace; the summary says where.
+        std::vector<const bj::object*> compressed;
+        for (std::size_t i = 0; i < split.message; ++i)
+            if (context_[i].is_object()) compressed.push_back(&context_[i].get_object());
+        if (compressed_part) compressed.push_back(&*compressed_part);
+        const std::string path = co_await context_offloader_->offload_context(compressed);
+        if (!path.empty()) {
+            const std::string reminder = "<system-reminder>The compressed context is offloaded to '" + path +
+                                         "', you can refer to it when needed.</system-reminder>";
+            // A summary kept from before (the compression failed) may name the file already.
+            if (summary.find(reminder) == std::string::npos) summary += "\n" + reminder;
+        }
+    }
     state_.summary = summary;
     bj::array rest;
     if (kept_part) rest.push_back(std::move(*kept_part));
@@ -1277,11 +1326,12 @@ boost::asio::awaitable<ReactAgent::CallEnd> ReactAgent::run_tool(std::string id,
     bj::value output = outcome.output;
     if (output.is_string() && outcome.state == "success")  // text output is kept as text blocks
         output = bj::array{domain::text_block(output.get_string())};
+    // Only the context copy is cut; the streamed deltas carried everything.
+    bj::value kept = co_await context_tool_output(id, output);
     auto& msg = reply_message();
     if (auto* c = find_call()) (*c)["state"] = "finished";
-    // Only the context copy is cut; the streamed deltas carried everything.
-    domain::content_of(msg).push_back(domain::tool_result_block(
-        id, name, truncate_tool_output(output, profile_.tool_result_limit), outcome.state, outcome.metadata));
+    domain::content_of(msg).push_back(
+        domain::tool_result_block(id, name, std::move(kept), outcome.state, outcome.metadata));
     const bool interrupted = outcome.state == "interrupted";
     sink_.emit(ev::tool_result_end(reply_id_, id, outcome.state, std::move(outcome.metadata)));
     notify_state_change(before);

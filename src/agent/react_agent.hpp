@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "agent/context_budget.hpp"
+#include "agent/context_offloader.hpp"
 #include "agent/tool_offload.hpp"
 #include "agent/toolkit.hpp"
 #include "common/cancellation.hpp"
@@ -123,6 +124,9 @@ public:
     /// Runs tool calls that may move to the background (null: every call runs
     /// inline). Tools that use the session state or run externally never do.
     void set_offloader(ToolOffloader* offloader) { offloader_ = offloader; }
+    /// Keeps what compaction, truncation and the image limit take out of the
+    /// context, and names it in their notices (null: it is only dropped).
+    void set_context_offloader(ContextOffloader* offloader) { context_offloader_ = offloader; }
 
     const std::string& reply_id() const { return reply_id_; }
 
@@ -156,7 +160,9 @@ private:
     boost::asio::awaitable<bool> run_concurrently(const std::vector<std::string>& call_ids);
     /// Applies a confirmation or external results to the parked calls.
     void apply_confirmations(const bj::object& event);
-    void apply_external_results(const bj::object& event);
+    boost::asio::awaitable<void> apply_external_results(const bj::object& event);
+    /// A tool output as the context keeps it: cut at the limit, the rest offloaded and named.
+    boost::asio::awaitable<bj::value> context_tool_output(const std::string& call_id, const bj::value& output);
     /// An error result for a call that never ran (validation, deny, user denial).
     void error_result(const std::string& id, const std::string& name, std::string_view state, const std::string& text);
     /// Publishes CUSTOM state_updated when tasks or permissions changed since `before`.
@@ -171,7 +177,7 @@ private:
     /// Compacts the context into the summary when the model input nears its window.
     boost::asio::awaitable<void> maybe_compact();
     /// Replaces the oldest images beyond max_image_num with a reminder (§8.4).
-    void limit_images();
+    boost::asio::awaitable<void> limit_images();
     /// Brings the token and image totals of the messages before the tail up to
     /// date (those change only through this agent, so each is counted once).
     void refresh_cost_cache();
@@ -220,6 +226,7 @@ private:
     bool tasks_known_ = false;  ///< the context shows a task tool call or a tasks reminder
     workspace::Workspace* workspace_ = nullptr;
     ToolOffloader* offloader_ = nullptr;
+    ContextOffloader* context_offloader_ = nullptr;
     std::optional<bj::object> final_candidate_;  ///< the last reasoning's final answer, as a message
     std::optional<bj::object> final_message_;
 };

@@ -94,6 +94,29 @@ public:
     }
 };
 
+/// Takes what leaves the context, records it and answers with made-up paths.
+class RecordingOffloader final : public ContextOffloader {
+public:
+    std::vector<std::vector<std::string>> contexts;  ///< ids of each offload_context's messages
+    std::vector<std::pair<std::string, bj::value>> results;
+    std::vector<bj::object> data_blocks;
+    asio::awaitable<std::string> offload_context(const std::vector<const bj::object*>& messages) override {
+        auto& ids = contexts.emplace_back();
+        for (const auto* m : messages) ids.emplace_back(m->at("id").as_string());
+        co_return "/ws/sessions/s1/context.jsonl";
+    }
+    asio::awaitable<std::string> offload_tool_result(const std::string& call_id, const bj::value& output) override {
+        results.emplace_back(call_id, output);
+        co_return "/ws/sessions/s1/tool_result-" + call_id + ".txt";
+    }
+    asio::awaitable<bj::object> offload_data_block(const bj::object& block) override {
+        data_blocks.push_back(block);
+        bj::object out = block;
+        out["source"] = domain::url_source("workspace:///data/" + std::to_string(data_blocks.size()) + ".png", "image/png");
+        co_return out;
+    }
+};
+
 /// Echoes its text; `concurrent` tools record overlap.
 class EchoTool final : public Tool {
 public:
@@ -129,11 +152,13 @@ struct Harness {
     bj::array context;
     CancellationPtr cancel = std::make_shared<Cancellation>();
     AgentProfile profile;
+    ContextOffloader* context_offloader = nullptr;
 
     Harness() { profile.name = "Friday"; }
 
     void reply(const std::string& user_text, std::optional<bj::object> schema = std::nullopt) {
         ReactAgent agent(profile, model, toolkit, "s1", state, context, sink, cancel);
+        agent.set_context_offloader(context_offloader);
         bj::array inputs{domain::user_msg("user", std::string_view(user_text))};
         run(agent, agent.reply(inputs, std::move(schema)));
     }
@@ -403,6 +428,64 @@ TEST(ReactAgent, LargeToolResultsAreTruncatedInContextOnly) {
     EXPECT_EQ(streamed, 100000u);
 }
 
+TEST(ReactAgent, TheCutPartOfALargeToolResultIsOffloadedAndNamed) {
+    class TwoBlockTool final : public Tool {
+    public:
+        permission::Decision check_permissions(const bj::object&, const permission::Context&) const override {
+            return permission::Decision::allow();
+        }
+
+    public:
+        model::ToolSchema s{"big", "", {}};
+        const model::ToolSchema& schema() const override { return s; }
+        asio::awaitable<ToolOutcome> run(const bj::object&, ToolContext&,
+                                         const std::function<void(const ToolChunk&)>&) override {
+            co_return ToolOutcome{"success",
+                                  bj::array{domain::text_block(std::string(300, 'a') + std::string(300, 'b')),
+                                            domain::text_block("tail")},
+                                  {}};
+        }
+    };
+    Harness h;
+    RecordingOffloader offloader;
+    h.context_offloader = &offloader;
+    h.profile.tool_result_limit = 100;  // 400 bytes
+    h.toolkit.add(std::make_shared<TwoBlockTool>());
+    h.model.script.push_back(calls({{"c1", "big"}}));
+    h.model.script.push_back(text("ok"));
+    h.reply("big");
+    EXPECT_EQ(result_text(h.context, "c1"),
+              std::string(300, 'a') + std::string(100, 'b') +
+                  "\n<<<TRUNCATED>>>\n<system-reminder>The remaining content has been omitted for limited context. "
+                  "You can refer to the file in '/ws/sessions/s1/tool_result-c1.txt' for the truncated content if "
+                  "needed.</system-reminder>");
+    // The offloader got exactly what the context lost: the rest of the boundary block and every later one.
+    ASSERT_EQ(offloader.results.size(), 1u);
+    EXPECT_EQ(offloader.results[0].first, "c1");
+    const auto& rest = offloader.results[0].second.as_array();
+    ASSERT_EQ(rest.size(), 2u);
+    EXPECT_EQ(rest[0].at("text"), bj::value(std::string(200, 'b')));
+    EXPECT_EQ(rest[1].at("text"), "tail");
+}
+
+TEST(ReactAgent, AnOffloaderThatStoredNothingLeavesTheNoticeWithoutAFile) {
+    class NothingStored final : public ContextOffloader {
+    public:
+        asio::awaitable<std::string> offload_context(const std::vector<const bj::object*>&) override { co_return ""; }
+        asio::awaitable<std::string> offload_tool_result(const std::string&, const bj::value&) override { co_return ""; }
+        asio::awaitable<bj::object> offload_data_block(const bj::object& block) override { co_return block; }
+    };
+    Harness h;
+    NothingStored offloader;
+    h.context_offloader = &offloader;
+    h.profile.tool_result_limit = 0;  // even "echo" is too long
+    h.toolkit.add(std::make_shared<EchoTool>("echo"));
+    h.model.script.push_back(calls({{"c1", "echo"}}));
+    h.model.script.push_back(text("ok"));
+    h.reply("go");
+    EXPECT_EQ(result_text(h.context, "c1"), std::string(kTruncatedReminder));
+}
+
 TEST(ReactAgent, OldestImagesBeyondTheLimitAreReplacedInTheContextOnly) {
     Harness h;
     h.profile.max_image_num = 1;
@@ -444,6 +527,26 @@ TEST(ReactAgent, OldestImagesBeyondTheLimitAreReplacedInTheContextOnly) {
     // No event: the stored reply and the stream are untouched (the one hint is the runtime state).
     auto types = h.sink.types();
     EXPECT_EQ(std::count(types.begin(), types.end(), "HINT_BLOCK"), 1);
+}
+
+TEST(ReactAgent, ImagesWithoutAUrlAreOffloadedBeforeTheyAreReplaced) {
+    Harness h;
+    RecordingOffloader offloader;
+    h.context_offloader = &offloader;
+    h.profile.max_image_num = 0;
+    auto linked = domain::data_block(domain::url_source("https://files.example/cat.png", "image/png"), "cat.png");
+    auto inline_image = domain::data_block(domain::base64_source("aGk=", "image/png"), "dog.png");
+    h.context.push_back(domain::user_msg("user", bj::array{linked, inline_image}));
+    h.model.script.push_back(text("ok"));
+    h.reply("and now?");
+    const auto& u = h.context.at(0).as_object().at("content").as_array();
+    EXPECT_EQ(u.at(0).at("text"), "<system-reminder>The image named 'cat.png' is offloaded into "
+                                   "https://files.example/cat.png, you can refer to it when needed.</system-reminder>");
+    EXPECT_EQ(u.at(1).at("text"), "<system-reminder>The image named 'dog.png' is offloaded into "
+                                   "workspace:///data/1.png, you can refer to it when needed.</system-reminder>");
+    // Only the payload went to the offloader: a URL already says where the image is.
+    ASSERT_EQ(offloader.data_blocks.size(), 1u);
+    EXPECT_EQ(offloader.data_blocks[0].at("name"), "dog.png");
 }
 
 TEST(ReactAgent, ImagesWithinTheLimitAreLeftAlone) {
@@ -747,6 +850,7 @@ private:
 /// One reply of an agent on `h`'s state and `model`, run to its end: how it ended.
 std::exception_ptr reply_on(Harness& h, model::ChatModel& model, std::string_view text) {
     ReactAgent agent(h.profile, model, h.toolkit, "s1", h.state, h.context, h.sink, h.cancel);
+    agent.set_context_offloader(h.context_offloader);
     bj::array inputs{domain::user_msg("user", text)};
     std::exception_ptr error;
     asio::co_spawn(asio::make_strand(h.io), agent.reply(inputs), [&](std::exception_ptr e) { error = e; });
@@ -787,6 +891,43 @@ TEST(ReactAgent, ACompressionThatFailsCutsTheOldMessagesWithTheReferencesNotice)
     EXPECT_EQ(h.state.summary, "<system-info>Some earlier messages were truncated for limited context.</system-info>");
     EXPECT_LE(h.context.size(), 5u);  // what fits the 400-token reserve, and the reply
     EXPECT_EQ(h.sink.events.back().at("finished_reason"), "completed");
+}
+
+TEST(ReactAgent, TheCompressedMessagesAreOffloadedAndTheSummaryNamesTheFileOnce) {
+    Harness h;
+    compaction_profile(h);
+    RecordingOffloader offloader;
+    h.context_offloader = &offloader;
+    std::vector<std::string> first_ids;
+    for (int i = 0; i < 12; ++i) {
+        h.context.push_back(domain::user_msg("user", std::string_view(std::string(400, 'a' + i))));
+        first_ids.emplace_back(h.context.back().at("id").as_string());
+    }
+    // Both compressions fail: the second keeps the first's summary, which names the file already.
+    FailsCompressions model(std::numeric_limits<std::size_t>::max());
+    model.inner.script.push_back(text("done"));
+    ASSERT_FALSE(reply_on(h, model, "next"));
+    const std::string reminder =
+        "<system-reminder>The compressed context is offloaded to '/ws/sessions/s1/context.jsonl', you can refer to "
+        "it when needed.</system-reminder>";
+    EXPECT_EQ(h.state.summary,
+              bj::value("<system-info>Some earlier messages were truncated for limited context.</system-info>\n" +
+                        reminder));
+    ASSERT_EQ(offloader.contexts.size(), 1u);
+    // The oldest messages went out, oldest first.
+    ASSERT_GE(offloader.contexts[0].size(), 8u);
+    EXPECT_EQ(offloader.contexts[0].front(), first_ids.front());
+    EXPECT_EQ(offloader.contexts[0][7], first_ids[7]);
+
+    for (int i = 0; i < 12; ++i) h.context.push_back(domain::user_msg("user", std::string_view(std::string(400, 'n'))));
+    model.inner.script.push_back(text("done again"));
+    h.io.restart();
+    ASSERT_FALSE(reply_on(h, model, "more"));
+    EXPECT_EQ(model.compression_sizes.size(), 2u);
+    EXPECT_EQ(offloader.contexts.size(), 2u);
+    const std::string summary(h.state.summary.as_string());
+    EXPECT_EQ(summary.find(reminder), summary.rfind(reminder));
+    EXPECT_NE(summary.find(reminder), std::string::npos);
 }
 
 TEST(ReactAgent, TheToolSchemasCountTowardsTheCompactionTrigger) {

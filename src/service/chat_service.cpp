@@ -22,6 +22,7 @@
 #include "service/background_tasks.hpp"
 #include "service/inbox.hpp"
 #include "service/session_event_stream.hpp"
+#include "service/workspace_context_offloader.hpp"
 
 namespace agentd::service {
 
@@ -537,6 +538,8 @@ asio::awaitable<void> ChatService::run(std::shared_ptr<RunContext> ctx) {
             profile.system_prompt = std::string(json::str_at(ctx->agent.data, "system_prompt")) +
                                     "\n\n<system-notification>You are working in the session with id=" +
                                     ctx->session_id + ".</system-notification>";
+            // Then the workspace's own part (spec/runtime.md §4.4), as the reference joins them.
+            if (workspace) profile.system_prompt += "\n" + workspace->instructions();
             const auto& react = ctx->agent.data.at("react_config").as_object();
             if (react.contains("max_iters") && react.at("max_iters").is_int64())
                 profile.max_iters = react.at("max_iters").as_int64();
@@ -553,10 +556,13 @@ asio::awaitable<void> ChatService::run(std::shared_ptr<RunContext> ctx) {
             if (context_cfg.contains("summary_schema") && context_cfg.at("summary_schema").is_object())
                 profile.summary_schema = context_cfg.at("summary_schema").as_object();
             profile.context_size = ctx->context_size;
+            std::optional<WorkspaceContextOffloader> context_files;
+            if (workspace) context_files.emplace(workspace, ctx->session_id);
             agent::ReactAgent agent(profile, *chat_model, toolkit, ctx->session_id, ctx->session.state, ctx->context,
                                     *ctx, ctx->cancel);
             agent.set_workspace(workspace.get());
             if (offloader) agent.set_offloader(&*offloader);
+            if (context_files) agent.set_context_offloader(&*context_files);
             std::exception_ptr failure;
             try {
                 if (ctx->continuation || ctx->close_parked) {

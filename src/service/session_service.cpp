@@ -6,6 +6,7 @@
 #include "common/error.hpp"
 #include "common/ids.hpp"
 #include "common/json.hpp"
+#include "common/json_access.hpp"
 #include "domain/model_schema.hpp"
 
 namespace agentd::service {
@@ -163,14 +164,17 @@ bj::object SessionService::patch(const std::string& user_id, const std::string& 
 
 void SessionService::remove(const std::string& user_id, const std::string& session_id) {
     // Only the caller's own session is cancelled: a foreign id must not reach another tenant's run.
-    if (!storage_.get_session(user_id, session_id, false))
-        throw Error::not_found(not_found_detail("Session", session_id));
+    auto rec = storage_.get_session(user_id, session_id, false);
+    if (!rec) throw Error::not_found(not_found_detail("Session", session_id));
     // Records first, then the wait for its run (see wait_for_session_locks).
     cancel_sessions(bus_, {session_id});
     if (!storage_.delete_session(user_id, session_id))
         throw Error::not_found(not_found_detail("Session", session_id));
     wait_for_session_locks(bus_, {session_id}, std::chrono::seconds(10));
     purge_sessions(bus_, {session_id});
+    // Last, once no run writes there any more: what its context offloaded.
+    const auto workspace_id = json::str_at(rec->config, "workspace_id");
+    if (workspaces_ && !workspace_id.empty()) workspaces_->purge_session(user_id, std::string(workspace_id), session_id);
 }
 
 bj::object SessionService::messages(const std::string& user_id, const std::string& session_id,

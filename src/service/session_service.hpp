@@ -12,6 +12,7 @@
 #include "service/credential_service.hpp"
 #include "storage/storage.hpp"
 #include "workspace/isolation_policy.hpp"
+#include "workspace/workspace.hpp"
 
 namespace agentd::service {
 
@@ -39,9 +40,12 @@ SessionPatch parse_session_patch(const bj::value& body, validation::Issues& issu
 /// Sessions of one owner: create, list, patch, delete, message pages, status.
 class SessionService {
 public:
+    /// `workspaces` (optional) get the files of deleted sessions removed.
     SessionService(storage::Storage& storage, bus::MessageBus& bus, AgentService& agents,
-                   CredentialService& credentials, workspace::IsolationPolicy policy)
-        : storage_(storage), bus_(bus), agents_(agents), credentials_(credentials), policy_(policy) {}
+                   CredentialService& credentials, workspace::IsolationPolicy policy,
+                   workspace::WorkspaceManager* workspaces = nullptr)
+        : storage_(storage), bus_(bus), agents_(agents), credentials_(credentials), policy_(policy),
+          workspaces_(workspaces) {}
 
     /// The GET /sessions/ body, already serialised. Served from a cache that any
     /// write or lock change in this process invalidates.
@@ -73,6 +77,7 @@ private:
     AgentService& agents_;
     CredentialService& credentials_;
     workspace::IsolationPolicy policy_;
+    workspace::WorkspaceManager* workspaces_;
     std::function<bool(const std::string&)> runs_here_;
 
     struct CachedList {

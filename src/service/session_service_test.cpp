@@ -654,6 +654,27 @@ TEST_F(SessionServiceTest, RemoveDeletesAndThen404s) {
               "Session '" + id + "' not found.");
 }
 
+TEST_F(SessionServiceTest, RemovePurgesTheFilesTheSessionLeftInItsWorkspace) {
+    class PurgeLog final : public workspace::WorkspaceManager {
+    public:
+        std::vector<std::string> purged;
+        std::string_view kind() const override { return "local"; }
+        std::shared_ptr<workspace::Workspace> get(const std::string&, const std::string&, const std::string&) override {
+            ADD_FAILURE() << "a purge must not build the workspace";
+            return nullptr;
+        }
+        void purge_session(const std::string& user, const std::string& workspace_id, const std::string& session) override {
+            purged.push_back(user + "|" + workspace_id + "|" + session);
+        }
+    } workspaces;
+    SessionService svc(storage_, bus_, agents_, credentials_, workspace::IsolationPolicy::kPerAgent, &workspaces);
+    auto id = create("alice", R"({"agent_id":"agent-1","workspace_id":"ws-7"})", &svc);
+    EXPECT_EQ(error_of([&] { svc.remove("bob", id); }).code(), ErrorCode::kNotFound);
+    EXPECT_TRUE(workspaces.purged.empty());  // another tenant's delete touches nothing
+    svc.remove("alice", id);
+    EXPECT_EQ(workspaces.purged, std::vector<std::string>{"alice|ws-7|" + id});
+}
+
 TEST_F(SessionServiceTest, RemoveWaitsForTheRunLockToClear) {
     auto id = create("alice", R"({"agent_id":"agent-1"})");
     auto token = lock(id);

@@ -73,7 +73,13 @@ public:
         calls.push_back(user_id + "|" + agent_id + "|" + workspace_id);
         return ws_;
     }
+    void purge_session(const std::string& user_id, const std::string& workspace_id,
+                       const std::string& session_id) override {
+        std::lock_guard lock(mutex_);
+        purged.push_back(user_id + "|" + workspace_id + "|" + session_id);
+    }
     std::mutex mutex_;
+    std::vector<std::string> purged;
     std::vector<std::string> calls;
 
 private:

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "common/blake2b.hpp"
+#include "workspace/context_files.hpp"
 #include "workspace/local/local_workspace.hpp"
 
 namespace agentd::workspace {
@@ -50,6 +51,11 @@ std::string_view DirectoryWorkspaceManager::kind() const {
 
 fs::path DirectoryWorkspaceManager::directory_of(const std::string& user_id, const std::string& workspace_id) const {
     return root_ / hashed(user_id) / hashed(workspace_id);
+}
+
+void DirectoryWorkspaceManager::purge_session(const std::string& user_id, const std::string& workspace_id,
+                                              const std::string& session_id) {
+    ContextFiles::purge_session(directory_of(user_id, workspace_id), session_id);
 }
 
 std::shared_ptr<Workspace> DirectoryWorkspaceManager::get(const std::string& user_id, const std::string&,

@@ -41,6 +41,9 @@ public:
     std::shared_ptr<Workspace> get(const std::string& user_id, const std::string& agent_id,
                                    const std::string& workspace_id) override;
 
+    void purge_session(const std::string& user_id, const std::string& workspace_id,
+                       const std::string& session_id) override;
+
     /// Where a workspace's files live on the host (not created).
     fs::path directory_of(const std::string& user_id, const std::string& workspace_id) const;
 

@@ -24,6 +24,30 @@ bool is_within(const fs::path& p, const fs::path& root) {
 
 }  // namespace
 
+std::string Workspace::instructions() const {
+    const std::string& w = workdir_;
+    return "<workspace>Your workspace is a " + std::string(kind()) + " directory at " + w +
+           ". Your tools work in it, and it outlives this session:\n\n```\n" + w +
+           "\n├── data/        # media taken out of your context (images, audio, ...); managed by the system\n"
+           "└── sessions/    # per session: compressed context and cut-off tool results; managed by the system\n```\n\n"
+           "When a notice says part of your context was offloaded, the file it names holds it: read it there "
+           "when you need it.\n\n"
+           "Keep the workspace orderly, since you will come back to it:\n"
+           "- Give each task or project its own folder at the top level, named by its creation date and a short "
+           "description (e.g. `20250102_report-builder`), with a README.md saying what it is, when it was started "
+           "and what was decided.\n"
+           "- Other sessions may work here at the same time and nothing locks files: keep work apart (a git "
+           "worktree per session, names that say which session made what) rather than editing the same files.\n"
+           "- Delete only what you made in this session; prefer archiving, and ask before any destructive "
+           "cleanup.\n"
+           "- Put throwaway files in `scratch/` (made when first needed, never committed, not cleaned for you), "
+           "not in project folders or /tmp, and remove them when done.\n"
+           "- Track projects with git, with a .gitignore written before the first commit; never put secrets in "
+           "files or commits.\n"
+           "- Give each Python project its own environment (`uv venv`, then `uv pip install ...`); never install "
+           "into a shared one.</workspace>";
+}
+
 ResolvedPath Workspace::resolve(std::string_view visible_path, bool allow_relative) const {
     ResolvedPath out;
     if (visible_path.empty() || visible_path.find('\0') != std::string_view::npos) {

@@ -73,6 +73,12 @@ public:
     /// runs commands with another home.
     virtual std::string home() const { return workdir_; }
 
+    /// The workspace's part of the system prompt: where it is, its layout (the
+    /// system-managed data/ and sessions/ folders of context_files.hpp) and how
+    /// to keep it tidy. The default speaks of a workspace on this host; a
+    /// sandbox says what its own differs in.
+    virtual std::string instructions() const;
+
     /// Maps an agent-visible path to the host. Relative paths are taken against the
     /// workdir when `allow_relative`, else refused. `..`, and symlinks anywhere in
     /// the existing part of the path, that lead outside the workdir are refused; a
@@ -103,6 +109,11 @@ public:
     /// uses build it once. Throws std::runtime_error when it cannot be created.
     virtual std::shared_ptr<Workspace> get(const std::string& user_id, const std::string& agent_id,
                                            const std::string& workspace_id) = 0;
+    /// Removes what workspace `workspace_id` of this user keeps for a deleted
+    /// session (its sessions/<session_id> folder), without building the
+    /// workspace. Best effort, blocking; never throws.
+    virtual void purge_session(const std::string& user_id, const std::string& workspace_id,
+                               const std::string& session_id) = 0;
 };
 
 }  // namespace agentd::workspace

@@ -1,16 +1,23 @@
 """The image limit end to end (runtime 8.4): the agent's context keeps at most
 context_config.max_image_num images; older ones reach the model as a reminder
-instead, while the message log keeps every image the user sent.
+naming the workspace file they were saved to, while the message log keeps every
+image the user sent.
 
 Each test runs for OpenAI and Anthropic against the fake provider.
 """
+
+import base64
+import hashlib
 
 from lib.checks import check
 from lib.sse import FORMATS, ChatEnv, user_texts
 
 # A 1x1 PNG.
 PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
-REMOVED = "<system-reminder>The image is removed to free up context space.</system-reminder>"
+# A replaced image is kept in the workspace under the digest of its base64 text.
+PNG_FILE = "data/" + hashlib.sha256(PNG.encode()).hexdigest() + ".png"
+OFFLOADED = (f"<system-reminder>The image is offloaded into workspace:///{PNG_FILE}, "
+             "you can refer to it when needed.</system-reminder>")
 
 
 def image(name=None):
@@ -68,10 +75,15 @@ def _limit(srv, fmt):
         reqs = env.wait_requests(1, finished=True)
         check(images_sent(reqs[0]) == 2, f"second turn sent {images_sent(reqs[0])} images")
         texts = "\n".join(user_texts(reqs[0]))
-        check(texts.count(REMOVED) == 2, f"reminders the model saw: {texts.count(REMOVED)} in {texts[:400]!r}")
+        check(texts.count(OFFLOADED) == 2, f"reminders the model saw: {texts.count(OFFLOADED)} in {texts[:400]!r}")
         first_user = [t for t in user_texts(reqs[0]) if "Look at these" in t]
-        check(first_user and first_user[0].count(REMOVED) == 2,
+        check(first_user and first_user[0].count(OFFLOADED) == 2,
               f"the reminders replace the first message's images: {first_user}")
+        # The file they name holds the image.
+        r = srv.get(f"/workspace/files?agent_id={env.agent_id}&session_id={env.session_id}&path={PNG_FILE}",
+                    user=env.user)
+        check(r.status == 200 and r.body == base64.b64decode(PNG),
+              f"GET {PNG_FILE}: {r.status} {r.body[:80]!r}")
 
         # The message log keeps what the user sent.
         msgs = env.messages()["messages"]

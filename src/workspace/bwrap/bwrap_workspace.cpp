@@ -92,6 +92,14 @@ BwrapWorkspace::BwrapWorkspace(std::string id, const fs::path& host_dir, const f
     tmp_identity_ = {st.st_dev, st.st_ino};
 }
 
+std::string BwrapWorkspace::instructions() const {
+    const std::string w(kWorkdir);
+    return "<workspace>\nYou work in a Linux sandbox made with Bubblewrap: every command and file tool runs inside it, "
+           "in " + w + ".\n\nLayout:\n\n```\n" + w +
+           "/\n|-- data/       # media taken out of your context\n"
+           "`-- sessions/   # per session: compressed context and cut-off tool results\n```\n</workspace>";
+}
+
 BwrapWorkspace::~BwrapWorkspace() {
     std::error_code ec;
     fs::remove_all(host_tmp_dir_, ec);

@@ -30,6 +30,7 @@ public:
     ~BwrapWorkspace() override;
 
     std::string_view kind() const override { return "bwrap"; }
+    std::string instructions() const override;
 
     /// Runs `request.argv` inside a fresh sandbox in `request.cwd` (an
     /// agent-visible path inside the workspace, relative ones against

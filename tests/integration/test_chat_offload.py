@@ -1,0 +1,74 @@
+"""What leaves the model's context is kept in the session's workspace (runtime 8.1,
+8.3; tools-workspace 6.2, 6.6) and the model is told where: the cut-off part of a
+long tool result, in sessions/<session id>/tool_result-<call id>.txt. The system
+prompt describes the workspace, and deleting the session removes its folder.
+
+Each test runs for OpenAI and Anthropic against the fake provider.
+"""
+
+import re
+import urllib.parse
+
+from lib.checks import check
+from lib.sse import FORMATS, ChatEnv, system_text, tool_calls_and_results
+
+REMINDER = re.compile(r"\n<<<TRUNCATED>>>\n<system-reminder>The remaining content has been omitted for limited "
+                      r"context\. You can refer to the file in '([^']+)' for the truncated content if needed\."
+                      r"</system-reminder>$")
+
+
+def _file(srv, env, path, session_id=None):
+    q = urllib.parse.urlencode({"agent_id": env.agent_id, "session_id": session_id or env.session_id, "path": path})
+    return srv.get(f"/workspace/files?{q}", user=env.user)
+
+
+def _truncated_result(srv, fmt):
+    env = ChatEnv(srv, fmt, user=f"offload-{fmt}")
+    try:
+        r = srv.patch(f"/agent/{env.agent_id}", json={"context_config": {"tool_result_limit": 100}}, user=env.user)
+        check(r.status == 200, f"PATCH context_config: {r.status} {r.body[:200]}")
+        long_text = "".join(f"line {i:04d}\n" for i in range(300))  # 3,000 bytes, ~750 tokens
+        run = env.run("Echo a lot", [
+            {"tool_calls": [{"id": "call_big", "name": "debug_echo", "arguments": {"text": long_text}}]},
+            {"text": "Done."}])
+        check(run.end["finished_reason"] == "completed", f"REPLY_END {run.end}")
+        # The stream and the message log carry the whole output.
+        streamed = "".join(e["delta"] for e in run.of("TOOL_RESULT_TEXT_DELTA"))
+        check(streamed == long_text, f"streamed {len(streamed)} of {len(long_text)} bytes")
+
+        reqs = env.wait_requests(2, finished=True)
+        # The workspace is described in the system prompt, with its folder.
+        status = srv.get(f"/workspace/status?agent_id={env.agent_id}&session_id={env.session_id}", user=env.user)
+        check(status.status == 200, f"GET /workspace/status: {status.status}")
+        prompt = system_text(reqs[0])
+        check(prompt.startswith("You are a test agent.\n\n<system-notification>"), f"system prompt {prompt[:120]!r}")
+        check("\n<workspace>" in prompt and prompt.endswith("</workspace>"), f"system prompt {prompt[-200:]!r}")
+
+        # The model got the first ~400 bytes and a notice naming the file with the rest.
+        _, results = tool_calls_and_results(reqs[1])
+        sent = results.get("call_big", "")
+        m = REMINDER.search(sent)
+        check(m is not None, f"the result the model saw ends {sent[-300:]!r}")
+        kept = sent[:m.start()]
+        check(long_text.startswith(kept) and 300 <= len(kept) <= 400, f"kept {len(kept)} bytes: {kept[-40:]!r}")
+        path = m.group(1)
+        check(path.endswith(f"/sessions/{env.session_id}/tool_result-call_big.txt"), f"offload path {path!r}")
+        relative = path[path.rindex("/sessions/") + 1:]
+        r = _file(srv, env, relative)
+        check(r.status == 200, f"GET {relative}: {r.status} {r.body[:200]!r}")
+        check(kept + r.body.decode() == long_text, f"kept + file = {len(kept)} + {len(r.body)} bytes")
+
+        # Deleting the session removes its folder; another session of the workspace stays usable.
+        other = srv.post("/sessions/", json={"agent_id": env.agent_id}, user=env.user).json()["session_id"]
+        check(_file(srv, env, relative, session_id=other).status == 200, "the file seen from a sibling session")
+        r = srv.delete(f"/sessions/{env.session_id}?agent_id={env.agent_id}", user=env.user)
+        check(r.status == 204, f"DELETE session: {r.status}")
+        r = _file(srv, env, relative, session_id=other)
+        check(r.status == 404, f"after the delete, GET {relative}: {r.status} {r.body[:200]!r}")
+    finally:
+        env.close()
+
+
+for _fmt in FORMATS:
+    globals()[f"test_truncated_result_{_fmt}"] = (lambda fmt: (lambda srv: _truncated_result(srv, fmt)))(_fmt)
+del _fmt
