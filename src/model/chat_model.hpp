@@ -132,6 +132,14 @@ public:
     /// on failure, ModelInterrupted when `cancel` fired.
     virtual boost::asio::awaitable<ModelResponse> call(const ChatRequest& request, const ChunkSink& on_chunk,
                                                        CancellationPtr cancel) = 0;
+
+    /// Whether the model takes a user's data block of `media_type` as input.
+    /// One it does not take is saved to the workspace and named in a reminder
+    /// instead (spec/runtime.md §4.2). Every type, unless the model says otherwise.
+    virtual bool accepts_input_media(std::string_view media_type) const {
+        (void)media_type;
+        return true;
+    }
 };
 
 }  // namespace agentd::model

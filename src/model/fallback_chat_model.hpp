@@ -19,6 +19,11 @@ public:
     boost::asio::awaitable<ModelResponse> call(const ChatRequest& request, const ChunkSink& on_chunk,
                                                CancellationPtr cancel) override;
 
+    /// The primary's: the context is made for it.
+    bool accepts_input_media(std::string_view media_type) const override {
+        return primary_->accepts_input_media(media_type);
+    }
+
 private:
     std::unique_ptr<ChatModel> primary_;
     std::unique_ptr<ChatModel> fallback_;

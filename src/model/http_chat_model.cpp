@@ -65,6 +65,10 @@ HttpChatModel::HttpChatModel(std::string model, bj::object parameters,
     if (!settings_.sleeper) settings_.sleeper = timer_sleeper();
 }
 
+bool HttpChatModel::accepts_input_media(std::string_view media_type) const {
+    return MediaPolicy(input_types_ ? *input_types_ : default_input_types()).accepts(media_type);
+}
+
 bool HttpChatModel::retryable_status(int status, const net::HttpResponseHead& head) const {
     if (auto explicit_answer = should_retry_header(head)) return *explicit_answer;
     return transient_status(status);

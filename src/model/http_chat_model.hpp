@@ -50,6 +50,9 @@ public:
     /// The model card's `input_types`, replacing the formatter's defaults.
     void set_input_types(std::vector<std::string> input_types) { input_types_ = std::move(input_types); }
 
+    /// By the card's `input_types`, else the formatter's default list.
+    bool accepts_input_media(std::string_view media_type) const override;
+
 protected:
     enum class Framing { kSse, kNdjson };
 
@@ -61,6 +64,8 @@ protected:
     virtual Framing framing() const { return Framing::kSse; }
     /// For log messages ("OpenAI", "Anthropic", …).
     virtual std::string_view provider() const = 0;
+    /// The formatter's input types when the model card names none.
+    virtual std::vector<std::string> default_input_types() const = 0;
 
     /// OpenAI/Anthropic SDKs: 408, 409, 429, ≥500, and `x-should-retry` decides when present.
     virtual bool retryable_status(int status, const net::HttpResponseHead& head) const;

@@ -21,6 +21,7 @@
 #include "service/agent_service.hpp"
 #include "service/background_tasks.hpp"
 #include "service/inbox.hpp"
+#include "service/input_media.hpp"
 #include "service/session_event_stream.hpp"
 #include "service/workspace_context_offloader.hpp"
 
@@ -133,6 +134,10 @@ struct ChatService::RunContext : agent::ReplySink {
     domain::SessionRecord session;
     bj::array context;
     bj::array inputs;
+    /// The inputs as the context keeps them, when some attachment had to be
+    /// replaced for the model (input_media.hpp); the log keeps `inputs`.
+    std::optional<bj::array> model_inputs;
+    const bj::array& context_inputs() const { return model_inputs ? *model_inputs : inputs; }
     bj::object chat_credential;
     std::optional<bj::object> fallback_credential;
     CancellationPtr cancel = std::make_shared<Cancellation>();
@@ -434,13 +439,15 @@ std::optional<bj::object> ChatService::launch(const std::string& user_id, const 
         if (messages && !ctx->setup_error) {
             for (const auto& m : ctx->inputs)
                 recovery.log_upserts.push_back(storage::MessageRef::borrowed(m.as_object()));
+            if (ctx->chat_model)
+                ctx->model_inputs = inputs_for_model(ctx->inputs, *ctx->chat_model, ctx->workspace.get(), request.session_id);
             if (!ctx->close_parked) {
                 // The reply's start goes into the same step as its input: the run
                 // reaches its first model call without another write (and without
                 // waiting for the blocking pool behind other sessions' launches).
-                ctx->opening = agent::ReactAgent::open_reply(ctx->session.state, ctx->context, ctx->inputs,
+                ctx->opening = agent::ReactAgent::open_reply(ctx->session.state, ctx->context, ctx->context_inputs(),
                                                              request.session_id, agent_name);
-                for (const auto& m : ctx->inputs)
+                for (const auto& m : ctx->context_inputs())
                     recovery.context_upserts.push_back(storage::MessageRef::borrowed(m.as_object()));
                 ctx->reply_log = domain::start_reply(ctx->opening->reply_start);
                 recovery.log_upserts.push_back(storage::MessageRef::borrowed(*ctx->reply_log));
@@ -585,7 +592,7 @@ asio::awaitable<void> ChatService::run(std::shared_ptr<RunContext> ctx) {
                     co_await agent.resume(event);
                 }
                 if (ctx->opening) co_await agent.reply_opened(*ctx->opening);
-                else if (!ctx->continuation) co_await agent.reply(ctx->inputs);
+                else if (!ctx->continuation) co_await agent.reply(ctx->context_inputs());
                 // What reached the inbox after the reply's last drain is this
                 // run's to handle: no producer woke the session meanwhile.
                 while (!ctx->cancel->requested() && !agent.parked()) {

@@ -1,16 +1,20 @@
 """What leaves the model's context is kept in the session's workspace (runtime 8.1,
 8.3; tools-workspace 6.2, 6.6) and the model is told where: the cut-off part of a
-long tool result, in sessions/<session id>/tool_result-<call id>.txt. The system
+long tool result, in sessions/<session id>/tool_result-<call id>.txt, and an
+attachment the model cannot take, in data/<sha256>.<ext> (runtime 4.2). The system
 prompt describes the workspace, and deleting the session removes its folder.
 
 Each test runs for OpenAI and Anthropic against the fake provider.
 """
 
+import base64
+import hashlib
+import json
 import re
 import urllib.parse
 
 from lib.checks import check
-from lib.sse import FORMATS, ChatEnv, system_text, tool_calls_and_results
+from lib.sse import FORMATS, ChatEnv, system_text, tool_calls_and_results, user_texts
 
 REMINDER = re.compile(r"\n<<<TRUNCATED>>>\n<system-reminder>The remaining content has been omitted for limited "
                       r"context\. You can refer to the file in '([^']+)' for the truncated content if needed\."
@@ -69,6 +73,36 @@ def _truncated_result(srv, fmt):
         env.close()
 
 
+def _unsupported_attachment(srv, fmt):
+    env = ChatEnv(srv, fmt, user=f"attach-{fmt}")
+    try:
+        payload = base64.b64encode(b"PK\x03\x04 not really a zip").decode()
+        relative = "data/" + hashlib.sha256(payload.encode()).hexdigest() + ".zip"
+        env.script([{"text": "I will unpack it."}])
+        s = env.stream()
+        r = env.post_chat(input_={"name": "user", "role": "user", "content": [
+            {"type": "text", "text": "Here is the archive"},
+            {"type": "data", "name": "bundle.zip",
+             "source": {"type": "base64", "media_type": "application/zip", "data": payload}}]})
+        check(r.status == 200, f"POST /chat/: {r.status} {r.body[:200]}")
+        env.collect(s, env.wait_reply_start(s))
+        reqs = env.wait_requests(1, finished=True)
+        texts = "\n".join(user_texts(reqs[0]))
+        want = f"<system-reminder>An attached file named 'bundle.zip' is saved into workspace:///{relative}.</system-reminder>"
+        check(want in texts, f"the model saw {texts[:400]!r}")
+        check(payload not in json.dumps(reqs[0].get("body") or {}), "the payload itself reached the model")
+        r = _file(srv, env, relative)
+        check(r.status == 200 and r.body == base64.b64decode(payload), f"GET {relative}: {r.status} {r.body[:80]!r}")
+        # The message log keeps what the user sent.
+        first = env.messages()["messages"][0]
+        check([b["type"] for b in first["content"]] == ["text", "data"]
+              and first["content"][1]["source"].get("data") == payload, f"logged input {first['content']}")
+    finally:
+        env.close()
+
+
 for _fmt in FORMATS:
     globals()[f"test_truncated_result_{_fmt}"] = (lambda fmt: (lambda srv: _truncated_result(srv, fmt)))(_fmt)
+    globals()[f"test_unsupported_attachment_{_fmt}"] = (
+        lambda fmt: (lambda srv: _unsupported_attachment(srv, fmt)))(_fmt)
 del _fmt

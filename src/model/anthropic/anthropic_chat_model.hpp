@@ -3,6 +3,7 @@
 #include <string>
 
 #include "model/http_chat_model.hpp"
+#include "model/anthropic/anthropic_formatter.hpp"
 
 namespace agentd::model::anthropic {
 
@@ -18,6 +19,7 @@ protected:
                                    const MediaResolver& resolver) const override;
     std::unique_ptr<StreamDecoder> make_decoder() const override;
     std::string_view provider() const override { return "Anthropic"; }
+    std::vector<std::string> default_input_types() const override { return anthropic::default_input_types(); }
     std::optional<bj::object> disable_thinking_body() const override {
         return bj::object{{"thinking", bj::object{{"type", "disabled"}}}};
     }

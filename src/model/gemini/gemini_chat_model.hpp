@@ -3,6 +3,7 @@
 #include <string>
 
 #include "model/http_chat_model.hpp"
+#include "model/gemini/gemini_formatter.hpp"
 
 namespace agentd::model::gemini {
 
@@ -18,6 +19,7 @@ protected:
                                    const MediaResolver& resolver) const override;
     std::unique_ptr<StreamDecoder> make_decoder() const override;
     std::string_view provider() const override { return "Gemini"; }
+    std::vector<std::string> default_input_types() const override { return gemini::default_input_types(); }
     /// The reference retries every Gemini API error, 4xx included (Trap 15).
     bool retryable_status(int status, const net::HttpResponseHead&) const override { return status >= 400; }
     bool structured_fallback_status(int) const override { return false; }

@@ -26,6 +26,7 @@ protected:
                                    const MediaResolver& resolver) const override;
     std::unique_ptr<StreamDecoder> make_decoder() const override;
     std::string_view provider() const override;
+    std::vector<std::string> default_input_types() const override { return openai::default_input_types(endpoint_.vendor); }
     std::optional<bj::object> disable_thinking_body() const override;
 
 private:
