@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <optional>
+
 #include "model/fallback_chat_model.hpp"
 #include "model/model_test_support.hpp"
 
@@ -71,6 +74,18 @@ TEST(ModelFactory, BaseUrlsPerCredentialType) {
               "gemini-2.5-pro:streamGenerateContent?alt=sse");
     EXPECT_EQ(url_for(R"({"type":"ollama_credential","host":null})", "llama4", "{\"done\":true}\n"),
               "http://localhost:11434/api/chat");
+}
+
+TEST(ModelFactory, AnOllamaCredentialWithoutAHostUsesOllamaHost) {
+    const char* before = std::getenv("OLLAMA_HOST");
+    const std::optional<std::string> saved = before ? std::optional<std::string>(before) : std::nullopt;
+    ::setenv("OLLAMA_HOST", "ollama.internal:9999", 1);
+    EXPECT_EQ(url_for(R"({"type":"ollama_credential","host":null})", "llama4", "{\"done\":true}\n"),
+              "http://ollama.internal:9999/api/chat");
+    EXPECT_EQ(url_for(R"({"type":"ollama_credential","host":"gpu-box"})", "llama4", "{\"done\":true}\n"),
+              "http://gpu-box:11434/api/chat");
+    if (saved) ::setenv("OLLAMA_HOST", saved->c_str(), 1);
+    else ::unsetenv("OLLAMA_HOST");
 }
 
 TEST(ModelFactory, RejectsUnknownTypesMissingKeysAndBadParameters) {

@@ -1,5 +1,7 @@
 #include "model/ollama/ollama_chat_model.hpp"
 
+#include <cstdlib>
+
 #include "model/ollama/ollama_formatter.hpp"
 #include "model/ollama/ollama_stream_decoder.hpp"
 
@@ -32,11 +34,16 @@ std::string normalize_host(std::string_view host) {
     return out;
 }
 
+std::string default_host_from_environment() {
+    const char* env = std::getenv("OLLAMA_HOST");
+    return env ? std::string(env) : std::string();
+}
+
 OllamaChatModel::OllamaChatModel(std::string host, std::string model, bj::object parameters,
                                  std::shared_ptr<HttpTransport> transport, CallSettings settings)
     : HttpChatModel(std::move(model), std::move(parameters), std::move(transport),
                     std::move(settings)),
-      host_(normalize_host(host)) {}
+      host_(normalize_host(host.empty() ? default_host_from_environment() : host)) {}
 
 net::HttpRequest OllamaChatModel::build_request(const ChatRequest& request,
                                                 const bj::object& extra_body,
