@@ -182,6 +182,7 @@ struct Harness {
     /// Continues the parked reply the way a new run does: a new agent on `kit`.
     void resume(Toolkit& kit, const bj::object& event) {
         ReactAgent agent(profile, model, kit, "s1", state, context, sink, cancel);
+        agent.set_context_offloader(context_offloader);
         run(agent, agent.resume(event));
     }
 
@@ -527,6 +528,30 @@ TEST(ReactAgent, OldestImagesBeyondTheLimitAreReplacedInTheContextOnly) {
     // No event: the stored reply and the stream are untouched (the one hint is the runtime state).
     auto types = h.sink.types();
     EXPECT_EQ(std::count(types.begin(), types.end(), "HINT_BLOCK"), 1);
+}
+
+TEST(ReactAgent, AnExternalResultOverTheLimitKeepsItsRestInTheWorkspaceToo) {
+    Harness h;
+    RecordingOffloader offloader;
+    h.context_offloader = &offloader;
+    h.profile.tool_result_limit = 10;  // 40 bytes
+    auto submitted = domain::tool_call_block("c2", "ext", "{}");
+    submitted["state"] = "submitted";
+    h.context.push_back(domain::user_msg("user", std::string_view("go")));
+    auto parked = domain::assistant_msg("Friday", bj::array{submitted});
+    parked["id"] = "r1";  // a reply's message carries the reply's id
+    h.context.push_back(parked);
+    h.state.reply_context["reply_id"] = "r1";
+    h.model.script.push_back(text("thanks"));
+    Toolkit kit;
+    h.resume(kit, domain::event::external_execution_result(
+                      "r1", bj::array{bj::object{{"type", "tool_result"}, {"id", "c2"}, {"name", "ext"},
+                                                 {"output", std::string(100, 'x')}, {"state", "success"}}}));
+    EXPECT_EQ(result_text(h.context, "c2"),
+              std::string(40, 'x') + truncated_reminder("/ws/sessions/s1/tool_result-c2.txt"));
+    ASSERT_EQ(offloader.results.size(), 1u);
+    EXPECT_EQ(offloader.results[0].second, bj::value(std::string(60, 'x')));
+    EXPECT_EQ(h.sink.events.back().at("finished_reason"), "completed");
 }
 
 TEST(ReactAgent, ImagesWithoutAUrlAreOffloadedBeforeTheyAreReplaced) {
