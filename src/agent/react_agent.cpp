@@ -854,7 +854,8 @@ boost::asio::awaitable<void> ReactAgent::loop() {
                 co_await checkpoint();
                 break;
             }
-            if (cur_iter() >= profile_.max_iters + profile_.structured_output_grace_iters) {
+            // Written as a difference: max_iters may be as large as int64 holds.
+            if (cur_iter() - profile_.max_iters >= profile_.structured_output_grace_iters) {
                 co_await exceed_max_iters();
                 break;
             }

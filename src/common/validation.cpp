@@ -77,7 +77,8 @@ std::optional<std::string> without_underscores(std::string_view s) {
 }
 
 /// pydantic's str -> int: optional sign, digits with single underscores between
-/// them, and an optional all-zero fraction ("42.0").
+/// them, and an optional all-zero fraction ("42.0"). Beyond int64, where pydantic
+/// keeps a Python int, the value saturates (see as_int).
 std::optional<std::int64_t> parse_int_text(std::string_view s) {
     std::string digits;
     std::size_t i = 0;
@@ -106,6 +107,7 @@ std::optional<std::int64_t> parse_int_text(std::string_view s) {
     std::int64_t out = 0;
     const char* begin = digits.data() + (digits[0] == '+' ? 1 : 0);
     auto res = std::from_chars(begin, digits.data() + digits.size(), out);
+    if (res.ec == std::errc::result_out_of_range) return digits[0] == '-' ? INT64_MIN : INT64_MAX;
     if (res.ec != std::errc() || res.ptr != digits.data() + digits.size()) return std::nullopt;
     return out;
 }
@@ -115,15 +117,21 @@ std::optional<std::int64_t> parse_int_text(std::string_view s) {
 std::optional<std::int64_t> as_int(const bj::value& v, const bj::array& loc, Issues& issues) {
     switch (v.kind()) {
         case bj::kind::int64: return v.get_int64();
+        // An integer beyond int64 (a JSON literal Boost.JSON reads as uint64 or
+        // double, or a string) is valid to pydantic, which keeps a Python int. Here
+        // it saturates to the nearest int64: a bound check then reports it as
+        // pydantic does (`less_than_equal` with the input as sent), and a field
+        // without a bound takes the largest value it can hold.
         case bj::kind::uint64:
             if (v.get_uint64() <= static_cast<std::uint64_t>(INT64_MAX))
                 return static_cast<std::int64_t>(v.get_uint64());
-            break;
+            return INT64_MAX;
         case bj::kind::bool_: return v.get_bool() ? 1 : 0;
         case bj::kind::double_: {
             double d = v.get_double();
             if (std::isfinite(d) && std::floor(d) == d && std::fabs(d) < 9.2e18)
                 return static_cast<std::int64_t>(d);
+            if (std::isfinite(d) && std::floor(d) == d) return d < 0 ? INT64_MIN : INT64_MAX;
             if (std::isfinite(d)) {
                 issues.add("int_from_float", loc,
                            "Input should be a valid integer, got a number with a fractional part", v);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include <cmath>
 #include <utility>
 #include <vector>
@@ -55,6 +57,21 @@ TEST(ValidationInt, AcceptsZeroFractionAndUnderscoreStrings) {
     EXPECT_EQ(as_int(bj::value("1_000_000"), kLoc, issues), 1000000);
     EXPECT_TRUE(issues.empty()) << issues.size() << " issue(s), first: "
                                 << (issues.empty() ? "" : issues.list()[0].type);
+}
+
+// pydantic takes integers of any size; beyond int64 they saturate here, so that a
+// bound reports them as pydantic does and an unbounded field takes the largest value.
+TEST(ValidationInt, IntegersBeyondInt64Saturate) {
+    Issues issues;
+    EXPECT_EQ(as_int(bj::value("99999999999999999999"), kLoc, issues), INT64_MAX);
+    EXPECT_EQ(as_int(bj::value("-99_999_999_999_999_999_999"), kLoc, issues), INT64_MIN);
+    EXPECT_EQ(as_int(bj::value(std::uint64_t{18446744073709551615u}), kLoc, issues), INT64_MAX);
+    EXPECT_EQ(as_int(bj::parse("100000000000000000000"), kLoc, issues), INT64_MAX);  // read as a double
+    EXPECT_EQ(as_int(bj::value(-1e30), kLoc, issues), INT64_MIN);
+    EXPECT_TRUE(issues.empty());
+    // Still refused: what is not an integer at any size.
+    EXPECT_FALSE(as_int(bj::value(std::numeric_limits<double>::infinity()), kLoc, issues));
+    EXPECT_FALSE(as_int(bj::value("9999999999999999999x"), kLoc, issues));
 }
 
 TEST(ValidationInt, UnparsableStringIsIntParsing) {
