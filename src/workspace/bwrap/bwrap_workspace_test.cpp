@@ -7,6 +7,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <fstream>
 
+#include "workspace/context_files.hpp"
 #include "workspace/directory_workspace_manager.hpp"
 #include "workspace/local/local_workspace.hpp"
 #include "workspace/workspace_test_support.hpp"
@@ -167,6 +168,21 @@ TEST(BwrapWorkspace, CommandLineLayout) {
     EXPECT_NE(joined.find("--setenv PWD /workspace/sub "), std::string::npos);
     EXPECT_NE(joined.find("--chdir /workspace/sub -- /bin/sh -c x "), std::string::npos);
     EXPECT_EQ(joined.find("/etc/shadow"), std::string::npos);
+}
+
+TEST(BwrapWorkspace, TheInstructionsAndOffloadPathsSpeakOfTheSandboxsFolder) {
+    TempDir tmp;
+    std::filesystem::create_directories(tmp.path() / "ws");
+    std::filesystem::create_directories(tmp.path() / "t");
+    BwrapWorkspace ws("w", tmp.path() / "ws", tmp.path() / "t");
+    const std::string text = ws.instructions();
+    EXPECT_NE(text.find("Bubblewrap"), std::string::npos);
+    EXPECT_NE(text.find("/workspace/"), std::string::npos);
+    EXPECT_EQ(text.find(tmp.path().string()), std::string::npos);  // the host path stays hidden
+    // What the agent is told to read is a path inside its sandbox.
+    EXPECT_EQ(ContextFiles(ws, "s1").write_tool_result("c1", boost::json::value("rest")),
+              "/workspace/sessions/s1/tool_result-c1.txt");
+    EXPECT_TRUE(std::filesystem::exists(tmp.path() / "ws" / "sessions" / "s1" / "tool_result-c1.txt"));
 }
 
 TEST(BwrapWorkspace, TemporaryDirectoryIsRemovedWithTheWorkspace) {
