@@ -143,6 +143,25 @@ private:
     bool concurrent_;
 };
 
+/// Answers every call with the same output (a string, streamed first, or blocks).
+class FixedOutputTool final : public Tool {
+public:
+    FixedOutputTool(std::string name, bj::value output) : schema_{std::move(name), "", {}}, output_(std::move(output)) {}
+    permission::Decision check_permissions(const bj::object&, const permission::Context&) const override {
+        return permission::Decision::allow();
+    }
+    const model::ToolSchema& schema() const override { return schema_; }
+    asio::awaitable<ToolOutcome> run(const bj::object&, ToolContext&,
+                                     const std::function<void(const ToolChunk&)>& emit) override {
+        if (output_.is_string()) emit(ToolChunk{std::string(output_.get_string()), std::nullopt});
+        co_return ToolOutcome{"success", output_, {}};
+    }
+
+private:
+    model::ToolSchema schema_;
+    bj::value output_;
+};
+
 struct Harness {
     asio::io_context io;
     ScriptedModel model;
@@ -395,25 +414,9 @@ TEST(ReactAgent, InterruptClosesOpenCallsAndEndsInterrupted) {
 }
 
 TEST(ReactAgent, LargeToolResultsAreTruncatedInContextOnly) {
-    class BigTool final : public Tool {
-    public:
-        permission::Decision check_permissions(const bj::object&, const permission::Context&) const override {
-            return permission::Decision::allow();
-        }
-
-    public:
-        model::ToolSchema s{"big", "", {}};
-        const model::ToolSchema& schema() const override { return s; }
-        asio::awaitable<ToolOutcome> run(const bj::object&, ToolContext&,
-                                         const std::function<void(const ToolChunk&)>& emit) override {
-            std::string out(100000, 'z');
-            emit(ToolChunk{out, std::nullopt});
-            co_return ToolOutcome{"success", bj::value(out), {}};
-        }
-    };
     Harness h;
     h.profile.tool_result_limit = 100;
-    h.toolkit.add(std::make_shared<BigTool>());
+    h.toolkit.add(std::make_shared<FixedOutputTool>("big", bj::value(std::string(100000, 'z'))));
     h.model.script.push_back(calls({{"c1", "big"}}));
     h.model.script.push_back(text("ok"));
     h.reply("big");
@@ -430,28 +433,12 @@ TEST(ReactAgent, LargeToolResultsAreTruncatedInContextOnly) {
 }
 
 TEST(ReactAgent, TheCutPartOfALargeToolResultIsOffloadedAndNamed) {
-    class TwoBlockTool final : public Tool {
-    public:
-        permission::Decision check_permissions(const bj::object&, const permission::Context&) const override {
-            return permission::Decision::allow();
-        }
-
-    public:
-        model::ToolSchema s{"big", "", {}};
-        const model::ToolSchema& schema() const override { return s; }
-        asio::awaitable<ToolOutcome> run(const bj::object&, ToolContext&,
-                                         const std::function<void(const ToolChunk&)>&) override {
-            co_return ToolOutcome{"success",
-                                  bj::array{domain::text_block(std::string(300, 'a') + std::string(300, 'b')),
-                                            domain::text_block("tail")},
-                                  {}};
-        }
-    };
     Harness h;
     RecordingOffloader offloader;
     h.context_offloader = &offloader;
     h.profile.tool_result_limit = 100;  // 400 bytes
-    h.toolkit.add(std::make_shared<TwoBlockTool>());
+    h.toolkit.add(std::make_shared<FixedOutputTool>(
+        "big", bj::array{domain::text_block(std::string(300, 'a') + std::string(300, 'b')), domain::text_block("tail")}));
     h.model.script.push_back(calls({{"c1", "big"}}));
     h.model.script.push_back(text("ok"));
     h.reply("big");
