@@ -12,10 +12,12 @@
 #include "common/base64.hpp"
 #include "common/ids.hpp"
 #include "common/json.hpp"
+#include "common/json_access.hpp"
 
 namespace agentd::workspace {
 
 namespace bj = boost::json;
+using json::str_at;
 
 namespace {
 
@@ -60,11 +62,6 @@ std::string sha256_hex(std::string_view text) {
     char hex[crypto_hash_sha256_BYTES * 2 + 1];
     sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
     return hex;
-}
-
-std::string_view str_at(const bj::object& o, std::string_view key) {
-    const auto* v = o.if_contains(key);
-    return v && v->is_string() ? std::string_view(v->get_string()) : std::string_view{};
 }
 
 bool is_base64_data(const bj::object& block) {
