@@ -142,10 +142,4 @@ bj::value with_reminder(bj::value kept, std::string_view reminder) {
     return bj::value(std::move(blocks));
 }
 
-bj::value truncate_tool_output(const bj::value& output, std::int64_t limit) {
-    auto cut = cut_tool_output(output, limit);
-    if (!cut) return output;
-    return with_reminder(std::move(cut->kept), kTruncatedReminder);
-}
-
 }  // namespace agentd::agent

@@ -21,11 +21,8 @@ struct ContextCost {
 };
 ContextCost estimate_cost(const boost::json::value& v);
 
-/// The marker appended to a truncated tool result kept in context, without and
-/// with the file that holds the rest.
-inline constexpr std::string_view kTruncatedReminder =
-    "\n<<<TRUNCATED>>>\n<system-reminder>The remaining content has been omitted for limited context."
-    "</system-reminder>";
+/// The marker appended to a truncated tool result kept in context, naming the
+/// file that holds the rest (none when `offload_path` is empty).
 std::string truncated_reminder(std::string_view offload_path);
 
 /// A tool output split at the truncation limit: what stays in context and what
@@ -43,8 +40,5 @@ std::optional<ToolOutputCut> cut_tool_output(const boost::json::value& output, s
 
 /// `kept` with `reminder` appended to its last text block (or as a new one).
 boost::json::value with_reminder(boost::json::value kept, std::string_view reminder);
-
-/// cut_tool_output() and the marker naming no file; unchanged when within the limit.
-boost::json::value truncate_tool_output(const boost::json::value& output, std::int64_t limit);
 
 }  // namespace agentd::agent

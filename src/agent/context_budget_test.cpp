@@ -6,6 +6,21 @@ namespace agentd::agent {
 
 namespace bj = boost::json;
 
+namespace {
+
+/// The reference's marker when no file keeps the rest.
+const std::string kTruncatedReminder =
+    "\n<<<TRUNCATED>>>\n<system-reminder>The remaining content has been omitted for limited context."
+    "</system-reminder>";
+
+/// The context copy of `output` when no file keeps the rest; unchanged within the limit.
+bj::value truncate_tool_output(const bj::value& output, std::int64_t limit) {
+    auto cut = cut_tool_output(output, limit);
+    return cut ? with_reminder(std::move(cut->kept), truncated_reminder("")) : output;
+}
+
+}  // namespace
+
 TEST(ContextBudget, EstimatesLikeTheReference) {
     // models.md §8: "hi" + one image → 2001; one image alone → 2000.
     bj::array blocks{bj::object{{"type", "text"}, {"text", "hi"}},

@@ -471,7 +471,7 @@ TEST(ReactAgent, AnOffloaderThatStoredNothingLeavesTheNoticeWithoutAFile) {
     h.model.script.push_back(calls({{"c1", "echo"}}));
     h.model.script.push_back(text("ok"));
     h.reply("go");
-    EXPECT_EQ(result_text(h.context, "c1"), std::string(kTruncatedReminder));
+    EXPECT_EQ(result_text(h.context, "c1"), truncated_reminder(""));
 }
 
 TEST(ReactAgent, OldestImagesBeyondTheLimitAreReplacedInTheContextOnly) {
