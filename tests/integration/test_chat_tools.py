@@ -7,6 +7,7 @@ not trimmed in GET /sessions/), 7.6. Each test runs for OpenAI and Anthropic.
 """
 
 import json
+import os
 
 from lib.checks import check
 from lib.sse import FORMATS, ChatEnv, check_frames, collapse, same, tool_calls_and_results
@@ -295,12 +296,72 @@ def test_streamed_tool_output_openai(srv):
         env.close()
 
 
+def _pdf(pages):
+    """A small valid PDF, one page per string, each line drawn in Helvetica."""
+    objs = ["<< /Type /Catalog /Pages 2 0 R >>",
+            "<< /Type /Pages /Kids [%s] /Count %d >>" % (" ".join(f"{4 + 2 * i} 0 R" for i in range(len(pages))),
+                                                          len(pages)),
+            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    for i, text in enumerate(pages):
+        objs.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
+                    f"/Contents {5 + 2 * i} 0 R >>")
+        ops = "BT /F1 12 Tf 72 720 Td 14 TL " + " ".join(f"({line}) Tj T*" for line in text.split("\n")) + " ET"
+        objs.append(f"<< /Length {len(ops)} >>\nstream\n{ops}\nendstream")
+    out, offsets = "%PDF-1.4\n", []
+    for i, o in enumerate(objs):
+        offsets.append(len(out))
+        out += f"{i + 1} 0 obj\n{o}\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n" + "".join(f"{o:010d} 00000 n \n" for o in offsets)
+    out += f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
+    return out.encode()
+
+
+def _read_pdf(srv, fmt):
+    """Read of a PDF in the session's workspace: the model gets each page's text, and
+    a bad page range or a broken document is an error result, not a failed run."""
+    env = ChatEnv(srv, fmt, user=f"readpdf-{fmt}")
+    try:
+        r = srv.get(f"/workspace/status?agent_id={env.agent_id}&session_id={env.session_id}", user=env.user)
+        check(r.status == 200, f"GET /workspace/status: {r.status}")
+        workdir = r.json()["workdir"]
+        check(os.path.isdir(workdir), f"the chat server's workspace {workdir!r} is not a host folder")
+        with open(os.path.join(workdir, "report.pdf"), "wb") as f:
+            f.write(_pdf(["Quarterly report\nRevenue grew", "Second page"]))
+        with open(os.path.join(workdir, "broken.pdf"), "wb") as f:
+            f.write(b"%PDF-1.4 nothing else")
+        run = env.run("Read the report", [
+            {"tool_calls": [
+                {"id": "call_all", "name": "Read", "arguments": {"file_path": f"{workdir}/report.pdf"}},
+                {"id": "call_p2", "name": "Read", "arguments": {"file_path": f"{workdir}/report.pdf", "pages": "2"}},
+                {"id": "call_bad", "name": "Read", "arguments": {"file_path": f"{workdir}/report.pdf", "pages": "3"}},
+                {"id": "call_broken", "name": "Read", "arguments": {"file_path": f"{workdir}/broken.pdf"}}]},
+            {"text": "Revenue grew."}])
+        check(run.end["finished_reason"] == "completed", f"REPLY_END {run.end}")
+        states = {e["tool_call_id"]: e["state"] for e in run.of("TOOL_RESULT_END")}
+        check(states == {"call_all": "success", "call_p2": "success", "call_bad": "error", "call_broken": "error"},
+              f"result states {states}")
+        _, results = tool_calls_and_results(env.wait_requests(2, finished=True)[1])
+        want = {
+            "call_all": "--- Page 1/2 ---\nQuarterly report\nRevenue grew\n\n--- Page 2/2 ---\nSecond page",
+            "call_p2": "--- Page 2/2 ---\nSecond page",
+            "call_bad": "Error: Invalid pages '3'. PDF has 2 page(s).",
+        }
+        for call_id, text in want.items():
+            check(results.get(call_id, "").strip() == text, f"{call_id}: the model saw {results.get(call_id)!r}")
+        broken = results.get("call_broken", "")
+        check(broken.startswith("Error reading PDF: ") and len(broken) > len("Error reading PDF: "),
+              f"call_broken: the model saw {broken!r}")
+    finally:
+        env.close()
+
+
 for _fmt in FORMATS:
     def _make(fn, fmt):
         def test(srv):
             fn(srv, fmt)
         return test
     for _fn in (_one_tool_call, _several_calls_one_response, _multi_round, _unknown_tool,
-                _failing_tool, _persisted_each_step):
+                _failing_tool, _persisted_each_step, _read_pdf):
         globals()[f"test{_fn.__name__}_{_fmt}"] = _make(_fn, _fmt)
 del _fmt, _fn

@@ -16,6 +16,7 @@
 
 #include "agent/toolkit.hpp"
 #include "domain/session.hpp"
+#include "workspace/process_runner.hpp"
 #include "workspace/workspace.hpp"
 
 namespace agentd::tool::testing {
@@ -41,7 +42,20 @@ public:
         fs::remove_all(host_dir(), ec);
     }
     std::string_view kind() const override { return "test"; }
-    boost::asio::awaitable<workspace::ExecResult> exec(workspace::ExecRequest) override { co_return workspace::ExecResult{}; }
+    /// Runs on the host in the temporary directory, like the local backend.
+    boost::asio::awaitable<workspace::ExecResult> exec(workspace::ExecRequest request) override {
+        workspace::ProcessSpec spec;
+        spec.argv = std::move(request.argv);
+        spec.cwd = host_dir();
+        spec.env = workspace::server_environment(request.env);
+        spec.timeout = request.timeout;
+        spec.output_limit = request.output_limit;
+        spec.stdin_data = std::move(request.stdin_data);
+        spec.cancel = std::move(request.cancel);
+        auto running = workspace::run_process(std::move(spec));
+        workspace::ExecResult result = co_await std::move(running);
+        co_return result;
+    }
 
     /// The agent-visible path of `relative`.
     std::string path(const std::string& relative) const { return workdir() + "/" + relative; }

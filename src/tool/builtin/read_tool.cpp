@@ -6,11 +6,13 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/error.hpp"
 #include "domain/message.hpp"
 #include "model/media.hpp"
 #include "permission/tool_rules.hpp"
 #include "tool/builtin/file_tool_pool.hpp"
 #include "tool/builtin/file_tool_support.hpp"
+#include "tool/builtin/pdf_pages.hpp"
 #include "tool/builtin/python_text.hpp"
 #include "tool/builtin/read_cache.hpp"
 #include "workspace/workspace.hpp"
@@ -124,7 +126,7 @@ struct Probe {
     std::string error;  // non-empty: the call's error text
     enum class Kind { kText, kImage, kPdf } kind = Kind::kText;
     std::string media_type;
-    std::string raw;  // image bytes
+    std::string raw;  // image or PDF bytes
     std::vector<std::string> lines;
     std::optional<double> mtime;
 };
@@ -148,13 +150,12 @@ Probe probe_file(const workspace::Workspace& ws, const std::string& file_path,
         return p;
     }
     const std::string ext = lower_extension(file_path);
+    std::string read_error;
     if (ext == ".pdf") {
         p.kind = Probe::Kind::kPdf;
-        // Agentd builds without a PDF library; say so instead of returning noise.
-        p.error = "Error reading PDF: reading PDF files is not supported by this server.";
+        if (!read_host_file(host, p.raw, read_error)) p.error = "Error reading PDF: " + read_error;
         return p;
     }
-    std::string read_error;
     if (auto media = image_media_type(ext); !media.empty()) {
         p.kind = Probe::Kind::kImage;
         p.media_type = media;
@@ -180,6 +181,79 @@ Probe probe_file(const workspace::Workspace& ws, const std::string& file_path,
     }
     p.lines = split_lines_keepends(normalize_newlines(decode_utf8_replace(raw)));
     return p;
+}
+
+agent::ToolOutcome interrupted_outcome(const Emit& emit) {
+    return text_outcome("interrupted", std::string(domain::kInterruptedToolText), emit);
+}
+
+// The PDF branch: the page count decides which pages may be read, then they
+// come back as text, or as a document when the model takes PDFs itself.
+boost::asio::awaitable<agent::ToolOutcome> read_pdf(workspace::Workspace& ws, const std::string& file_path,
+                                                    const std::string& document, const std::optional<std::string>& pages,
+                                                    bool model_takes_pdf, CancellationPtr cancel, const Emit& emit) {
+    auto counting = pdf_page_count(ws, document, cancel);
+    const PdfPageCount count = co_await std::move(counting);
+    if (count.interrupted) co_return interrupted_outcome(emit);
+    if (!count.error.empty()) co_return error_outcome("Error reading PDF: " + count.error, emit);
+    const std::uint64_t total = count.pages;
+    std::uint64_t first = 1;
+    std::uint64_t last = total;
+    if (!pages) {
+        if (total > kMaxPagesWithoutRange)
+            co_return error_outcome("Error: PDF has " + std::to_string(total) + " pages, more than " +
+                                        std::to_string(kMaxPagesWithoutRange) +
+                                        ". You must provide the pages parameter (e.g. \"1-5\") to read specific "
+                                        "pages, max " +
+                                        std::to_string(kMaxPagesPerRead) + " pages per request.",
+                                    emit);
+    } else {
+        const auto spec = parse_page_spec(*pages);
+        if (!spec)
+            co_return error_outcome("Error: Invalid pages " + py_repr(*pages) +
+                                        ". Expected a page number or range like \"3\" or \"1-5\".",
+                                    emit);
+        if (spec->first < 1 || spec->first > spec->last || spec->first > total)
+            co_return error_outcome(
+                "Error: Invalid pages " + py_repr(*pages) + ". PDF has " + std::to_string(total) + " page(s).", emit);
+        first = spec->first;
+        last = std::min(spec->last, total);
+        if (last - first + 1 > kMaxPagesPerRead)
+            co_return error_outcome("Error: Requested " + std::to_string(last - first + 1) + " pages, at most " +
+                                        std::to_string(kMaxPagesPerRead) + " pages can be read per request.",
+                                    emit);
+    }
+
+    if (model_takes_pdf) {
+        std::string bytes;
+        if (first == 1 && last == total) {
+            bytes = document;
+        } else {
+            auto cutting = pdf_subset(ws, document, first, last, cancel);
+            PdfSubset subset = co_await std::move(cutting);
+            if (subset.interrupted) co_return interrupted_outcome(emit);
+            if (!subset.error.empty()) co_return error_outcome("Error reading PDF: " + subset.error, emit);
+            bytes = std::move(subset.bytes);
+        }
+        bj::object source = domain::base64_source(model::base64_encode(bytes), "application/pdf");
+        if (emit) emit(agent::ToolChunk{"", source});
+        bj::array blocks{domain::data_block(std::move(source), bj::value(basename_of(file_path)))};
+        co_return agent::ToolOutcome{"success", std::move(blocks), {}};
+    }
+
+    std::string text;
+    if (total > 0) {
+        auto extracting = pdf_page_texts(ws, document, first, last, cancel);
+        PdfPageTexts texts = co_await std::move(extracting);
+        if (texts.interrupted) co_return interrupted_outcome(emit);
+        if (!texts.error.empty()) co_return error_outcome("Error reading PDF: " + texts.error, emit);
+        for (std::size_t i = 0; i < texts.texts.size(); ++i) {
+            if (i > 0) text += "\n\n";
+            text += "--- Page " + std::to_string(first + i) + "/" + std::to_string(total) + " ---\n";
+            text += texts.texts[i];
+        }
+    }
+    co_return text_outcome("success", std::move(text), emit);
 }
 
 }  // namespace
@@ -222,11 +296,23 @@ boost::asio::awaitable<agent::ToolOutcome> ReadTool::run(const bj::object& input
     if (file_path->empty() || file_path->front() != '/')
         co_return error_outcome("Error: file_path must be an absolute path, got: " + *file_path, emit);
 
+    std::optional<std::string> pages;
+    if (auto it = input.find("pages"); it != input.end() && !it->value().is_null()) {
+        if (!it->value().is_string()) co_return error_outcome(input_error("Read", "'pages' must be a string or null"), emit);
+        pages.emplace(it->value().get_string());
+    }
+
     const workspace::Workspace& ws = *workspace_;
     const auto& types = options_.model_input_types;
     auto job = [&] { return probe_file(ws, *file_path, types); };
     Probe p = co_await on_file_tool_pool(job);
     if (!p.error.empty()) co_return error_outcome(std::move(p.error), emit);
+
+    if (p.kind == Probe::Kind::kPdf) {
+        auto reading = read_pdf(*workspace_, *file_path, p.raw, pages, accepts(types, "application/pdf"), ctx.cancel, emit);
+        agent::ToolOutcome outcome = co_await std::move(reading);
+        co_return outcome;
+    }
 
     if (p.kind == Probe::Kind::kImage) {
         bj::object source = domain::base64_source(model::base64_encode(p.raw), p.media_type);

@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include "common/base64.hpp"
 #include "tool/builtin/edit_tool.hpp"
 #include "tool/builtin/file_tool_test_support.hpp"
 #include "tool/builtin/glob_tool.hpp"
+#include "tool/builtin/pdf_test_support.hpp"
 #include "tool/builtin/write_tool.hpp"
 
 namespace agentd::tool {
@@ -80,8 +82,82 @@ TEST_F(ReadToolTest, ErrorTexts) {
     EXPECT_EQ(dir.text(), "Error: Path is a directory, not a file: /workspace/d");
     EXPECT_EQ(read({}).text(), "Input validation failed for tool 'Read': 'file_path' is a required string");
     ws->write("doc.PDF", "%PDF-1.4");
-    EXPECT_EQ(read({{"file_path", ws->path("doc.PDF")}}).text(),
-              "Error reading PDF: reading PDF files is not supported by this server.");
+    EXPECT_EQ(read({{"file_path", ws->path("doc.PDF")}}).text(), "Error reading PDF: Couldn't read xref table");
+}
+
+TEST_F(ReadToolTest, PdfPagesAsText) {
+    ws->write("three.pdf", testing::make_pdf({"Alpha", "Beta\nsecond line", "Gamma"}));
+    auto all = read({{"file_path", ws->path("three.pdf")}});
+    EXPECT_EQ(all.outcome.state, "success");
+    EXPECT_EQ(all.text(),
+              "--- Page 1/3 ---\nAlpha\n\n--- Page 2/3 ---\nBeta\nsecond line\n\n--- Page 3/3 ---\nGamma");
+    EXPECT_EQ(all.streamed, all.text());
+    EXPECT_EQ(read({{"file_path", ws->path("three.pdf")}, {"pages", "2"}}).text(),
+              "--- Page 2/3 ---\nBeta\nsecond line");
+    // The last page is clamped to the document; offset and limit do not apply.
+    EXPECT_EQ(read({{"file_path", ws->path("three.pdf")}, {"pages", " 3 - 9 "}, {"limit", 1}}).text(),
+              "--- Page 3/3 ---\nGamma");
+    EXPECT_EQ(read({{"file_path", ws->path("three.pdf")}, {"pages", nullptr}}).text(), all.text());
+    // Nothing is cached for a PDF.
+    EXPECT_FALSE(state.tool_context.contains("read_file_cache") &&
+                 !state.tool_context.at("read_file_cache").as_array().empty());
+}
+
+TEST_F(ReadToolTest, PdfPageArgumentErrors) {
+    ws->write("three.pdf", testing::numbered_pdf(3));
+    const std::string path = ws->path("three.pdf");
+    auto pages = [&](bj::value value) { return read({{"file_path", path}, {"pages", std::move(value)}}); };
+    for (const char* out_of_range : {"0", "4", "3-2", "0-2"}) {
+        auto r = pages(out_of_range);
+        EXPECT_EQ(r.outcome.state, "error");
+        EXPECT_EQ(r.text(), std::string("Error: Invalid pages '") + out_of_range + "'. PDF has 3 page(s).");
+    }
+    EXPECT_EQ(pages("1-x").text(),
+              "Error: Invalid pages '1-x'. Expected a page number or range like \"3\" or \"1-5\".");
+    EXPECT_EQ(pages("it's").text(),
+              "Error: Invalid pages \"it's\". Expected a page number or range like \"3\" or \"1-5\".");
+    EXPECT_EQ(pages(2).text(), "Input validation failed for tool 'Read': 'pages' must be a string or null");
+}
+
+TEST_F(ReadToolTest, LongPdfsNeedAPageRangeOfAtMostTwenty) {
+    ws->write("long.pdf", testing::numbered_pdf(25));
+    const std::string path = ws->path("long.pdf");
+    auto whole = read({{"file_path", path}});
+    EXPECT_EQ(whole.outcome.state, "error");
+    EXPECT_EQ(whole.text(),
+              "Error: PDF has 25 pages, more than 10. You must provide the pages parameter (e.g. \"1-5\") to read "
+              "specific pages, max 20 pages per request.");
+    EXPECT_EQ(read({{"file_path", path}, {"pages", "1-21"}}).text(),
+              "Error: Requested 21 pages, at most 20 pages can be read per request.");
+    auto twenty = read({{"file_path", path}, {"pages", "6-99"}});
+    EXPECT_EQ(twenty.outcome.state, "success");
+    EXPECT_EQ(twenty.text().substr(0, 33), "--- Page 6/25 ---\nPage 6\nline two");
+    EXPECT_NE(twenty.text().find("--- Page 25/25 ---\nPage 25\nline two"), std::string::npos);
+    ws->write("ten.pdf", testing::numbered_pdf(10));
+    EXPECT_EQ(read({{"file_path", ws->path("ten.pdf")}}).outcome.state, "success");
+}
+
+TEST_F(ReadToolTest, AModelThatTakesPdfsGetsTheDocument) {
+    ReadTool native(ws, ReadTool::Options{2000, {"image/*", "application/pdf"}});
+    EXPECT_NE(native.schema().description.find("the pages are given to you as a document"), std::string::npos);
+    const std::string doc = testing::numbered_pdf(3);
+    ws->write("d.pdf", doc);
+    auto whole = run_tool(native, bj::object{{"file_path", ws->path("d.pdf")}}, state);
+    ASSERT_EQ(whole.outcome.state, "success");
+    const auto& block = whole.outcome.output.as_array().at(0).as_object();
+    EXPECT_EQ(block.at("type"), "data");
+    EXPECT_EQ(block.at("name"), "d.pdf");
+    EXPECT_EQ(block.at("source").as_object().at("media_type"), "application/pdf");
+    EXPECT_EQ(base64_decode(block.at("source").as_object().at("data").as_string()), doc);
+
+    auto part = run_tool(native, bj::object{{"file_path", ws->path("d.pdf")}, {"pages", "2-3"}}, state);
+    ASSERT_EQ(part.outcome.state, "success");
+    const auto bytes =
+        base64_decode(part.outcome.output.as_array().at(0).as_object().at("source").as_object().at("data").as_string());
+    ASSERT_TRUE(bytes);
+    ws->write("part.pdf", *bytes);
+    EXPECT_EQ(read({{"file_path", ws->path("part.pdf")}}).text(),
+              "--- Page 1/2 ---\nPage 2\nline two\n\n--- Page 2/2 ---\nPage 3\nline two");
 }
 
 TEST_F(ReadToolTest, FileToolsRefuseArgumentsTheyDoNotTake) {
