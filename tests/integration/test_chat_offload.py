@@ -14,6 +14,7 @@ import re
 import urllib.parse
 
 from lib.checks import check
+from lib.pdf import make_pdf
 from lib.sse import FORMATS, ChatEnv, system_text, tool_calls_and_results, user_texts
 
 REMINDER = re.compile(r"\n<<<TRUNCATED>>>\n<system-reminder>The remaining content has been omitted for limited "
@@ -97,6 +98,48 @@ def _unsupported_attachment(srv, fmt):
         first = env.messages()["messages"][0]
         check([b["type"] for b in first["content"]] == ["text", "data"]
               and first["content"][1]["source"].get("data") == payload, f"logged input {first['content']}")
+    finally:
+        env.close()
+
+
+def test_attached_pdf_is_read_back_as_text(srv):
+    """DeepSeek takes no PDFs: an attached one is saved into data/, the model is told
+    where, and its Read of that file gets the pages' text."""
+    env = ChatEnv(srv, "openai", user="attach-pdf")
+    try:
+        r = srv.post("/credential/", json={"data": {"type": "deepseek_credential", "api_key": "k-ds",
+                                                    "base_url": env.fake.url + "/v1"}}, user=env.user)
+        check(r.status == 201, f"create deepseek credential: {r.status} {r.body[:200]}")
+        config = {"type": "deepseek_chat", "credential_id": r.json()["credential_id"], "model": "deepseek-chat",
+                  "parameters": {}}
+        r = srv.post("/sessions/", json={"agent_id": env.agent_id, "chat_model_config": config}, user=env.user)
+        check(r.status == 201, f"create session: {r.status} {r.body[:200]}")
+        env.session_id = r.json()["session_id"]
+        r = srv.get(f"/workspace/status?agent_id={env.agent_id}&session_id={env.session_id}", user=env.user)
+        check(r.status == 200, f"GET /workspace/status: {r.status}")
+        workdir = r.json()["workdir"]
+
+        payload = base64.b64encode(make_pdf(["Attached report\nAll figures final"])).decode()
+        relative = "data/" + hashlib.sha256(payload.encode()).hexdigest() + ".pdf"
+        env.script([
+            {"tool_calls": [{"id": "call_read", "name": "Read", "arguments": {"file_path": f"{workdir}/{relative}"}}]},
+            {"text": "The report says the figures are final."}])
+        s = env.stream()
+        r = env.post_chat(input_={"name": "user", "role": "user", "content": [
+            {"type": "text", "text": "Summarise the report"},
+            {"type": "data", "name": "report.pdf",
+             "source": {"type": "base64", "media_type": "application/pdf", "data": payload}}]})
+        check(r.status == 200, f"POST /chat/: {r.status} {r.body[:200]}")
+        run = env.collect(s, env.wait_reply_start(s))
+        check(run.end["finished_reason"] == "completed", f"REPLY_END {run.end}")
+        reqs = env.wait_requests(2, finished=True)
+        texts = "\n".join(user_texts(reqs[0]))
+        want = f"An attached file named 'report.pdf' is saved into workspace:///{relative}."
+        check(want in texts, f"the model saw {texts[:400]!r}")
+        check(payload not in json.dumps(reqs[0].get("body") or {}), "the PDF itself reached the model")
+        _, results = tool_calls_and_results(reqs[1])
+        got = results.get("call_read", "")
+        check(got.strip() == "--- Page 1/1 ---\nAttached report\nAll figures final", f"Read gave {got!r}")
     finally:
         env.close()
 

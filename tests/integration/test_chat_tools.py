@@ -10,6 +10,7 @@ import json
 import os
 
 from lib.checks import check
+from lib.pdf import make_pdf
 from lib.sse import FORMATS, ChatEnv, check_frames, collapse, same, tool_calls_and_results
 
 MODEL_ROUND_TOOLS = ["MODEL_CALL_START", "TOOL_CALL_START", "TOOL_CALL_DELTA+", "TOOL_CALL_END",
@@ -296,27 +297,6 @@ def test_streamed_tool_output_openai(srv):
         env.close()
 
 
-def _pdf(pages):
-    """A small valid PDF, one page per string, each line drawn in Helvetica."""
-    objs = ["<< /Type /Catalog /Pages 2 0 R >>",
-            "<< /Type /Pages /Kids [%s] /Count %d >>" % (" ".join(f"{4 + 2 * i} 0 R" for i in range(len(pages))),
-                                                          len(pages)),
-            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-    for i, text in enumerate(pages):
-        objs.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
-                    f"/Contents {5 + 2 * i} 0 R >>")
-        ops = "BT /F1 12 Tf 72 720 Td 14 TL " + " ".join(f"({line}) Tj T*" for line in text.split("\n")) + " ET"
-        objs.append(f"<< /Length {len(ops)} >>\nstream\n{ops}\nendstream")
-    out, offsets = "%PDF-1.4\n", []
-    for i, o in enumerate(objs):
-        offsets.append(len(out))
-        out += f"{i + 1} 0 obj\n{o}\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n" + "".join(f"{o:010d} 00000 n \n" for o in offsets)
-    out += f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
-    return out.encode()
-
-
 def _read_pdf(srv, fmt):
     """Read of a PDF in the session's workspace: the model gets each page's text, and
     a bad page range or a broken document is an error result, not a failed run."""
@@ -327,7 +307,7 @@ def _read_pdf(srv, fmt):
         workdir = r.json()["workdir"]
         check(os.path.isdir(workdir), f"the chat server's workspace {workdir!r} is not a host folder")
         with open(os.path.join(workdir, "report.pdf"), "wb") as f:
-            f.write(_pdf(["Quarterly report\nRevenue grew", "Second page"]))
+            f.write(make_pdf(["Quarterly report\nRevenue grew", "Second page"]))
         with open(os.path.join(workdir, "broken.pdf"), "wb") as f:
             f.write(b"%PDF-1.4 nothing else")
         run = env.run("Read the report", [
