@@ -33,7 +33,8 @@ std::optional<std::uint64_t> read_number(std::string_view text, std::size_t& i) 
 }
 
 std::string_view trim_line(std::string_view s) {
-    while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.remove_suffix(1);
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' '))
+        s.remove_suffix(1);
     while (!s.empty() && (s.front() == ' ')) s.remove_prefix(1);
     return s;
 }
@@ -44,9 +45,10 @@ struct PopplerRun {
     bool interrupted = false;
 };
 
-boost::asio::awaitable<PopplerRun> run_poppler(workspace::Workspace& ws, std::vector<std::string> argv,
-                                              const std::string& document, CancellationPtr cancel,
-                                              const PdfLimits& limits, std::string program) {
+boost::asio::awaitable<PopplerRun> run_poppler(workspace::Workspace& ws,
+                                               std::vector<std::string> argv,
+                                               const std::string& document, CancellationPtr cancel,
+                                               const PdfLimits& limits, std::string program) {
     workspace::ExecRequest request;
     request.argv = std::move(argv);
     request.timeout = limits.timeout;
@@ -65,13 +67,15 @@ boost::asio::awaitable<PopplerRun> run_poppler(workspace::Workspace& ws, std::ve
     if (result.interrupted) {
         run.interrupted = true;
     } else if (result.timed_out) {
-        run.error = program + " took longer than " + std::to_string(limits.timeout.count() / 1000) + " s";
+        run.error =
+            program + " took longer than " + std::to_string(limits.timeout.count() / 1000) + " s";
     } else if (result.exit_code != 0) {
         run.error = poppler_error_text(result.stderr_bytes, result.exit_code, program);
     } else if (result.truncated) {
-        run.error = "the output of " + program + " is larger than " +
-                    (limits.max_output >= (1u << 20) ? std::to_string(limits.max_output >> 20) + " MiB"
-                                                     : std::to_string(limits.max_output) + " bytes");
+        run.error =
+            "the output of " + program + " is larger than " +
+            (limits.max_output >= (1u << 20) ? std::to_string(limits.max_output >> 20) + " MiB"
+                                             : std::to_string(limits.max_output) + " bytes");
     } else {
         run.output = std::move(result.stdout_bytes);
     }
@@ -99,9 +103,11 @@ std::optional<PageSpec> parse_page_spec(std::string_view text) {
     return spec;
 }
 
-std::string poppler_error_text(std::string_view stderr_bytes, int exit_code, std::string_view program) {
+std::string poppler_error_text(std::string_view stderr_bytes, int exit_code,
+                               std::string_view program) {
     if (exit_code == 127)
-        return std::string(program) + " is not installed on this server (Debian package poppler-utils)";
+        return std::string(program) +
+               " is not installed on this server (Debian package poppler-utils)";
     // The last line is the one that made poppler give up; earlier ones are
     // often warnings ("May not be a PDF file (continuing anyway)").
     std::string_view last;
@@ -112,11 +118,13 @@ std::string poppler_error_text(std::string_view stderr_bytes, int exit_code, std
         if (!line.empty()) last = line;
         rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
     }
-    if (last.empty()) return std::string(program) + " failed with exit status " + std::to_string(exit_code);
+    if (last.empty())
+        return std::string(program) + " failed with exit status " + std::to_string(exit_code);
     // "Syntax Error: …", "Syntax Error (1234): …", "Command Line Error: …",
     // "I/O Error: …": poppler's category is noise to the model.
-    static constexpr std::string_view kCategories[] = {"Syntax Error", "Syntax Warning", "Command Line Error",
-                                                       "I/O Error", "Permission Error", "Internal Error"};
+    static constexpr std::string_view kCategories[] = {"Syntax Error",       "Syntax Warning",
+                                                       "Command Line Error", "I/O Error",
+                                                       "Permission Error",   "Internal Error"};
     for (std::string_view category : kCategories) {
         if (last.substr(0, category.size()) != category) continue;
         const auto colon = last.find(": ", category.size());
@@ -126,10 +134,13 @@ std::string poppler_error_text(std::string_view stderr_bytes, int exit_code, std
     return decode_utf8_replace(last);
 }
 
-boost::asio::awaitable<PdfPageCount> pdf_page_count(workspace::Workspace& ws, const std::string& document,
+boost::asio::awaitable<PdfPageCount> pdf_page_count(workspace::Workspace& ws,
+                                                    const std::string& document,
                                                     CancellationPtr cancel, PdfLimits limits) {
-    limits.max_output = std::min<std::size_t>(limits.max_output, 1u << 20);  // the info is a few lines
-    auto running = run_poppler(ws, {"pdfinfo", "fd://0"}, document, std::move(cancel), limits, "pdfinfo");
+    limits.max_output =
+        std::min<std::size_t>(limits.max_output, 1u << 20);  // the info is a few lines
+    auto running =
+        run_poppler(ws, {"pdfinfo", "fd://0"}, document, std::move(cancel), limits, "pdfinfo");
     PopplerRun run = co_await std::move(running);
     PdfPageCount count;
     count.interrupted = run.interrupted;
@@ -152,12 +163,13 @@ boost::asio::awaitable<PdfPageCount> pdf_page_count(workspace::Workspace& ws, co
     co_return count;
 }
 
-boost::asio::awaitable<PdfPageTexts> pdf_page_texts(workspace::Workspace& ws, const std::string& document,
-                                                    std::uint64_t first, std::uint64_t last, CancellationPtr cancel,
-                                                    PdfLimits limits) {
+boost::asio::awaitable<PdfPageTexts> pdf_page_texts(workspace::Workspace& ws,
+                                                    const std::string& document,
+                                                    std::uint64_t first, std::uint64_t last,
+                                                    CancellationPtr cancel, PdfLimits limits) {
     auto running = run_poppler(ws,
-                               {"pdftotext", "-f", std::to_string(first), "-l", std::to_string(last), "-enc", "UTF-8",
-                                "fd://0", "-"},
+                               {"pdftotext", "-f", std::to_string(first), "-l",
+                                std::to_string(last), "-enc", "UTF-8", "fd://0", "-"},
                                document, std::move(cancel), limits, "pdftotext");
     PopplerRun run = co_await std::move(running);
     PdfPageTexts texts;
@@ -177,8 +189,9 @@ boost::asio::awaitable<PdfPageTexts> pdf_page_texts(workspace::Workspace& ws, co
     co_return texts;
 }
 
-boost::asio::awaitable<PdfSubset> pdf_subset(workspace::Workspace& ws, const std::string& document, std::uint64_t first,
-                                             std::uint64_t last, CancellationPtr cancel, PdfLimits limits) {
+boost::asio::awaitable<PdfSubset> pdf_subset(workspace::Workspace& ws, const std::string& document,
+                                             std::uint64_t first, std::uint64_t last,
+                                             CancellationPtr cancel, PdfLimits limits) {
     // pdfseparate writes one file per page and pdfunite joins them; neither
     // reads stdin or writes stdout, hence the folder (removed on any exit).
     static constexpr std::string_view kScript = R"(set -e
@@ -194,9 +207,10 @@ while [ "$i" -le "$l" ]; do set -- "$@" "$d/p-$i.pdf"; i=$((i + 1)); done
 pdfunite "$@" "$d/out.pdf"
 cat "$d/out.pdf"
 )";
-    auto running = run_poppler(ws,
-                               {"/bin/sh", "-c", std::string(kScript), "sh", std::to_string(first), std::to_string(last)},
-                               document, std::move(cancel), limits, "pdfseparate");
+    auto running = run_poppler(
+        ws,
+        {"/bin/sh", "-c", std::string(kScript), "sh", std::to_string(first), std::to_string(last)},
+        document, std::move(cancel), limits, "pdfseparate");
     PopplerRun run = co_await std::move(running);
     PdfSubset subset;
     subset.interrupted = run.interrupted;

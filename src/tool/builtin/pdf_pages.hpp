@@ -56,19 +56,23 @@ struct PdfLimits {
 };
 
 /// The number of pages (`pdfinfo`).
-boost::asio::awaitable<PdfPageCount> pdf_page_count(workspace::Workspace& ws, const std::string& document,
+boost::asio::awaitable<PdfPageCount> pdf_page_count(workspace::Workspace& ws,
+                                                    const std::string& document,
                                                     CancellationPtr cancel, PdfLimits limits = {});
 /// The text of pages first..last, 1-based and inclusive (`pdftotext`).
-boost::asio::awaitable<PdfPageTexts> pdf_page_texts(workspace::Workspace& ws, const std::string& document,
-                                                    std::uint64_t first, std::uint64_t last, CancellationPtr cancel,
-                                                    PdfLimits limits = {});
+boost::asio::awaitable<PdfPageTexts> pdf_page_texts(workspace::Workspace& ws,
+                                                    const std::string& document,
+                                                    std::uint64_t first, std::uint64_t last,
+                                                    CancellationPtr cancel, PdfLimits limits = {});
 /// A new document holding pages first..last (`pdfseparate` + `pdfunite` in a
 /// private temporary folder of the workspace's machine).
-boost::asio::awaitable<PdfSubset> pdf_subset(workspace::Workspace& ws, const std::string& document, std::uint64_t first,
-                                             std::uint64_t last, CancellationPtr cancel, PdfLimits limits = {});
+boost::asio::awaitable<PdfSubset> pdf_subset(workspace::Workspace& ws, const std::string& document,
+                                             std::uint64_t first, std::uint64_t last,
+                                             CancellationPtr cancel, PdfLimits limits = {});
 
 /// A poppler failure as one line: the last diagnostic it printed, without the
 /// "Syntax Error (12): " style prefix. Exposed for tests.
-std::string poppler_error_text(std::string_view stderr_bytes, int exit_code, std::string_view program);
+std::string poppler_error_text(std::string_view stderr_bytes, int exit_code,
+                               std::string_view program);
 
 }  // namespace agentd::tool

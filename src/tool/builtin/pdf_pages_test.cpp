@@ -38,7 +38,9 @@ TEST(PageSpec, FollowsTheReferencePattern) {
     EXPECT_EQ(range->first, 1u);
     EXPECT_EQ(range->last, 5u);
     EXPECT_TRUE(parse_page_spec("0"));  // in the pattern; the range check refuses it
-    EXPECT_TRUE(parse_page_spec("\x1c" "2\x0b"));  // Python's \s includes \x1c-\x1f and \v
+    EXPECT_TRUE(
+        parse_page_spec("\x1c"
+                        "2\x0b"));  // Python's \s includes \x1c-\x1f and \v
     for (const char* bad : {"", " ", "-3", "1-", "1-2-3", "1,3", "a", "1 2", "+1", "1.5", "１"})
         EXPECT_FALSE(parse_page_spec(bad)) << bad;
     auto huge = parse_page_spec("99999999999999999999999-1");
@@ -52,13 +54,16 @@ TEST(PopplerErrorText, KeepsTheLastDiagnosticWithoutItsCategory) {
                                  "Syntax Error: Couldn't read xref table\n",
                                  1, "pdfinfo"),
               "Couldn't read xref table");
-    EXPECT_EQ(poppler_error_text("Syntax Error (1234): Bad block header\n\n", 1, "pdftotext"), "Bad block header");
-    EXPECT_EQ(poppler_error_text("Command Line Error: Incorrect password\n", 3, "pdfinfo"), "Incorrect password");
+    EXPECT_EQ(poppler_error_text("Syntax Error (1234): Bad block header\n\n", 1, "pdftotext"),
+              "Bad block header");
+    EXPECT_EQ(poppler_error_text("Command Line Error: Incorrect password\n", 3, "pdfinfo"),
+              "Incorrect password");
     EXPECT_EQ(poppler_error_text("something else\n", 1, "pdfinfo"), "something else");
     EXPECT_EQ(poppler_error_text("", 2, "pdfinfo"), "pdfinfo failed with exit status 2");
     EXPECT_EQ(poppler_error_text("sh: pdfinfo: not found", 127, "pdfinfo"),
               "pdfinfo is not installed on this server (Debian package poppler-utils)");
-    EXPECT_EQ(poppler_error_text("Syntax Error: bad \xff byte\n", 1, "pdfinfo"), "bad \xEF\xBF\xBD byte");
+    EXPECT_EQ(poppler_error_text("Syntax Error: bad \xff byte\n", 1, "pdfinfo"),
+              "bad \xEF\xBF\xBD byte");
 }
 
 class PdfPagesTest : public ::testing::Test {
@@ -145,10 +150,12 @@ TEST_P(PdfPagesInBackend, ParsesWhereTheWorkspaceRunsCommands) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Kinds, PdfPagesInBackend,
-                         ::testing::Values(workspace::WorkspaceKind::kLocal, workspace::WorkspaceKind::kBwrap),
+                         ::testing::Values(workspace::WorkspaceKind::kLocal,
+                                           workspace::WorkspaceKind::kBwrap),
                          [](const auto& info) {
-                             return info.param == workspace::WorkspaceKind::kLocal ? std::string("Local")
-                                                                                   : std::string("Bwrap");
+                             return info.param == workspace::WorkspaceKind::kLocal
+                                        ? std::string("Local")
+                                        : std::string("Bwrap");
                          });
 
 }  // namespace
