@@ -147,6 +147,10 @@ boost::asio::awaitable<PdfPageCount> pdf_page_count(workspace::Workspace& ws,
     count.error = std::move(run.error);
     if (count.interrupted || !count.error.empty()) co_return count;
     std::string_view rest = run.output;
+    // The last "Pages:" line is pdfinfo's own: the document's free-text fields
+    // (Title, Author, ...) come before it, printed raw, so a title can hold a
+    // line that looks like one.
+    std::optional<std::uint64_t> pages;
     while (!rest.empty()) {
         const auto nl = rest.find('\n');
         std::string_view line = rest.substr(0, nl);
@@ -154,12 +158,10 @@ boost::asio::awaitable<PdfPageCount> pdf_page_count(workspace::Workspace& ws,
         if (line.substr(0, 6) != "Pages:") continue;
         std::size_t i = 6;
         skip_spaces(line, i);
-        if (auto pages = read_number(line, i)) {
-            count.pages = *pages;
-            co_return count;
-        }
+        pages = read_number(line, i);
     }
-    count.error = "pdfinfo did not report a page count";
+    if (pages) count.pages = *pages;
+    else count.error = "pdfinfo did not report a page count";
     co_return count;
 }
 

@@ -97,6 +97,18 @@ TEST_F(PdfPagesTest, ABrokenDocumentIsAnErrorNotACrash) {
     }
 }
 
+TEST_F(PdfPagesTest, APagesLineInTheTitleDoesNotFoolTheCount) {
+    // pdfinfo prints the title raw, before its own "Pages:" line.
+    std::string doc = numbered_pdf(1);
+    const std::string trailer = "/Root 1 0 R >>";
+    const auto at = doc.find(trailer);
+    ASSERT_NE(at, std::string::npos);
+    doc.replace(at, trailer.size(), "/Root 1 0 R /Info << /Title (Evil\\nPages:           50) >> >>");
+    const auto count = await(pdf_page_count(*ws, doc, nullptr));
+    ASSERT_EQ(count.error, "");
+    EXPECT_EQ(count.pages, 1u);
+}
+
 TEST_F(PdfPagesTest, ASubsetHoldsJustThoseTexts) {
     const std::string doc = numbered_pdf(4);
     const auto two = await(pdf_subset(*ws, doc, 2, 3, nullptr));
