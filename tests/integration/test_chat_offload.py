@@ -27,6 +27,16 @@ def _file(srv, env, path, session_id=None):
     return srv.get(f"/workspace/files?{q}", user=env.user)
 
 
+def _send_attachment(env, text, name, media_type, payload):
+    """Posts a message of `text` and one base64 data block; returns the finished run."""
+    s = env.stream()
+    r = env.post_chat(input_={"name": "user", "role": "user", "content": [
+        {"type": "text", "text": text},
+        {"type": "data", "name": name, "source": {"type": "base64", "media_type": media_type, "data": payload}}]})
+    check(r.status == 200, f"POST /chat/: {r.status} {r.body[:200]}")
+    return env.collect(s, env.wait_reply_start(s))
+
+
 def _truncated_result(srv, fmt):
     env = ChatEnv(srv, fmt, user=f"offload-{fmt}")
     try:
@@ -80,13 +90,7 @@ def _unsupported_attachment(srv, fmt):
         payload = base64.b64encode(b"PK\x03\x04 not really a zip").decode()
         relative = "data/" + hashlib.sha256(payload.encode()).hexdigest() + ".zip"
         env.script([{"text": "I will unpack it."}])
-        s = env.stream()
-        r = env.post_chat(input_={"name": "user", "role": "user", "content": [
-            {"type": "text", "text": "Here is the archive"},
-            {"type": "data", "name": "bundle.zip",
-             "source": {"type": "base64", "media_type": "application/zip", "data": payload}}]})
-        check(r.status == 200, f"POST /chat/: {r.status} {r.body[:200]}")
-        env.collect(s, env.wait_reply_start(s))
+        _send_attachment(env, "Here is the archive", "bundle.zip", "application/zip", payload)
         reqs = env.wait_requests(1, finished=True)
         texts = "\n".join(user_texts(reqs[0]))
         want = f"<system-reminder>An attached file named 'bundle.zip' is saved into workspace:///{relative}.</system-reminder>"
@@ -124,13 +128,7 @@ def test_attached_pdf_is_read_back_as_text(srv):
         env.script([
             {"tool_calls": [{"id": "call_read", "name": "Read", "arguments": {"file_path": f"{workdir}/{relative}"}}]},
             {"text": "The report says the figures are final."}])
-        s = env.stream()
-        r = env.post_chat(input_={"name": "user", "role": "user", "content": [
-            {"type": "text", "text": "Summarise the report"},
-            {"type": "data", "name": "report.pdf",
-             "source": {"type": "base64", "media_type": "application/pdf", "data": payload}}]})
-        check(r.status == 200, f"POST /chat/: {r.status} {r.body[:200]}")
-        run = env.collect(s, env.wait_reply_start(s))
+        run = _send_attachment(env, "Summarise the report", "report.pdf", "application/pdf", payload)
         check(run.end["finished_reason"] == "completed", f"REPLY_END {run.end}")
         reqs = env.wait_requests(2, finished=True)
         texts = "\n".join(user_texts(reqs[0]))
