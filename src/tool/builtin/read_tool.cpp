@@ -183,6 +183,15 @@ Probe probe_file(const workspace::Workspace& ws, const std::string& file_path,
     return p;
 }
 
+// The file as one data block named after it (an image, or a PDF for a model that takes PDFs).
+agent::ToolOutcome data_outcome(const std::string& bytes, const std::string& media_type, const std::string& file_path,
+                                const Emit& emit) {
+    bj::object source = domain::base64_source(model::base64_encode(bytes), media_type);
+    if (emit) emit(agent::ToolChunk{"", source});
+    bj::array blocks{domain::data_block(std::move(source), bj::value(basename_of(file_path)))};
+    return agent::ToolOutcome{"success", std::move(blocks), {}};
+}
+
 agent::ToolOutcome interrupted_outcome(const Emit& emit) {
     return text_outcome("interrupted", std::string(domain::kInterruptedToolText), emit);
 }
@@ -235,10 +244,7 @@ boost::asio::awaitable<agent::ToolOutcome> read_pdf(workspace::Workspace& ws, co
             if (!subset.error.empty()) co_return error_outcome("Error reading PDF: " + subset.error, emit);
             bytes = std::move(subset.bytes);
         }
-        bj::object source = domain::base64_source(model::base64_encode(bytes), "application/pdf");
-        if (emit) emit(agent::ToolChunk{"", source});
-        bj::array blocks{domain::data_block(std::move(source), bj::value(basename_of(file_path)))};
-        co_return agent::ToolOutcome{"success", std::move(blocks), {}};
+        co_return data_outcome(bytes, "application/pdf", file_path, emit);
     }
 
     std::string text;
@@ -314,12 +320,7 @@ boost::asio::awaitable<agent::ToolOutcome> ReadTool::run(const bj::object& input
         co_return outcome;
     }
 
-    if (p.kind == Probe::Kind::kImage) {
-        bj::object source = domain::base64_source(model::base64_encode(p.raw), p.media_type);
-        if (emit) emit(agent::ToolChunk{"", source});
-        bj::array blocks{domain::data_block(std::move(source), bj::value(basename_of(*file_path)))};
-        co_return agent::ToolOutcome{"success", std::move(blocks), {}};
-    }
+    if (p.kind == Probe::Kind::kImage) co_return data_outcome(p.raw, p.media_type, *file_path, emit);
 
     // The cache wins over the fresh read when it is still valid (the reference
     // reads only on a miss).
