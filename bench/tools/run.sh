@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Tools benchmark: Grep and Glob on a 100,000-file tree against grep -r and find,
-# and the Bash tool's round trip for `true` on the local and bwrap workspaces.
+# the Bash tool's round trip for `true`, and Read of a 10-page PDF, on the local and bwrap
+# workspaces.
 # See docs/performance.md, "Tools".
 #
 # usage: bench/tools/run.sh AGENTD_BINARY   (the bench programs are looked up beside it)
@@ -19,7 +20,7 @@ REPORT="$OUT/tools-$(date +%F).md"
   "$HERE/grep_glob_bench.sh" "$DIR/file_tools_bench"
   echo '```'
   echo
-  echo "## Bash tool round trip (true)"
+  echo "## Bash (true) and Read (10-page PDF) round trips"
   echo '```'
   "$DIR/agentd_tools_bench" --benchmark_min_time=1 2>&1
   echo '```'
