@@ -359,6 +359,15 @@ private:
 
 }  // namespace
 
+ProcessSpec process_spec_for(ExecRequest& request) {
+    ProcessSpec spec;
+    spec.timeout = request.timeout;
+    spec.output_limit = request.output_limit;
+    spec.stdin_data = std::move(request.stdin_data);
+    spec.cancel = std::move(request.cancel);
+    return spec;
+}
+
 std::vector<std::string> server_environment(const std::map<std::string, std::string>& extra) {
     std::vector<std::string> env;
     std::map<std::string, bool> seen;

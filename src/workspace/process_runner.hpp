@@ -33,6 +33,11 @@ struct ProcessSpec {
     std::chrono::milliseconds orphan_grace{200};
 };
 
+/// A process spec carrying what every backend passes through unchanged from an
+/// exec request: its timeout, output limit, stdin and cancellation (moved out of
+/// `request`). The backend sets argv, cwd and env itself.
+ProcessSpec process_spec_for(ExecRequest& request);
+
 /// The server's own environment with `extra` laid over it, as "KEY=value" strings.
 std::vector<std::string> server_environment(const std::map<std::string, std::string>& extra);
 

@@ -44,14 +44,10 @@ public:
     std::string_view kind() const override { return "test"; }
     /// Runs on the host in the temporary directory, like the local backend.
     boost::asio::awaitable<workspace::ExecResult> exec(workspace::ExecRequest request) override {
-        workspace::ProcessSpec spec;
+        workspace::ProcessSpec spec = workspace::process_spec_for(request);
         spec.argv = std::move(request.argv);
         spec.cwd = host_dir();
         spec.env = workspace::server_environment(request.env);
-        spec.timeout = request.timeout;
-        spec.output_limit = request.output_limit;
-        spec.stdin_data = std::move(request.stdin_data);
-        spec.cancel = std::move(request.cancel);
         auto running = workspace::run_process(std::move(spec));
         workspace::ExecResult result = co_await std::move(running);
         co_return result;

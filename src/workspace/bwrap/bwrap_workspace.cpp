@@ -149,14 +149,10 @@ boost::asio::awaitable<ExecResult> BwrapWorkspace::exec(ExecRequest request) {
     if (!directories_intact()) co_return refused("The workspace directory was replaced; refusing to run.");
     if (request.argv.empty()) co_return refused("[Errno 2] No such file or directory: ''");
 
-    ProcessSpec spec;
+    ProcessSpec spec = process_spec_for(request);
     spec.argv = command_line(request.argv, cwd, request.env);
     spec.cwd = host_dir();
     spec.env = server_environment({});  // bwrap itself; the sandbox starts from --clearenv
-    spec.timeout = request.timeout;
-    spec.output_limit = request.output_limit;
-    spec.stdin_data = std::move(request.stdin_data);
-    spec.cancel = std::move(request.cancel);
     auto running = run_process(std::move(spec));
     ExecResult result = co_await std::move(running);
     // bwrap reports a program it could not start as its own failure (exit 1);

@@ -22,7 +22,7 @@ LocalWorkspace::LocalWorkspace(std::string id, const fs::path& host_dir)
     : Workspace(std::move(id), canonical_dir(host_dir).string(), canonical_dir(host_dir)) {}
 
 boost::asio::awaitable<ExecResult> LocalWorkspace::exec(ExecRequest request) {
-    ProcessSpec spec;
+    ProcessSpec spec = process_spec_for(request);
     spec.cwd = host_dir();
     if (request.cwd) {
         auto resolved = resolve(*request.cwd, /*allow_relative=*/true);
@@ -36,10 +36,6 @@ boost::asio::awaitable<ExecResult> LocalWorkspace::exec(ExecRequest request) {
     }
     spec.argv = std::move(request.argv);
     spec.env = server_environment(request.env);
-    spec.timeout = request.timeout;
-    spec.output_limit = request.output_limit;
-    spec.stdin_data = std::move(request.stdin_data);
-    spec.cancel = std::move(request.cancel);
     auto running = run_process(std::move(spec));
     ExecResult result = co_await std::move(running);
     co_return result;
