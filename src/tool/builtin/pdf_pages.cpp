@@ -39,10 +39,8 @@ std::string_view trim_line(std::string_view s) {
     return s;
 }
 
-struct PopplerRun {
+struct PopplerRun : PdfStatus {
     std::string output;
-    std::string error;
-    bool interrupted = false;
 };
 
 boost::asio::awaitable<PopplerRun> run_poppler(workspace::Workspace& ws,
@@ -143,9 +141,8 @@ boost::asio::awaitable<PdfPageCount> pdf_page_count(workspace::Workspace& ws,
         run_poppler(ws, {"pdfinfo", "fd://0"}, document, std::move(cancel), limits, "pdfinfo");
     PopplerRun run = co_await std::move(running);
     PdfPageCount count;
-    count.interrupted = run.interrupted;
-    count.error = std::move(run.error);
-    if (count.interrupted || !count.error.empty()) co_return count;
+    static_cast<PdfStatus&>(count) = std::move(run);
+    if (!count.ok()) co_return count;
     std::string_view rest = run.output;
     // The last "Pages:" line is pdfinfo's own: the document's free-text fields
     // (Title, Author, ...) come before it, printed raw, so a title can hold a
@@ -175,9 +172,8 @@ boost::asio::awaitable<PdfPageTexts> pdf_page_texts(workspace::Workspace& ws,
                                document, std::move(cancel), limits, "pdftotext");
     PopplerRun run = co_await std::move(running);
     PdfPageTexts texts;
-    texts.interrupted = run.interrupted;
-    texts.error = std::move(run.error);
-    if (texts.interrupted || !texts.error.empty()) co_return texts;
+    static_cast<PdfStatus&>(texts) = std::move(run);
+    if (!texts.ok()) co_return texts;
     // pdftotext ends every page with a form feed.
     const std::uint64_t count = last >= first ? last - first + 1 : 0;
     std::string_view rest = run.output;
@@ -215,9 +211,8 @@ cat "$d/out.pdf"
         document, std::move(cancel), limits, "pdfseparate");
     PopplerRun run = co_await std::move(running);
     PdfSubset subset;
-    subset.interrupted = run.interrupted;
-    subset.error = std::move(run.error);
-    if (!subset.interrupted && subset.error.empty()) subset.bytes = std::move(run.output);
+    if (run.ok()) subset.bytes = std::move(run.output);
+    static_cast<PdfStatus&>(subset) = std::move(run);
     co_return subset;
 }
 

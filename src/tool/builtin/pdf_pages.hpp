@@ -32,22 +32,21 @@ struct PageSpec {
 };
 std::optional<PageSpec> parse_page_spec(std::string_view text);
 
-/// What a poppler call gave: `error` empty on success. An interrupted call
+/// How a poppler call ended: `error` empty on success. An interrupted call
 /// sets `interrupted` and nothing else.
-struct PdfPageCount {
+struct PdfStatus {
+    std::string error;
+    bool interrupted = false;
+    bool ok() const { return !interrupted && error.empty(); }
+};
+struct PdfPageCount : PdfStatus {
     std::uint64_t pages = 0;
-    std::string error;
-    bool interrupted = false;
 };
-struct PdfPageTexts {
+struct PdfPageTexts : PdfStatus {
     std::vector<std::string> texts;  ///< one per page, in order, valid UTF-8
-    std::string error;
-    bool interrupted = false;
 };
-struct PdfSubset {
+struct PdfSubset : PdfStatus {
     std::string bytes;  ///< a PDF of just the requested pages
-    std::string error;
-    bool interrupted = false;
 };
 
 struct PdfLimits {

@@ -192,8 +192,10 @@ agent::ToolOutcome data_outcome(const std::string& bytes, const std::string& med
     return agent::ToolOutcome{"success", std::move(blocks), {}};
 }
 
-agent::ToolOutcome interrupted_outcome(const Emit& emit) {
-    return text_outcome("interrupted", std::string(domain::kInterruptedToolText), emit);
+// A poppler call that did not succeed, as the call's outcome.
+agent::ToolOutcome failed_outcome(const PdfStatus& status, const Emit& emit) {
+    if (status.interrupted) return text_outcome("interrupted", std::string(domain::kInterruptedToolText), emit);
+    return error_outcome("Error reading PDF: " + status.error, emit);
 }
 
 // The PDF branch: the page count decides which pages may be read, then they
@@ -203,8 +205,7 @@ boost::asio::awaitable<agent::ToolOutcome> read_pdf(workspace::Workspace& ws, co
                                                     bool model_takes_pdf, CancellationPtr cancel, const Emit& emit) {
     auto counting = pdf_page_count(ws, document, cancel);
     const PdfPageCount count = co_await std::move(counting);
-    if (count.interrupted) co_return interrupted_outcome(emit);
-    if (!count.error.empty()) co_return error_outcome("Error reading PDF: " + count.error, emit);
+    if (!count.ok()) co_return failed_outcome(count, emit);
     const std::uint64_t total = count.pages;
     std::uint64_t first = 1;
     std::uint64_t last = total;
@@ -240,8 +241,7 @@ boost::asio::awaitable<agent::ToolOutcome> read_pdf(workspace::Workspace& ws, co
         } else {
             auto cutting = pdf_subset(ws, document, first, last, cancel);
             PdfSubset subset = co_await std::move(cutting);
-            if (subset.interrupted) co_return interrupted_outcome(emit);
-            if (!subset.error.empty()) co_return error_outcome("Error reading PDF: " + subset.error, emit);
+            if (!subset.ok()) co_return failed_outcome(subset, emit);
             bytes = std::move(subset.bytes);
         }
         co_return data_outcome(bytes, "application/pdf", file_path, emit);
@@ -251,8 +251,7 @@ boost::asio::awaitable<agent::ToolOutcome> read_pdf(workspace::Workspace& ws, co
     if (total > 0) {
         auto extracting = pdf_page_texts(ws, document, first, last, cancel);
         PdfPageTexts texts = co_await std::move(extracting);
-        if (texts.interrupted) co_return interrupted_outcome(emit);
-        if (!texts.error.empty()) co_return error_outcome("Error reading PDF: " + texts.error, emit);
+        if (!texts.ok()) co_return failed_outcome(texts, emit);
         for (std::size_t i = 0; i < texts.texts.size(); ++i) {
             if (i > 0) text += "\n\n";
             text += "--- Page " + std::to_string(first + i) + "/" + std::to_string(total) + " ---\n";
