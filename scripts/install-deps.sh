@@ -9,7 +9,7 @@ build_pkgs=(
   libssl-dev libsodium-dev libsqlite3-dev sqlite3
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libpcre2-dev bubblewrap git poppler-utils
+  libpcre2-dev liburing-dev bubblewrap git poppler-utils
 )
 bench_pkgs=(wrk nginx-light python3-fastapi python3-uvicorn ripgrep)
 

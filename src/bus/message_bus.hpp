@@ -16,6 +16,10 @@
 #include <thread>
 #include <vector>
 
+namespace agentd::net {
+class SendBatch;
+}
+
 namespace agentd::bus {
 
 /// Position of an entry in a log: Redis stream ids are "<ms>-<seq>"; the
@@ -61,22 +65,53 @@ public:
         kDelivered,  ///< taken and done
         kDeliveredWake,  ///< taken, but the consumer must run (next() returns kTimeout) to finish it
     };
-    /// Entries published back to back arrive together, oldest first; the result
-    /// covers them all.
-    using DirectSink = std::function<DirectResult(std::span<const LogEntry* const>)>;
+    /// Takes entries straight from a publisher (see set_direct_sink).
+    class DirectSink {
+    public:
+        virtual ~DirectSink() = default;
+        /// Entries published back to back arrive together, oldest first; the
+        /// result covers them all.
+        virtual DirectResult deliver(std::span<const LogEntry* const> entries) = 0;
+        /// deliver() in two phases, for a publisher handing the same entries to
+        /// many subscribers: the sink queues its socket write on `sends` and
+        /// returns nullopt; once the publisher has submitted `sends`, finish()
+        /// gives the result. Nothing else reaches the sink in between. A sink
+        /// may answer at once instead (then finish() is not called); by default
+        /// it delivers at once.
+        virtual std::optional<DirectResult> stage(std::span<const LogEntry* const> entries, net::SendBatch& sends) {
+            (void)sends;
+            return deliver(entries);
+        }
+        virtual DirectResult finish(const net::SendBatch& sends) {
+            (void)sends;
+            return DirectResult::kDelivered;
+        }
+    };
     /// Optional fast path for a consumer that forwards entries somewhere
     /// thread-safe (an event stream's socket): while it waits in next() with
     /// nothing queued, the publisher may hand an entry to `sink` on the
     /// publisher's own thread instead of queueing it and resuming the consumer.
     /// Several entries published while the previous ones were being delivered
     /// come in one call (one socket write instead of one each).
-    /// The sink is called in publish order, one entry at a time, never while
-    /// next() is running and never after this subscription is destroyed; entries
-    /// it refuses are queued behind nothing it took. A backend may ignore it (the
-    /// entries then all arrive through next()). Redis: ignored; entries arrive on
-    /// the reader's own connection, so there is no hop to save.
-    virtual void set_direct_sink(DirectSink sink) { (void)sink; }
+    /// The sink is called in publish order, never while next() is running and
+    /// never after this subscription is destroyed; entries it refuses are
+    /// queued behind nothing it took. A backend may ignore it (the entries then
+    /// all arrive through next()). Redis: ignored; entries arrive on the
+    /// reader's own connection, so there is no hop to save.
+    virtual void set_direct_sink(std::unique_ptr<DirectSink> sink) { (void)sink; }
 };
+
+/// A direct sink made of one function, with no batched form.
+inline std::unique_ptr<Subscription::DirectSink> direct_sink(
+    std::function<Subscription::DirectResult(std::span<const LogEntry* const>)> fn) {
+    struct FunctionSink final : Subscription::DirectSink {
+        std::function<Subscription::DirectResult(std::span<const LogEntry* const>)> fn;
+        Subscription::DirectResult deliver(std::span<const LogEntry* const> entries) override { return fn(entries); }
+    };
+    auto sink = std::make_unique<FunctionSink>();
+    sink->fn = std::move(fn);
+    return sink;
+}
 
 class MessageBus {
 public:

@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <cstdio>
 
+#include "net/send_batch.hpp"
+
 namespace agentd::http {
 
 namespace {
@@ -35,26 +37,29 @@ std::size_t chunk_head(char* out, std::size_t size) {
 
 }  // namespace
 
+void ChunkedSocketWriter::keep_unsent(const iovec* iov, int count, ssize_t sent) {
+    if (sent < 0) {
+        failed_ = true;
+        return;
+    }
+    auto skip = static_cast<std::size_t>(sent);
+    for (int i = 0; i < count; ++i) {
+        if (skip >= iov[i].iov_len) {
+            skip -= iov[i].iov_len;
+            continue;
+        }
+        pending_.append(static_cast<const char*>(iov[i].iov_base) + skip, iov[i].iov_len - skip);
+        skip = 0;
+    }
+}
+
 void ChunkedSocketWriter::send_locked(std::string_view piece) {
     char head[24];
     const std::size_t head_len = chunk_head(head, piece.size());
     iovec iov[3] = {{head, head_len},
                     {const_cast<char*>(piece.data()), piece.size()},
                     {const_cast<char*>("\r\n"), 2}};
-    ssize_t sent = send_vectors(fd_, iov, 3);
-    if (sent < 0) {
-        failed_ = true;
-        return;
-    }
-    auto skip = static_cast<std::size_t>(sent);
-    for (const auto& v : iov) {
-        if (skip >= v.iov_len) {
-            skip -= v.iov_len;
-            continue;
-        }
-        pending_.append(static_cast<const char*>(v.iov_base) + skip, v.iov_len - skip);
-        skip = 0;
-    }
+    keep_unsent(iov, 3, send_vectors(fd_, iov, 3));
 }
 
 void ChunkedSocketWriter::flush_locked() {
@@ -78,7 +83,24 @@ DirectWriter::Result ChunkedSocketWriter::write(std::string_view piece) {
     std::lock_guard lock(mutex_);
     if (closed_ || failed_ || !pending_.empty()) return Result::kRefused;
     send_locked(piece);
-    return failed_ || !pending_.empty() ? Result::kNeedsFlush : Result::kSent;
+    return taken_result();
+}
+
+bool ChunkedSocketWriter::stage(std::string_view piece, net::SendBatch& sends) {
+    std::unique_lock lock(mutex_);
+    if (closed_ || failed_ || !pending_.empty()) return false;
+    staged_iov_[0] = {staged_head_, chunk_head(staged_head_, piece.size())};
+    staged_iov_[1] = {const_cast<char*>(piece.data()), piece.size()};
+    staged_iov_[2] = {const_cast<char*>("\r\n"), 2};
+    staged_slot_ = sends.add(fd_, staged_iov_);
+    staged_ = std::move(lock);
+    return true;
+}
+
+DirectWriter::Result ChunkedSocketWriter::finish(const net::SendBatch& sends) {
+    std::unique_lock lock = std::move(staged_);
+    keep_unsent(staged_iov_, 3, sends.result(staged_slot_));
+    return taken_result();
 }
 
 void ChunkedSocketWriter::send(std::string_view piece) {

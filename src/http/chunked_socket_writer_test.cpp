@@ -4,10 +4,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "net/send_batch.hpp"
 
 namespace agentd::http {
 namespace {
@@ -131,6 +135,80 @@ TEST(ChunkedSocketWriter, ConcurrentDirectWritersNeverInterleaveBytes) {
         EXPECT_EQ(got.substr(at, chunk(std::string(300, letter)).size()), chunk(std::string(300, letter)));
     }
     EXPECT_EQ(sent, 400);
+}
+
+// ---- the two-phase write (stage, then finish once the batch went out) ----
+
+TEST(ChunkedSocketWriter, AStagedWriteSendsTheSameChunkAsWrite) {
+    SocketPair p;
+    ChunkedSocketWriter w(p.writer);
+    net::SendBatch sends;
+    const std::string frame = "id: 1-0\ndata: {}\n\n";
+    ASSERT_TRUE(w.stage(frame, sends));
+    ASSERT_EQ(sends.size(), 1u);
+    EXPECT_EQ(p.read_available(), "");  // nothing goes out before the batch does
+    sends.submit();
+    EXPECT_EQ(w.finish(sends), Result::kSent);
+    EXPECT_EQ(p.read_available(), chunk(frame));
+    EXPECT_EQ(w.write("next"), Result::kSent);
+    EXPECT_EQ(p.read_available(), chunk("next"));
+}
+
+TEST(ChunkedSocketWriter, APartlySentStagedWriteKeepsTheRestAheadOfLaterPieces) {
+    SocketPair p;
+    ChunkedSocketWriter w(p.writer);
+    net::SendBatch sends;
+    const std::string big(200000, 'y');
+    ASSERT_TRUE(w.stage(big, sends));
+    sends.submit();
+    EXPECT_EQ(w.finish(sends), Result::kNeedsFlush);
+    EXPECT_TRUE(w.pending());
+    sends.clear();
+    EXPECT_FALSE(w.stage("overtaking", sends));  // refused like write(): bytes wait
+    EXPECT_EQ(sends.size(), 0u);
+    w.send("after");
+    std::string got;
+    while (w.pending()) {
+        got += p.read_available();
+        w.flush();
+    }
+    got += p.read_available();
+    EXPECT_EQ(got, chunk(big) + chunk("after"));
+}
+
+TEST(ChunkedSocketWriter, AStagedWriteToAClosedPeerFailsTheConnection) {
+    SocketPair p;
+    ChunkedSocketWriter w(p.writer);
+    ::close(p.reader);
+    p.reader = -1;
+    net::SendBatch sends;
+    ASSERT_TRUE(w.stage("x", sends));
+    sends.submit();
+    EXPECT_EQ(w.finish(sends), Result::kNeedsFlush);  // the consumer must run to notice
+    EXPECT_TRUE(w.failed());
+    sends.clear();
+    EXPECT_FALSE(w.stage("y", sends));
+}
+
+TEST(ChunkedSocketWriter, NothingTouchesTheSocketBetweenStageAndFinish) {
+    SocketPair p;
+    ChunkedSocketWriter w(p.writer);
+    net::SendBatch sends;
+    ASSERT_TRUE(w.stage("first", sends));
+    // The connection's own piece, from another thread, must wait for the staged
+    // write: the socket would otherwise get "second" before "first".
+    std::atomic<bool> sent_second{false};
+    std::thread other([&] {
+        w.send("second");
+        sent_second = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_FALSE(sent_second);
+    EXPECT_EQ(p.read_available(), "");
+    sends.submit();
+    EXPECT_EQ(w.finish(sends), Result::kSent);
+    other.join();
+    EXPECT_EQ(p.read_available(), chunk("first") + chunk("second"));
 }
 
 }  // namespace

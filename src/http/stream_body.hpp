@@ -10,6 +10,10 @@
 #include <string>
 #include <string_view>
 
+namespace agentd::net {
+class SendBatch;
+}
+
 namespace agentd::http {
 
 /// Sends pieces of a streamed response from any thread, without the hop to the
@@ -26,6 +30,23 @@ public:
     };
     /// One piece, as the body's next() would have returned it.
     virtual Result write(std::string_view piece) = 0;
+    /// write() in two phases, for a publisher sending to many clients at once:
+    /// the piece is queued as one send on `sends` and the writer is held until
+    /// finish() takes that send's result (after sends.submit()). `piece` must
+    /// stay as it is until then. false: refused as write() would refuse, nothing
+    /// queued or held. By default the piece is written at once.
+    virtual bool stage(std::string_view piece, net::SendBatch& sends) {
+        (void)sends;
+        staged_result_ = write(piece);
+        return staged_result_ != Result::kRefused;
+    }
+    virtual Result finish(const net::SendBatch& sends) {
+        (void)sends;
+        return staged_result_;
+    }
+
+private:
+    Result staged_result_ = Result::kSent;
 };
 
 class StreamBody {

@@ -31,30 +31,75 @@ void SessionEventStream::attach_direct_writer(std::shared_ptr<http::DirectWriter
     writer_ = std::move(writer);
 }
 
-// Runs on the publisher's thread while next() is suspended in the subscription's
-// wait (the subscription guarantees it), so last_sent_ is never touched by both.
-// Only entries published after the replay was read come here: they are newer
-// than anything sent, and need no duplicate check; it is kept as a safeguard.
-bus::Subscription::DirectResult SessionEventStream::deliver_directly(std::span<const bus::LogEntry* const> entries) {
-    using Result = bus::Subscription::DirectResult;
-    // Formatted into a buffer of the thread's, not allocated per subscriber.
-    thread_local std::string frames;
-    frames.clear();
+class SessionEventStream::Sink final : public bus::Subscription::DirectSink {
+public:
+    explicit Sink(SessionEventStream& stream) : stream_(stream) {}
+    bus::Subscription::DirectResult deliver(std::span<const bus::LogEntry* const> entries) override {
+        return stream_.deliver_directly(entries);
+    }
+    std::optional<bus::Subscription::DirectResult> stage(std::span<const bus::LogEntry* const> entries,
+                                                         net::SendBatch& sends) override {
+        return stream_.stage_directly(entries, sends);
+    }
+    bus::Subscription::DirectResult finish(const net::SendBatch& sends) override {
+        return stream_.finish_directly(sends);
+    }
+
+private:
+    SessionEventStream& stream_;
+};
+
+// The sink runs on the publisher's thread while next() is suspended in the
+// subscription's wait (the subscription guarantees it), so last_sent_ is never
+// touched by both. Only entries published after the replay was read come here:
+// they are newer than anything sent, and need no duplicate check; it is kept as
+// a safeguard.
+std::optional<bus::EntryId> SessionEventStream::frames_for(std::span<const bus::LogEntry* const> entries,
+                                                           std::string& out) const {
     std::optional<bus::EntryId> last = last_sent_;
     for (const auto* e : entries) {
         if (last && e->id <= *last) continue;
-        append_frame(frames, *e);
+        append_frame(out, *e);
         last = e->id;
     }
-    if (frames.empty()) return Result::kDelivered;
-    const auto written = writer_->write(frames);
-    if (frames.capacity() > kMaxBatchBytes) std::string().swap(frames);  // a huge event's buffer is not kept
+    return last;
+}
+
+bus::Subscription::DirectResult SessionEventStream::taken(http::DirectWriter::Result written,
+                                                          std::optional<bus::EntryId> last) {
+    using Result = bus::Subscription::DirectResult;
     switch (written) {
         case http::DirectWriter::Result::kSent: last_sent_ = last; return Result::kDelivered;
         case http::DirectWriter::Result::kNeedsFlush: last_sent_ = last; return Result::kDeliveredWake;
         case http::DirectWriter::Result::kRefused: break;
     }
     return Result::kRefused;
+}
+
+bus::Subscription::DirectResult SessionEventStream::deliver_directly(std::span<const bus::LogEntry* const> entries) {
+    // Formatted into a buffer of the thread's, not allocated per subscriber.
+    thread_local std::string frames;
+    frames.clear();
+    const auto last = frames_for(entries, frames);
+    if (frames.empty()) return bus::Subscription::DirectResult::kDelivered;
+    const auto written = writer_->write(frames);
+    if (frames.capacity() > kMaxBatchBytes) std::string().swap(frames);  // a huge event's buffer is not kept
+    return taken(written, last);
+}
+
+std::optional<bus::Subscription::DirectResult> SessionEventStream::stage_directly(
+    std::span<const bus::LogEntry* const> entries, net::SendBatch& sends) {
+    staged_frames_.clear();
+    staged_last_ = frames_for(entries, staged_frames_);
+    if (staged_frames_.empty()) return bus::Subscription::DirectResult::kDelivered;
+    if (!writer_->stage(staged_frames_, sends)) return bus::Subscription::DirectResult::kRefused;
+    return std::nullopt;
+}
+
+bus::Subscription::DirectResult SessionEventStream::finish_directly(const net::SendBatch& sends) {
+    const auto result = taken(writer_->finish(sends), staged_last_);
+    if (staged_frames_.capacity() > kMaxBatchBytes) std::string().swap(staged_frames_);
+    return result;
 }
 
 void SessionEventStream::cancel() {
@@ -76,8 +121,7 @@ boost::asio::awaitable<std::optional<std::string>> SessionEventStream::next() {
             last_sent_ = e.id;
         }
         if (writer_)
-            subscription_->set_direct_sink(
-                [this](std::span<const bus::LogEntry* const> e) { return deliver_directly(e); });
+            subscription_->set_direct_sink(std::make_unique<Sink>(*this));
         // An empty first piece would look like the end of the stream to some proxies;
         // a comment line opens the stream visibly instead.
         co_return out.empty() ? std::string(":\n\n") : out;

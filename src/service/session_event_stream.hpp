@@ -39,10 +39,22 @@ private:
     std::string key_;
     std::optional<bus::EntryId> last_sent_;
     std::chrono::milliseconds heartbeat_;
-    /// The sink's view of an entry from the publisher's thread; see the .cpp.
+    /// The subscription's direct sink: entries from the publisher's thread; see the .cpp.
+    class Sink;
+    /// The frames of the entries not sent yet, into `out`; the last one's id.
+    std::optional<bus::EntryId> frames_for(std::span<const bus::LogEntry* const> entries, std::string& out) const;
     bus::Subscription::DirectResult deliver_directly(std::span<const bus::LogEntry* const> entries);
+    std::optional<bus::Subscription::DirectResult> stage_directly(std::span<const bus::LogEntry* const> entries,
+                                                                  net::SendBatch& sends);
+    bus::Subscription::DirectResult finish_directly(const net::SendBatch& sends);
+    /// What the writer's answer means to the bus; `last` was sent when taken.
+    bus::Subscription::DirectResult taken(http::DirectWriter::Result written, std::optional<bus::EntryId> last);
 
     std::shared_ptr<http::DirectWriter> writer_;
+    // A staged direct write (stage_directly until finish_directly): its bytes
+    // must stay put until the publisher's batch is submitted.
+    std::string staged_frames_;
+    std::optional<bus::EntryId> staged_last_;
     bool cancelled_ = false;
     // Last: destroyed first, so the publisher's sink (which uses the members
     // above) has stopped before they go.

@@ -1,6 +1,8 @@
 #include "service/session_event_stream.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -8,6 +10,7 @@
 #include <mutex>
 
 #include "bus/memory/memory_bus.hpp"
+#include "http/chunked_socket_writer.hpp"
 
 namespace agentd::service {
 namespace {
@@ -35,6 +38,13 @@ asio::awaitable<void> pull(SessionEventStream* stream, Pieces* out, int count) {
 
 std::string frame_of(bus::EntryId id, const std::string& payload) {
     return SessionEventStream::frame(bus::LogEntry{id, payload});
+}
+
+/// `piece` as one HTTP/1.1 chunk.
+std::string chunk_of(const std::string& piece) {
+    char head[24];
+    std::snprintf(head, sizeof head, "%zx\r\n", piece.size());
+    return head + piece + "\r\n";
 }
 
 TEST(SessionEventStream, ReplaysThenWritesLiveEventsDirectlyWhileCaughtUp) {
@@ -90,14 +100,14 @@ TEST(SessionEventStream, EventsPublishedTogetherGoOutInOneWrite) {
     // being delivered: the stream gets them in one call, hence one write.
     auto other = bus.subscribe(key, io.get_executor());
     bool published = false;
-    other->set_direct_sink([&](std::span<const bus::LogEntry* const>) {
+    other->set_direct_sink(bus::direct_sink([&](std::span<const bus::LogEntry* const>) {
         if (!published) {
             published = true;
             bus.append_and_publish(key, "b", 100);
             bus.append_and_publish(key, "c", 100);
         }
         return bus::Subscription::DirectResult::kDelivered;
-    });
+    }));
     // Park the second subscriber in its own wait so that its sink is used.
     asio::co_spawn(
         io, [](bus::Subscription* s) -> asio::awaitable<void> { co_await s->next(10s); }(other.get()),
@@ -110,6 +120,79 @@ TEST(SessionEventStream, EventsPublishedTogetherGoOutInOneWrite) {
     EXPECT_EQ(writer->written[1], frame_of({a.major + 1, 0}, "b") + frame_of({a.major + 2, 0}, "c"));
     other->cancel();
     stream->cancel();
+    io.poll();
+}
+
+// Past MemoryBus::kBatchSendsAt subscribers the publisher stages every stream's
+// write and hands them to the kernel together: each client must still get
+// exactly its chunks, in order, and a client whose socket is full must still
+// get the rest once its connection flushes.
+TEST(SessionEventStream, ManyStreamsOnOneSessionGetExactlyTheirFramesWhenSentTogether) {
+    bus::MemoryBus bus;
+    asio::io_context io;
+    const auto key = bus::session_events_key("s3");
+    constexpr int kStreams = 12;
+    static_assert(kStreams >= static_cast<int>(bus::MemoryBus::kBatchSendsAt));
+    struct Client {
+        int fds[2] = {-1, -1};  // [0]: the server's end, [1]: the client's
+        std::shared_ptr<SessionEventStream> stream;
+        std::shared_ptr<http::ChunkedSocketWriter> writer;
+        Pieces pieces;
+        ~Client() {
+            for (int fd : fds)
+                if (fd >= 0) ::close(fd);
+        }
+        std::string read_available() const {
+            std::string out;
+            char buf[65536];
+            for (ssize_t n; (n = ::recv(fds[1], buf, sizeof buf, MSG_DONTWAIT)) > 0;)
+                out.append(buf, static_cast<std::size_t>(n));
+            return out;
+        }
+    };
+    std::vector<std::unique_ptr<Client>> clients;
+    for (int i = 0; i < kStreams; ++i) {
+        auto c = std::make_unique<Client>();
+        ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, c->fds), 0);
+        if (i == 0) {  // the slow client: small buffers that one big event overfills
+            int small = 4096;
+            ::setsockopt(c->fds[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+            ::setsockopt(c->fds[1], SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+        }
+        c->stream = std::make_shared<SessionEventStream>(bus, "s3", std::nullopt, 10s);
+        c->writer = std::make_shared<http::ChunkedSocketWriter>(c->fds[0]);
+        c->stream->attach_direct_writer(c->writer);
+        asio::co_spawn(io, pull(c->stream.get(), &c->pieces, 2), asio::detached);
+        clients.push_back(std::move(c));
+    }
+    io.poll();  // every stream opened (an empty log: one comment) and waiting
+    for (auto& c : clients) ASSERT_EQ(c->pieces.got.size(), 1u);
+
+    const std::string big(100000, 'z');
+    const auto a = bus.append_and_publish(key, "a", 100);
+    const auto b = bus.append_and_publish(key, big, 100);
+    const auto c3 = bus.append_and_publish(key, "c", 100);
+    io.poll();
+    const std::string want = chunk_of(frame_of(a, "a")) + chunk_of(frame_of(b, big)) + chunk_of(frame_of(c3, "c"));
+    for (int i = 1; i < kStreams; ++i) {
+        EXPECT_EQ(clients[i]->read_available(), want) << "client " << i;
+        EXPECT_EQ(clients[i]->pieces.got.size(), 1u) << "client " << i;  // all went out directly
+    }
+    // The slow client's socket took only part of "b": what waits is flushed by
+    // its connection, and "c" came through next() to be sent behind it.
+    auto& slow = *clients[0];
+    ASSERT_EQ(slow.pieces.got.size(), 2u);
+    ASSERT_TRUE(slow.pieces.got[1].has_value());
+    EXPECT_EQ(*slow.pieces.got[1], frame_of(c3, "c"));
+    slow.writer->send(*slow.pieces.got[1]);  // what the server does with a piece
+    std::string got;
+    while (slow.writer->pending()) {
+        got += slow.read_available();
+        slow.writer->flush();
+    }
+    got += slow.read_available();
+    EXPECT_EQ(got, want);
+    for (auto& c : clients) c->stream->cancel();
     io.poll();
 }
 

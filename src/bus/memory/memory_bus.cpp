@@ -10,6 +10,7 @@
 #include <charconv>
 
 #include "common/ids.hpp"
+#include "net/send_batch.hpp"
 
 namespace agentd::bus {
 
@@ -57,7 +58,7 @@ struct MemoryBus::Subscriber : std::enable_shared_from_this<MemoryBus::Subscribe
     bool closed = false;
     bool parked = false;  // the consumer waits in next() with nothing queued, and has a sink
     bool kicked = false;  // the sink asked the consumer to run
-    Subscription::DirectSink direct;
+    std::unique_ptr<Subscription::DirectSink> direct;
     Signal signal;  // thread-safe; a full slot means a wake is already pending
     // Touched only on `executor`:
     asio::steady_timer ticker;
@@ -69,25 +70,62 @@ struct MemoryBus::Subscriber : std::enable_shared_from_this<MemoryBus::Subscribe
 
     /// `entries`: oldest first, all for this subscriber.
     void push(std::span<const LogEntry* const> entries) {
+        bool wake_consumer = true;
         {
             std::lock_guard lock(mutex);
             if (closed) return;
-            if (parked && direct && queue.empty()) {
-                switch (direct(entries)) {
-                    case Subscription::DirectResult::kDelivered: return;
-                    case Subscription::DirectResult::kDeliveredWake:
-                        parked = false;  // what comes next queues until the consumer has run
-                        kicked = true;
-                        break;
-                    case Subscription::DirectResult::kRefused:
-                        for (const auto* e : entries) enqueue_locked(*e);
-                        break;
+            if (takes_directly_locked()) wake_consumer = settle_locked(direct->deliver(entries), entries);
+            else queue_locked(entries);
+        }
+        if (wake_consumer) wake();
+    }
+    /// push() in two phases, the sink's write queued on `sends`: true when it
+    /// was, and then `held` keeps this subscriber locked until finish_push()
+    /// (the consumer must not run while the sink's bytes are on their way).
+    bool stage_push(std::span<const LogEntry* const> entries, net::SendBatch& sends,
+                    std::unique_lock<std::mutex>& held) {
+        bool wake_consumer = true;
+        {
+            std::unique_lock lock(mutex);
+            if (closed) return false;
+            if (takes_directly_locked()) {
+                auto now = direct->stage(entries, sends);
+                if (!now) {
+                    held = std::move(lock);
+                    return true;
                 }
+                wake_consumer = settle_locked(*now, entries);
             } else {
-                for (const auto* e : entries) enqueue_locked(*e);
+                queue_locked(entries);
             }
         }
-        wake();
+        if (wake_consumer) wake();
+        return false;
+    }
+    void finish_push(std::span<const LogEntry* const> entries, const net::SendBatch& sends,
+                     std::unique_lock<std::mutex> held) {
+        const bool wake_consumer = settle_locked(direct->finish(sends), entries);
+        held.unlock();
+        if (wake_consumer) wake();
+    }
+    bool takes_directly_locked() const { return parked && direct && queue.empty(); }
+    /// Applies the sink's answer; true when the consumer must be woken.
+    bool settle_locked(Subscription::DirectResult result, std::span<const LogEntry* const> entries) {
+        switch (result) {
+            case Subscription::DirectResult::kDelivered:
+                return false;
+            case Subscription::DirectResult::kDeliveredWake:
+                parked = false;  // what comes next queues until the consumer has run
+                kicked = true;
+                return true;
+            case Subscription::DirectResult::kRefused:
+                break;
+        }
+        queue_locked(entries);
+        return true;
+    }
+    void queue_locked(std::span<const LogEntry* const> entries) {
+        for (const auto* e : entries) enqueue_locked(*e);
     }
     void enqueue_locked(const LogEntry& e) {
         if (closed) return;
@@ -180,7 +218,7 @@ public:
 
     void cancel() override { s_->close(); }
 
-    void set_direct_sink(DirectSink sink) override {
+    void set_direct_sink(std::unique_ptr<DirectSink> sink) override {
         std::lock_guard lock(s_->mutex);
         s_->direct = std::move(sink);
     }
@@ -310,12 +348,48 @@ void MemoryBus::deliver_range(const Outbox& batch, const std::vector<std::shared
     std::vector<const LogEntry*> entries;
     entries.reserve(batch.size());
     for (const auto& [seq, entry] : batch) entries.push_back(entry.get());
-    for (std::size_t i = begin; i < end; ++i) {
-        // The batch is in sequence order: a subscriber that joined during it gets a suffix.
+    // The batch is in sequence order: a subscriber that joined during it gets a suffix.
+    auto entries_for = [&](const Subscriber& s) {
         std::size_t first = 0;
-        while (first < batch.size() && batch[first].first < subscribers[i]->from_seq) ++first;
-        if (first < batch.size())
-            subscribers[i]->push(std::span<const LogEntry* const>(entries).subspan(first));
+        while (first < batch.size() && batch[first].first < s.from_seq) ++first;
+        return std::span<const LogEntry* const>(entries).subspan(first);
+    };
+    if (end - begin < kBatchSendsAt) {
+        for (std::size_t i = begin; i < end; ++i)
+            if (auto mine = entries_for(*subscribers[i]); !mine.empty()) subscribers[i]->push(mine);
+        return;
+    }
+    // Many subscribers: their sinks queue their writes, and each group of them
+    // goes to the kernel in one submission (net::SendBatch).
+    struct Staged {
+        Subscriber* subscriber;
+        std::span<const LogEntry* const> entries;
+        std::unique_lock<std::mutex> lock;
+    };
+    thread_local net::SendBatch sends;
+    thread_local std::vector<Staged> staged;
+    for (std::size_t from = begin; from < end; from += kMaxBatchedSends) {
+        const std::size_t to = std::min(end, from + kMaxBatchedSends);
+        sends.clear();
+        staged.clear();
+        auto send_staged = [&] {
+            sends.submit();
+            for (auto& st : staged) st.subscriber->finish_push(st.entries, sends, std::move(st.lock));
+            staged.clear();
+        };
+        try {
+            for (std::size_t i = from; i < to; ++i) {
+                auto mine = entries_for(*subscribers[i]);
+                if (mine.empty()) continue;
+                std::unique_lock<std::mutex> held;
+                if (subscribers[i]->stage_push(mine, sends, held))
+                    staged.push_back(Staged{subscribers[i].get(), mine, std::move(held)});
+            }
+        } catch (...) {
+            send_staged();  // whatever was staged still goes out and lets go of its locks
+            throw;
+        }
+        send_staged();
     }
 }
 

@@ -47,6 +47,11 @@ public:
     static constexpr std::size_t kMaxSubscriberBacklog = 4096;
     /// Channels with this many subscribers are delivered by two threads.
     static constexpr std::size_t kSplitDeliveryAt = 64;
+    /// A thread delivering to this many subscribers hands their socket writes
+    /// to the kernel together (net::SendBatch), at most kMaxBatchedSends at once:
+    /// the subscribers of one group stay locked until their writes are done.
+    static constexpr std::size_t kBatchSendsAt = 8;
+    static constexpr std::size_t kMaxBatchedSends = 256;
 
     struct Subscriber;  // defined in memory_bus.cpp
 

@@ -1,6 +1,8 @@
 #include "bus/memory/memory_bus.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -10,6 +12,8 @@
 #include <mutex>
 #include <span>
 #include <thread>
+
+#include "net/send_batch.hpp"
 
 namespace agentd::bus {
 namespace {
@@ -141,13 +145,13 @@ asio::awaitable<void> consume(Consumer* c, int count, std::chrono::milliseconds 
 struct RecordingSink {
     std::vector<std::vector<std::string>> calls;
     Subscription::DirectResult answer = Subscription::DirectResult::kDelivered;
-    Subscription::DirectSink sink() {
-        return [this](std::span<const LogEntry* const> entries) {
+    std::unique_ptr<Subscription::DirectSink> sink() {
+        return direct_sink([this](std::span<const LogEntry* const> entries) {
             std::vector<std::string> payloads;
             for (const auto* e : entries) payloads.push_back(e->payload);
             calls.push_back(std::move(payloads));
             return answer;
-        };
+        });
     }
 };
 
@@ -203,7 +207,7 @@ TEST(MemoryBusDirect, EntriesPublishedDuringADeliveryReachTheSinkTogether) {
     auto sub = bus.subscribe("ch", io.get_executor());
     Calls calls;
     bool published = false;
-    sub->set_direct_sink([&](std::span<const LogEntry* const> entries) {
+    sub->set_direct_sink(direct_sink([&](std::span<const LogEntry* const> entries) {
         std::vector<std::string> payloads;
         for (const auto* e : entries) payloads.push_back(e->payload);
         calls.push_back(payloads);
@@ -213,7 +217,7 @@ TEST(MemoryBusDirect, EntriesPublishedDuringADeliveryReachTheSinkTogether) {
             bus.append_and_publish("ch", "c", 100);
         }
         return Subscription::DirectResult::kDelivered;
-    });
+    }));
     Consumer c{sub.get()};
     asio::co_spawn(io, consume(&c, 1, 10s), asio::detached);
     io.poll();
@@ -238,6 +242,99 @@ TEST(MemoryBusDirect, NoSinkCallAfterCancel) {
     EXPECT_EQ(c.got[0].status, Subscription::Status::kClosed);
 }
 
+// Past MemoryBus::kBatchSendsAt subscribers, sinks stage their socket writes on
+// one net::SendBatch; the publisher submits it once and then tells each sink its
+// result. A sink may also answer at once, and every answer means what it means
+// for a single subscriber.
+TEST(MemoryBusDirect, ManySinksStageTheirWritesAndHearTheirResultsAfterOneSubmission) {
+    MemoryBus bus;
+    asio::io_context io;
+    constexpr int kSubscribers = 10;
+    static_assert(kSubscribers >= static_cast<int>(MemoryBus::kBatchSendsAt));
+    struct StagingSink final : Subscription::DirectSink {
+        int fd = -1;
+        std::optional<Subscription::DirectResult> at_once;  // answer in stage() instead
+        Subscription::DirectResult answer = Subscription::DirectResult::kDelivered;
+        std::string bytes;
+        std::size_t slot = 0;
+        int delivered = 0, staged = 0, finished = 0;
+        ssize_t result = -100;
+        Subscription::DirectResult deliver(std::span<const LogEntry* const>) override {
+            ++delivered;
+            return answer;
+        }
+        std::optional<Subscription::DirectResult> stage(std::span<const LogEntry* const> entries,
+                                                        net::SendBatch& sends) override {
+            ++staged;
+            if (at_once) return at_once;
+            bytes.clear();
+            for (const auto* e : entries) bytes += e->payload;
+            const iovec part{bytes.data(), bytes.size()};
+            slot = sends.add(fd, std::span<const iovec>(&part, 1));
+            return std::nullopt;
+        }
+        Subscription::DirectResult finish(const net::SendBatch& sends) override {
+            ++finished;
+            result = sends.result(slot);
+            return answer;
+        }
+    };
+    struct Sub {
+        int fds[2] = {-1, -1};
+        std::unique_ptr<Subscription> sub;
+        StagingSink* sink = nullptr;  // owned by the subscription
+        Consumer c;
+        ~Sub() {
+            sub.reset();
+            for (int fd : fds)
+                if (fd >= 0) ::close(fd);
+        }
+    };
+    std::vector<std::unique_ptr<Sub>> subs;
+    for (int i = 0; i < kSubscribers; ++i) {
+        auto s = std::make_unique<Sub>();
+        ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, s->fds), 0);
+        s->sub = bus.subscribe("wide", io.get_executor());
+        auto sink = std::make_unique<StagingSink>();
+        sink->fd = s->fds[0];
+        if (i == 0) sink->answer = Subscription::DirectResult::kDeliveredWake;
+        if (i == 1) sink->at_once = Subscription::DirectResult::kRefused;
+        s->sink = sink.get();
+        s->sub->set_direct_sink(std::move(sink));
+        s->c.sub = s->sub.get();
+        asio::co_spawn(io, consume(&s->c, 1, 10s), asio::detached);
+        subs.push_back(std::move(s));
+    }
+    io.poll();  // every consumer waits: the sinks take what comes
+    bus.append_and_publish("wide", "hello", 100);
+    io.poll();
+    for (int i = 0; i < kSubscribers; ++i) {
+        const auto& s = *subs[i];
+        EXPECT_EQ(s.sink->delivered, 0) << i;  // the batched form only
+        EXPECT_EQ(s.sink->staged, 1) << i;
+        char buf[16] = {};
+        const ssize_t n = ::recv(s.fds[1], buf, sizeof buf, MSG_DONTWAIT);
+        if (i == 1) {
+            EXPECT_EQ(s.sink->finished, 0);  // it answered at once
+            EXPECT_LT(n, 0);
+        } else {
+            EXPECT_EQ(s.sink->finished, 1) << i;
+            EXPECT_EQ(s.sink->result, 5) << i;  // the submission's result for its own send
+            EXPECT_EQ(std::string(buf, n > 0 ? static_cast<std::size_t>(n) : 0), "hello") << i;
+        }
+    }
+    // kDeliveredWake: the consumer runs (kTimeout); kRefused: the entry comes
+    // through next(); kDelivered: the consumer keeps waiting.
+    ASSERT_TRUE(subs[0]->c.done);
+    EXPECT_EQ(subs[0]->c.got[0].status, Subscription::Status::kTimeout);
+    ASSERT_TRUE(subs[1]->c.done);
+    EXPECT_EQ(subs[1]->c.got[0].status, Subscription::Status::kMessage);
+    EXPECT_EQ(subs[1]->c.got[0].message.payload, "hello");
+    for (int i = 2; i < kSubscribers; ++i) EXPECT_FALSE(subs[i]->c.done) << i;
+    for (auto& s : subs) s->sub->cancel();
+    io.poll();
+}
+
 // Past MemoryBus::kSplitDeliveryAt subscribers two threads deliver each batch;
 // every subscriber must still get every entry once, in order, whether through
 // its sink or through next(), with publishers on two threads.
@@ -260,12 +357,12 @@ TEST(MemoryBusDirect, ManySubscribersGetEveryEntryInOrder) {
         s->sub = bus.subscribe("many", strand);
         auto* raw = s.get();
         if (i % 2 == 0)  // half take entries directly, refusing every third call
-            s->sub->set_direct_sink([raw, n = 0](std::span<const LogEntry* const> entries) mutable {
+            s->sub->set_direct_sink(direct_sink([raw, n = 0](std::span<const LogEntry* const> entries) mutable {
                 if (++n % 3 == 0) return Subscription::DirectResult::kRefused;
                 std::lock_guard lock(raw->mutex);
                 for (const auto* e : entries) raw->got.push_back(e->payload);
                 return Subscription::DirectResult::kDelivered;
-            });
+            }));
         asio::co_spawn(
             strand,
             [](Subscriber* s, std::atomic<int>* finished) -> asio::awaitable<void> {
