@@ -16,7 +16,6 @@ namespace agentd::net {
 
 namespace {
 
-constexpr int kSendFlags = MSG_DONTWAIT | MSG_NOSIGNAL;
 /// Submission queue entries: sends in flight at once. Each ring's worth is one
 /// io_uring_enter; the completion queue (twice as large) cannot overflow.
 constexpr unsigned kRingEntries = 256;
@@ -53,7 +52,7 @@ struct SendBatch::Ring {
     ~Ring() { io_uring_queue_exit(&ring); }
 };
 
-SendBatch::SendBatch(Mode mode) {
+SendBatch::SendBatch(Mode mode, int send_flags) : flags_(send_flags) {
     if (mode == Mode::kSendmsg || io_uring_disabled_by_environment()) return;
     auto ring = std::make_unique<Ring>();
     // One thread submits and reaps (a batch is not shared); the extra flags are
@@ -102,7 +101,7 @@ void SendBatch::submit() {
 
 void SendBatch::send_one(std::size_t i) {
     ssize_t n;
-    do n = ::sendmsg(sends_[i].fd, &headers_[i], kSendFlags);
+    do n = ::sendmsg(sends_[i].fd, &headers_[i], flags_);
     while (n < 0 && errno == EINTR);
     sends_[i].result = n >= 0 ? n : result_of(-errno);
 }
@@ -118,7 +117,7 @@ void SendBatch::submit_with_ring() {
         while (queued < n) {
             io_uring_sqe* sqe = io_uring_get_sqe(&ring);
             if (!sqe) break;  // the ring is full: this much goes first
-            io_uring_prep_sendmsg(sqe, sends_[queued].fd, &headers_[queued], kSendFlags);
+            io_uring_prep_sendmsg(sqe, sends_[queued].fd, &headers_[queued], flags_);
             io_uring_sqe_set_data64(sqe, queued);
             ++queued;
         }

@@ -32,7 +32,12 @@ public:
     /// Most pieces one send may have.
     static constexpr std::size_t kMaxParts = 4;
 
-    explicit SendBatch(Mode mode = Mode::kAuto);
+    /// What every send passes to the kernel. Tests may drop MSG_DONTWAIT to
+    /// make a send to a full blocking socket wait inside the kernel, the case
+    /// a batch must cancel rather than leave running with its bytes.
+    static constexpr int kSendFlags = MSG_DONTWAIT | MSG_NOSIGNAL;
+
+    explicit SendBatch(Mode mode = Mode::kAuto, int send_flags = kSendFlags);
     ~SendBatch();
     SendBatch(const SendBatch&) = delete;
     SendBatch& operator=(const SendBatch&) = delete;
@@ -70,6 +75,7 @@ private:
     std::vector<Send> sends_;
     std::vector<msghdr> headers_;  // one per send, pointed at sends_ at submit (it no longer moves then)
     std::unique_ptr<Ring> ring_;
+    int flags_;
 };
 
 }  // namespace agentd::net

@@ -53,7 +53,9 @@ class SendBatchTest : public ::testing::TestWithParam<SendBatch::Mode> {};
 
 TEST_P(SendBatchTest, EachSendReachesItsSocketWithItsPiecesInOrder) {
     SendBatch batch(GetParam());
-    if (GetParam() == SendBatch::Mode::kSendmsg) EXPECT_FALSE(batch.uses_io_uring());
+    if (GetParam() == SendBatch::Mode::kSendmsg) {
+        EXPECT_FALSE(batch.uses_io_uring());
+    }
     std::vector<std::unique_ptr<SocketPair>> pairs;
     std::vector<std::string> heads, bodies;
     const std::string tail = "\r\n";
@@ -151,6 +153,36 @@ TEST_P(SendBatchTest, AnEmptyBatchSubmitsNothingAndTooManyPiecesAreRefused) {
     const iovec five[5] = {piece(t), piece(t), piece(t), piece(t), piece(t)};
     EXPECT_THROW(batch.add(p.writer, five), std::invalid_argument);
     EXPECT_EQ(batch.size(), 0u);
+}
+
+// A send that waits inside the kernel (here: no MSG_DONTWAIT, a full blocking
+// socket) must not keep the batch, or its bytes, past submit(): it is cancelled
+// and counts as taking what it took (nothing), and the ring serves the next batch.
+TEST(SendBatch, ASendThatWaitsInTheKernelIsCancelledAndTheRingGoesOn) {
+    SendBatch batch(SendBatch::Mode::kAuto, MSG_NOSIGNAL);
+    if (!batch.uses_io_uring()) {
+        GTEST_SKIP() << "io_uring is unavailable here; sendmsg would block";
+    }
+    SocketPair full(true), fine;
+    const std::string filler(1 << 20, 'f');
+    while (::send(full.writer, filler.data(), filler.size(), MSG_DONTWAIT) > 0) {
+    }
+    const std::string text = "waits";
+    const iovec parts[1] = {piece(text)};
+    batch.add(full.writer, parts);
+    batch.add(fine.writer, parts);
+    batch.submit();
+    EXPECT_EQ(batch.result(0), 0);
+    EXPECT_EQ(batch.result(1), static_cast<ssize_t>(text.size()));
+    EXPECT_EQ(fine.read_available(), text);
+    // The cancelled send is over: draining its socket brings none of its bytes.
+    std::string drained = full.read_available();
+    EXPECT_EQ(drained.find('w'), std::string::npos);
+    batch.clear();
+    batch.add(fine.writer, parts);
+    batch.submit();
+    EXPECT_EQ(batch.result(0), static_cast<ssize_t>(text.size()));
+    EXPECT_EQ(fine.read_available(), text);
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, SendBatchTest, ::testing::Values(SendBatch::Mode::kAuto, SendBatch::Mode::kSendmsg),
