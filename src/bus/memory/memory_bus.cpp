@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/experimental/concurrent_channel.hpp>
 #include <charconv>
+#include <optional>
 
 #include "common/ids.hpp"
 #include "net/send_batch.hpp"
@@ -333,6 +334,20 @@ struct SplitDelivery {
     std::atomic<int> halves_left{2};
 };
 
+/// What one thread needs to deliver to many subscribers in groups: the sends of
+/// a group, and who staged them (locked until their finish).
+struct BatchScratch {
+    struct Staged {
+        MemoryBus::Subscriber* subscriber;
+        std::span<const LogEntry* const> entries;
+        std::unique_lock<std::mutex> lock;
+    };
+    net::SendBatch sends;
+    std::vector<Staged> staged;
+    bool in_use = false;
+    explicit BatchScratch(net::SendBatch::Mode mode) : sends(mode) { staged.reserve(MemoryBus::kMaxBatchedSends); }
+};
+
 /// True when `ex` is an io_context's executor and this thread runs that context.
 bool runs_on_this_thread(const asio::any_io_executor& ex) {
     const auto* io = ex.target<asio::io_context::executor_type>();
@@ -360,30 +375,46 @@ void MemoryBus::deliver_range(const Outbox& batch, const std::vector<std::shared
         return;
     }
     // Many subscribers: their sinks queue their writes, and each group of them
-    // goes to the kernel in one submission (net::SendBatch).
-    struct Staged {
-        Subscriber* subscriber;
-        std::span<const LogEntry* const> entries;
-        std::unique_lock<std::mutex> lock;
+    // goes to the kernel in one submission (net::SendBatch). A delivery nested
+    // in this one (a sink that publishes) must not reuse the thread's batch.
+    thread_local BatchScratch thread_scratch(net::SendBatch::Mode::kAuto);
+    std::optional<BatchScratch> nested;
+    BatchScratch* scratch = &thread_scratch;
+    if (thread_scratch.in_use) scratch = &nested.emplace(net::SendBatch::Mode::kSendmsg);
+    scratch->in_use = true;
+    struct Release {
+        BatchScratch* s;
+        ~Release() { s->in_use = false; }
+    } release{scratch};
+    auto& sends = scratch->sends;
+    auto& staged = scratch->staged;
+    // Every staged subscriber and its writer stay locked until their finish:
+    // each one gets it, whatever another one throws.
+    auto send_staged = [&] {
+        sends.submit();
+        std::exception_ptr first_error;
+        for (auto& st : staged) {
+            try {
+                st.subscriber->finish_push(st.entries, sends, std::move(st.lock));
+            } catch (...) {
+                if (!first_error) first_error = std::current_exception();
+            }
+        }
+        staged.clear();
+        if (first_error) std::rethrow_exception(first_error);
     };
-    thread_local net::SendBatch sends;
-    thread_local std::vector<Staged> staged;
     for (std::size_t from = begin; from < end; from += kMaxBatchedSends) {
         const std::size_t to = std::min(end, from + kMaxBatchedSends);
         sends.clear();
         staged.clear();
-        auto send_staged = [&] {
-            sends.submit();
-            for (auto& st : staged) st.subscriber->finish_push(st.entries, sends, std::move(st.lock));
-            staged.clear();
-        };
         try {
             for (std::size_t i = from; i < to; ++i) {
                 auto mine = entries_for(*subscribers[i]);
                 if (mine.empty()) continue;
                 std::unique_lock<std::mutex> held;
+                // `staged` has room for a whole group: this cannot throw once staged.
                 if (subscribers[i]->stage_push(mine, sends, held))
-                    staged.push_back(Staged{subscribers[i].get(), mine, std::move(held)});
+                    staged.push_back(BatchScratch::Staged{subscribers[i].get(), mine, std::move(held)});
             }
         } catch (...) {
             send_staged();  // whatever was staged still goes out and lets go of its locks

@@ -9,7 +9,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
 #include <atomic>
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <thread>
 
@@ -242,6 +244,67 @@ TEST(MemoryBusDirect, NoSinkCallAfterCancel) {
     EXPECT_EQ(c.got[0].status, Subscription::Status::kClosed);
 }
 
+/// A sink with the batched form: stage() queues its entries' payloads as one
+/// send to `fd` (or answers at once when told), finish() records the result.
+struct StagingSink final : Subscription::DirectSink {
+    int fd = -1;
+    std::optional<Subscription::DirectResult> at_once;  // answer in stage() instead
+    Subscription::DirectResult answer = Subscription::DirectResult::kDelivered;
+    std::function<void()> on_stage;                     // runs inside stage()
+    std::string bytes;
+    std::size_t slot = 0;
+    int delivered = 0, staged = 0, finished = 0;
+    ssize_t result = -100;
+    Subscription::DirectResult deliver(std::span<const LogEntry* const>) override {
+        ++delivered;
+        return answer;
+    }
+    std::optional<Subscription::DirectResult> stage(std::span<const LogEntry* const> entries,
+                                                    net::SendBatch& sends) override {
+        ++staged;
+        if (on_stage) on_stage();
+        if (at_once) return at_once;
+        bytes.clear();
+        for (const auto* e : entries) bytes += e->payload;
+        const iovec part{bytes.data(), bytes.size()};
+        slot = sends.add(fd, std::span<const iovec>(&part, 1));
+        return std::nullopt;
+    }
+    Subscription::DirectResult finish(const net::SendBatch& sends) override {
+        ++finished;
+        result = sends.result(slot);
+        return answer;
+    }
+};
+
+/// A subscription with a StagingSink writing to a socket pair, and its consumer.
+struct StagedSub {
+    int fds[2] = {-1, -1};
+    std::unique_ptr<Subscription> sub;
+    StagingSink* sink = nullptr;  // owned by the subscription
+    Consumer c;
+    StagedSub(MemoryBus& bus, const std::string& channel, asio::io_context& io) {
+        EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+        sub = bus.subscribe(channel, io.get_executor());
+        auto owned = std::make_unique<StagingSink>();
+        owned->fd = fds[0];
+        sink = owned.get();
+        sub->set_direct_sink(std::move(owned));
+        c.sub = sub.get();
+        asio::co_spawn(io, consume(&c, 1, 10s), asio::detached);
+    }
+    ~StagedSub() {
+        sub.reset();
+        for (int fd : fds)
+            if (fd >= 0) ::close(fd);
+    }
+    std::string received() const {
+        char buf[256];
+        const ssize_t n = ::recv(fds[1], buf, sizeof buf, MSG_DONTWAIT);
+        return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+    }
+};
+
 // Past MemoryBus::kBatchSendsAt subscribers, sinks stage their socket writes on
 // one net::SendBatch; the publisher submits it once and then tells each sink its
 // result. A sink may also answer at once, and every answer means what it means
@@ -251,59 +314,11 @@ TEST(MemoryBusDirect, ManySinksStageTheirWritesAndHearTheirResultsAfterOneSubmis
     asio::io_context io;
     constexpr int kSubscribers = 10;
     static_assert(kSubscribers >= static_cast<int>(MemoryBus::kBatchSendsAt));
-    struct StagingSink final : Subscription::DirectSink {
-        int fd = -1;
-        std::optional<Subscription::DirectResult> at_once;  // answer in stage() instead
-        Subscription::DirectResult answer = Subscription::DirectResult::kDelivered;
-        std::string bytes;
-        std::size_t slot = 0;
-        int delivered = 0, staged = 0, finished = 0;
-        ssize_t result = -100;
-        Subscription::DirectResult deliver(std::span<const LogEntry* const>) override {
-            ++delivered;
-            return answer;
-        }
-        std::optional<Subscription::DirectResult> stage(std::span<const LogEntry* const> entries,
-                                                        net::SendBatch& sends) override {
-            ++staged;
-            if (at_once) return at_once;
-            bytes.clear();
-            for (const auto* e : entries) bytes += e->payload;
-            const iovec part{bytes.data(), bytes.size()};
-            slot = sends.add(fd, std::span<const iovec>(&part, 1));
-            return std::nullopt;
-        }
-        Subscription::DirectResult finish(const net::SendBatch& sends) override {
-            ++finished;
-            result = sends.result(slot);
-            return answer;
-        }
-    };
-    struct Sub {
-        int fds[2] = {-1, -1};
-        std::unique_ptr<Subscription> sub;
-        StagingSink* sink = nullptr;  // owned by the subscription
-        Consumer c;
-        ~Sub() {
-            sub.reset();
-            for (int fd : fds)
-                if (fd >= 0) ::close(fd);
-        }
-    };
-    std::vector<std::unique_ptr<Sub>> subs;
+    std::vector<std::unique_ptr<StagedSub>> subs;
     for (int i = 0; i < kSubscribers; ++i) {
-        auto s = std::make_unique<Sub>();
-        ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, s->fds), 0);
-        s->sub = bus.subscribe("wide", io.get_executor());
-        auto sink = std::make_unique<StagingSink>();
-        sink->fd = s->fds[0];
-        if (i == 0) sink->answer = Subscription::DirectResult::kDeliveredWake;
-        if (i == 1) sink->at_once = Subscription::DirectResult::kRefused;
-        s->sink = sink.get();
-        s->sub->set_direct_sink(std::move(sink));
-        s->c.sub = s->sub.get();
-        asio::co_spawn(io, consume(&s->c, 1, 10s), asio::detached);
-        subs.push_back(std::move(s));
+        subs.push_back(std::make_unique<StagedSub>(bus, "wide", io));
+        if (i == 0) subs[i]->sink->answer = Subscription::DirectResult::kDeliveredWake;
+        if (i == 1) subs[i]->sink->at_once = Subscription::DirectResult::kRefused;
     }
     io.poll();  // every consumer waits: the sinks take what comes
     bus.append_and_publish("wide", "hello", 100);
@@ -312,15 +327,13 @@ TEST(MemoryBusDirect, ManySinksStageTheirWritesAndHearTheirResultsAfterOneSubmis
         const auto& s = *subs[i];
         EXPECT_EQ(s.sink->delivered, 0) << i;  // the batched form only
         EXPECT_EQ(s.sink->staged, 1) << i;
-        char buf[16] = {};
-        const ssize_t n = ::recv(s.fds[1], buf, sizeof buf, MSG_DONTWAIT);
         if (i == 1) {
             EXPECT_EQ(s.sink->finished, 0);  // it answered at once
-            EXPECT_LT(n, 0);
+            EXPECT_EQ(s.received(), "");
         } else {
             EXPECT_EQ(s.sink->finished, 1) << i;
             EXPECT_EQ(s.sink->result, 5) << i;  // the submission's result for its own send
-            EXPECT_EQ(std::string(buf, n > 0 ? static_cast<std::size_t>(n) : 0), "hello") << i;
+            EXPECT_EQ(s.received(), "hello") << i;
         }
     }
     // kDeliveredWake: the consumer runs (kTimeout); kRefused: the entry comes
@@ -332,6 +345,35 @@ TEST(MemoryBusDirect, ManySinksStageTheirWritesAndHearTheirResultsAfterOneSubmis
     EXPECT_EQ(subs[1]->c.got[0].message.payload, "hello");
     for (int i = 2; i < kSubscribers; ++i) EXPECT_FALSE(subs[i]->c.done) << i;
     for (auto& s : subs) s->sub->cancel();
+    io.poll();
+}
+
+// A sink that publishes to another wide channel while its own delivery is being
+// staged: the inner delivery must not disturb the outer one's staged writes.
+TEST(MemoryBusDirect, ADeliveryNestedInAStagingSinkKeepsTheOuterGroupIntact) {
+    MemoryBus bus;
+    asio::io_context io;
+    constexpr int kSubscribers = 10;
+    std::vector<std::unique_ptr<StagedSub>> outer, inner;
+    for (int i = 0; i < kSubscribers; ++i) {
+        outer.push_back(std::make_unique<StagedSub>(bus, "outer", io));
+        inner.push_back(std::make_unique<StagedSub>(bus, "inner", io));
+    }
+    // The fifth outer sink publishes on "inner" from inside its stage().
+    outer[4]->sink->on_stage = [&] { bus.append_and_publish("inner", "nested", 100); };
+    io.poll();
+    bus.append_and_publish("outer", "hello", 100);
+    io.poll();
+    for (int i = 0; i < kSubscribers; ++i) {
+        EXPECT_EQ(outer[i]->sink->finished, 1) << i;
+        EXPECT_EQ(outer[i]->sink->result, 5) << i;
+        EXPECT_EQ(outer[i]->received(), "hello") << i;
+        EXPECT_EQ(inner[i]->sink->finished, 1) << i;
+        EXPECT_EQ(inner[i]->received(), "nested") << i;
+        EXPECT_FALSE(outer[i]->c.done) << i;  // all delivered directly
+    }
+    for (auto& s : outer) s->sub->cancel();
+    for (auto& s : inner) s->sub->cancel();
     io.poll();
 }
 
