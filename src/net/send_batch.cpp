@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstdint>
@@ -62,9 +63,8 @@ SendBatch::SendBatch(Mode mode, int send_flags) : flags_(send_flags) {
     int rc = io_uring_queue_init_params(kRingEntries, &ring->ring, &params);
     if (rc == -EINVAL) rc = io_uring_queue_init(kRingEntries, &ring->ring, 0);
     if (rc < 0) {
-        static bool told = false;  // once per process is enough; a benign race at worst
-        if (!told) {
-            told = true;
+        static std::atomic<bool> told{false};  // once per process is enough
+        if (!told.exchange(true)) {
             spdlog::info("io_uring unavailable ({}): stream fan-out sends one sendmsg per client",
                          std::strerror(-rc));
         }
