@@ -12,41 +12,27 @@
 #include <vector>
 
 #include "net/send_batch.hpp"
+#include "net/socket_pair_test_support.hpp"
 
 namespace agentd::http {
 namespace {
 
 using Result = DirectWriter::Result;
 
-/// A connected pair of stream sockets with small buffers, so a few kilobytes back up.
-struct SocketPair {
-    int writer = -1;
-    int reader = -1;
-    SocketPair() {
-        int fds[2];
-        EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
-        writer = fds[0];
-        reader = fds[1];
-        int small = 4096;
-        ::setsockopt(writer, SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
-        ::setsockopt(reader, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-    }
-    ~SocketPair() {
-        if (writer >= 0) ::close(writer);
-        if (reader >= 0) ::close(reader);
-    }
-    /// Everything readable now, without waiting.
-    std::string read_available() const {
-        std::string out;
-        char buf[65536];
-        for (;;) {
-            ssize_t n = ::recv(reader, buf, sizeof buf, MSG_DONTWAIT);
-            if (n <= 0) break;
-            out.append(buf, static_cast<std::size_t>(n));
-        }
-        return out;
-    }
+/// Small buffers, so a few kilobytes back up.
+struct SocketPair : net::testing::SocketPair {
+    SocketPair() : net::testing::SocketPair(true) {}
 };
+
+/// Flushes `w` until nothing waits, reading as it goes: everything the reader got.
+std::string drain(ChunkedSocketWriter& w, const SocketPair& p) {
+    std::string got;
+    while (w.pending()) {
+        got += p.read_available();
+        w.flush();
+    }
+    return got + p.read_available();
+}
 
 std::string chunk(const std::string& piece) {
     char head[24];
@@ -71,13 +57,7 @@ TEST(ChunkedSocketWriter, KeepsWhatTheSocketDoesNotTakeAndRefusesDirectWritesUnt
     EXPECT_TRUE(w.pending());
     EXPECT_EQ(w.write("later"), Result::kRefused);  // would overtake the waiting bytes
     w.send("after");                               // the connection's own piece queues behind them
-    std::string got;
-    while (w.pending()) {
-        got += p.read_available();
-        w.flush();
-    }
-    got += p.read_available();
-    EXPECT_EQ(got, chunk(big) + chunk("after"));
+    EXPECT_EQ(drain(w, p), chunk(big) + chunk("after"));
     EXPECT_EQ(w.write("then"), Result::kSent);
     EXPECT_EQ(p.read_available(), chunk("then"));
 }
@@ -85,8 +65,7 @@ TEST(ChunkedSocketWriter, KeepsWhatTheSocketDoesNotTakeAndRefusesDirectWritesUnt
 TEST(ChunkedSocketWriter, AFailedConnectionIsReportedAndWritesNothingMore) {
     SocketPair p;
     ChunkedSocketWriter w(p.writer);
-    ::close(p.reader);
-    p.reader = -1;
+    p.close_reader();
     EXPECT_EQ(w.write("x"), Result::kNeedsFlush);  // the consumer must run to notice
     EXPECT_TRUE(w.failed());
     EXPECT_FALSE(w.pending());
@@ -167,20 +146,13 @@ TEST(ChunkedSocketWriter, APartlySentStagedWriteKeepsTheRestAheadOfLaterPieces) 
     EXPECT_FALSE(w.stage("overtaking", sends));  // refused like write(): bytes wait
     EXPECT_EQ(sends.size(), 0u);
     w.send("after");
-    std::string got;
-    while (w.pending()) {
-        got += p.read_available();
-        w.flush();
-    }
-    got += p.read_available();
-    EXPECT_EQ(got, chunk(big) + chunk("after"));
+    EXPECT_EQ(drain(w, p), chunk(big) + chunk("after"));
 }
 
 TEST(ChunkedSocketWriter, AStagedWriteToAClosedPeerFailsTheConnection) {
     SocketPair p;
     ChunkedSocketWriter w(p.writer);
-    ::close(p.reader);
-    p.reader = -1;
+    p.close_reader();
     net::SendBatch sends;
     ASSERT_TRUE(w.stage("x", sends));
     sends.submit();

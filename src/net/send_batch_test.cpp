@@ -9,41 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "net/socket_pair_test_support.hpp"
+
 namespace agentd::net {
 namespace {
 
-/// A connected pair of stream sockets; `small` gives both ends small buffers.
-struct SocketPair {
-    int writer = -1;
-    int reader = -1;
-    explicit SocketPair(bool small = false) {
-        int fds[2];
-        EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
-        writer = fds[0];
-        reader = fds[1];
-        if (small) {
-            int size = 4096;
-            ::setsockopt(writer, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
-            ::setsockopt(reader, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-        }
-    }
-    ~SocketPair() {
-        if (writer >= 0) ::close(writer);
-        if (reader >= 0) ::close(reader);
-    }
-    SocketPair(const SocketPair&) = delete;
-    SocketPair& operator=(const SocketPair&) = delete;
-    std::string read_available() const {
-        std::string out;
-        char buf[65536];
-        for (;;) {
-            ssize_t n = ::recv(reader, buf, sizeof buf, MSG_DONTWAIT);
-            if (n <= 0) break;
-            out.append(buf, static_cast<std::size_t>(n));
-        }
-        return out;
-    }
-};
+using testing::SocketPair;
 
 iovec piece(const std::string& s) { return iovec{const_cast<char*>(s.data()), s.size()}; }
 
@@ -130,8 +101,7 @@ TEST_P(SendBatchTest, AFullSocketTakesWhatFitsAndTheBatchDoesNotWaitForIt) {
 TEST_P(SendBatchTest, AClosedPeerOrABadDescriptorIsAFailureOfThatSendAlone) {
     SendBatch batch(GetParam());
     SocketPair closed, fine;
-    ::close(closed.reader);
-    closed.reader = -1;
+    closed.close_reader();
     const std::string text = "x";
     const iovec parts[1] = {piece(text)};
     batch.add(closed.writer, parts);  // EPIPE, and no SIGPIPE to kill the test
