@@ -18,6 +18,7 @@
 #include "model/fallback_chat_model.hpp"
 #include "model/http_transport.hpp"
 #include "model/model_factory.hpp"
+#include "net/send_batch.hpp"
 #include "service/background_tasks.hpp"
 #include "service/chat_service.hpp"
 #include "service/run_dispatchers.hpp"
@@ -46,6 +47,7 @@ struct Settings {
     int request_timeout_s = 30;
     std::string log_level = "info";
     bool access_log = true;
+    bool io_uring = true;
     int sse_heartbeat_ms = 30000;
     int event_log_retention_s = 600;
     bool debug_tools = false;
@@ -127,6 +129,7 @@ int serve(const Settings& s) {
     opts.request_timeout = std::chrono::seconds(s.request_timeout_s);
     opts.port_file = s.port_file;
     opts.access_log = s.access_log;
+    agentd::net::SendBatch::allow_io_uring(s.io_uring);
     // The server's options are final once it exists; the shutdown hooks reach the
     // chat service through this pointer, set below.
     agentd::service::ChatService* chat_ptr = nullptr;
@@ -229,6 +232,9 @@ int main(int argc, char** argv) {
         ->envname("AGENTD_REQUEST_TIMEOUT")->capture_default_str();
     serve_cmd->add_option("--access-log", s.access_log, "One log line per request (true/false)")
         ->envname("AGENTD_ACCESS_LOG")->capture_default_str();
+    serve_cmd->add_option("--io-uring", s.io_uring,
+                          "Send a stream's live events to many clients in io_uring batches where the kernel allows (true/false)")
+        ->envname("AGENTD_IO_URING")->capture_default_str();
     serve_cmd->add_option("--sse-heartbeat-ms", s.sse_heartbeat_ms, "Comment frame after this much stream silence")
         ->envname("AGENTD_SSE_HEARTBEAT_MS")->capture_default_str();
     serve_cmd->add_option("--event-log-retention", s.event_log_retention_s,

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <cstdlib>
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
@@ -34,27 +33,21 @@ ssize_t result_of(ssize_t n_or_negative_errno) {
     return e == EAGAIN || e == EWOULDBLOCK || e == ECANCELED || e == EINTR ? 0 : -1;
 }
 
-/// AGENTD_IO_URING=off (or 0, false, no): never use io_uring, for a kernel or
-/// sandbox where it misbehaves rather than failing outright.
-bool io_uring_disabled_by_environment() {
-    static const bool disabled = [] {
-        const char* v = std::getenv("AGENTD_IO_URING");
-        if (!v) return false;
-        const std::string value(v);
-        return value == "off" || value == "0" || value == "false" || value == "no";
-    }();
-    return disabled;
-}
+/// Whether kAuto batches may use io_uring (the server's --io-uring setting).
+std::atomic<bool> io_uring_allowed{true};
 
 }  // namespace
 
 struct SendBatch::Ring {
     io_uring ring{};
-    ~Ring() { io_uring_queue_exit(&ring); }
+    bool ready = false;  // set up: only then is there anything (a descriptor, mappings) to release
+    ~Ring() {
+        if (ready) io_uring_queue_exit(&ring);
+    }
 };
 
 SendBatch::SendBatch(Mode mode, int send_flags) : flags_(send_flags) {
-    if (mode == Mode::kSendmsg || io_uring_disabled_by_environment()) return;
+    if (mode == Mode::kSendmsg || !io_uring_allowed.load(std::memory_order_relaxed)) return;
     auto ring = std::make_unique<Ring>();
     // One thread submits and reaps (a batch is not shared); the extra flags are
     // hints a kernel may not know, so a plain ring is the second try.
@@ -70,10 +63,13 @@ SendBatch::SendBatch(Mode mode, int send_flags) : flags_(send_flags) {
         }
         return;
     }
+    ring->ready = true;
     ring_ = std::move(ring);
 }
 
 SendBatch::~SendBatch() = default;
+
+void SendBatch::allow_io_uring(bool allowed) { io_uring_allowed.store(allowed, std::memory_order_relaxed); }
 
 std::size_t SendBatch::add(int fd, std::span<const iovec> parts) {
     if (parts.size() > kMaxParts) throw std::invalid_argument("SendBatch::add: too many parts");

@@ -38,6 +38,10 @@ public:
     static constexpr int kSendFlags = MSG_DONTWAIT | MSG_NOSIGNAL;
 
     explicit SendBatch(Mode mode = Mode::kAuto, int send_flags = kSendFlags);
+    /// Whether batches made from now on with kAuto may use io_uring (default
+    /// yes; `agentd serve --io-uring false` says no, for a kernel or sandbox
+    /// where it misbehaves rather than failing outright).
+    static void allow_io_uring(bool allowed);
     ~SendBatch();
     SendBatch(const SendBatch&) = delete;
     SendBatch& operator=(const SendBatch&) = delete;

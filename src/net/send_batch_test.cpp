@@ -125,6 +125,20 @@ TEST_P(SendBatchTest, AnEmptyBatchSubmitsNothingAndTooManyPiecesAreRefused) {
     EXPECT_EQ(batch.size(), 0u);
 }
 
+TEST(SendBatch, ABatchMadeWhileIoUringIsNotAllowedSendsWithSendmsg) {
+    SendBatch::allow_io_uring(false);
+    SendBatch batch;
+    SendBatch::allow_io_uring(true);
+    EXPECT_FALSE(batch.uses_io_uring());
+    SocketPair p;
+    const std::string text = "still sent";
+    const iovec parts[1] = {piece(text)};
+    batch.add(p.writer, parts);
+    batch.submit();
+    EXPECT_EQ(batch.result(0), static_cast<ssize_t>(text.size()));
+    EXPECT_EQ(p.read_available(), text);
+}
+
 // A send that waits inside the kernel (here: no MSG_DONTWAIT, a full blocking
 // socket) must not keep the batch, or its bytes, past submit(): it is cancelled
 // and counts as taking what it took (nothing), and the ring serves the next batch.
