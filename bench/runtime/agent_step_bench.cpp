@@ -322,8 +322,8 @@ struct Fixture {
         // The profile as ChatService::run builds it from the agent's data.
         profile.name = "bench";
         profile.system_prompt = std::string(data.at("system_prompt").as_string()) +
-                                "\n\n<system-notification>You are working in the session with id=" + session_id +
-                                ".</system-notification>";
+                                "\n\n<system-notification>You're within a session (id=" + session_id +
+                                ").</system-notification>";
         const auto& react = data.at("react_config").as_object();
         if (react.contains("max_iters") && react.at("max_iters").is_int64())
             profile.max_iters = react.at("max_iters").as_int64();

@@ -142,6 +142,9 @@ public:
     /// Redis: XRANGE key (after + COUNT limit.
     virtual std::vector<LogEntry> read_log(const std::string& key, std::optional<EntryId> after,
                                            std::size_t limit) = 0;
+    /// The id of the newest entry of `key`'s log; nullopt when it has none.
+    /// Redis: XREVRANGE key + - COUNT 1.
+    virtual std::optional<EntryId> last_log_id(const std::string& key) = 0;
     /// Keeps the log for `ttl` more, then drops it (retention after a run).
     /// Redis: PEXPIRE key ttl.
     virtual void expire_log(const std::string& key, std::chrono::milliseconds ttl) = 0;
@@ -215,6 +218,11 @@ inline std::string session_lock_key(const std::string& session_id) {
 /// Key of a session's event log and live channel.
 inline std::string session_events_key(const std::string& session_id) {
     return "agentscope:session:events:" + session_id;
+}
+/// Hash telling a stream that opens without a cursor where the running reply's
+/// unsaved part starts in the event log (service/session_event_stream.hpp).
+inline std::string session_replay_key(const std::string& session_id) {
+    return "agentd:session:replay:" + session_id;
 }
 /// Channel on which interrupts of running sessions are broadcast.
 inline const std::string kSessionInterruptChannel = "agentscope:session:interrupt";

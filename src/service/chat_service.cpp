@@ -13,6 +13,7 @@
 #include "common/json.hpp"
 #include "common/json_access.hpp"
 #include "common/run_on.hpp"
+#include "service/replay_mark.hpp"
 #include "domain/event.hpp"
 #include "domain/message.hpp"
 #include "domain/reply_builder.hpp"
@@ -143,7 +144,7 @@ struct ChatService::RunContext : agent::ReplySink {
     CancellationPtr cancel = std::make_shared<Cancellation>();
     std::optional<bj::object> continuation;  ///< the event resuming a parked reply (Case B)
     bool close_parked = false;  ///< a new message arrived while parked: close that reply first
-    std::int64_t context_size = 32768;  ///< the chat model card's window, or the provider default
+    std::int64_t context_size = 32768;  ///< the provider class's window (compaction's base)
     std::optional<bj::object> reply_log;  ///< the message-log copy, folded from events
     asio::any_io_executor strand;  ///< where the run goes on
     std::unique_ptr<model::ChatModel> chat_model;  ///< made at launch; null when that failed
@@ -157,6 +158,20 @@ struct ChatService::RunContext : agent::ReplySink {
     /// client that saw the end of a reply reads the finished reply back.
     std::vector<bj::object> held_events;
     bool reply_start_sent = false;  ///< a REPLY_START went out through emit()
+    /// The newest event this run published, and the REPLY_START of the reply
+    /// not ended as of it: each stored step marks them for cursor-less streams
+    /// (replay_mark.hpp).
+    std::optional<bus::EntryId> last_published;
+    std::optional<bus::LogEntry> open_reply_start;
+
+    void publish(const bj::object& event) {
+        std::string payload = json::write(event, json::Style::kPython);
+        const auto type = ev::type_of(event);
+        const bus::EntryId id = service->publish(session_id, payload);
+        last_published = id;
+        if (type == ev::type::kReplyStart) open_reply_start = bus::LogEntry{id, std::move(payload)};
+        else if (type == ev::type::kReplyEnd) open_reply_start.reset();
+    }
 
     void emit(const bj::object& event) override {
         auto type = ev::type_of(event);
@@ -169,7 +184,7 @@ struct ChatService::RunContext : agent::ReplySink {
         if (type == ev::type::kReplyEnd || !held_events.empty())
             held_events.push_back(event);
         else
-            service->publish(session_id, event);
+            publish(event);
         renew_if_due();
     }
 
@@ -195,7 +210,7 @@ struct ChatService::RunContext : agent::ReplySink {
     }
 
     void release_held_events() {
-        for (const auto& e : held_events) service->publish(session_id, e);
+        for (const auto& e : held_events) publish(e);
         held_events.clear();
     }
 
@@ -203,7 +218,7 @@ struct ChatService::RunContext : agent::ReplySink {
         if (!held_events.empty())
             held_events.push_back(event);
         else
-            service->publish(session_id, event);
+            publish(event);
     }
 
     asio::awaitable<void> checkpoint(std::vector<const bj::object*>& changed, bool replace_context) override {
@@ -219,9 +234,12 @@ struct ChatService::RunContext : agent::ReplySink {
         delta.tail_status = domain::derive_tail_status(context);
         // Everything a co_await expression touches is a named local: GCC 12 may
         // destroy temporaries inside co_await expressions twice.
+        // What this step holds: every event published so far (the held ones go out after it).
+        ReplayMark mark{last_published, open_reply_start};
         auto* storage = &service->storage_;
         auto job = [storage, &delta, this] { return storage->persist_step(user_id, session_id, delta); };
         const bool stored = co_await service->on_pool(job);
+        if (stored) write_replay_mark(service->bus_, session_id, mark);
         if (!stored && !cancel->requested()) {
             // The session was deleted under the run (a DELETE waits for a run
             // only so long; an agent's delete may take a session created since
@@ -257,9 +275,8 @@ asio::awaitable<std::invoke_result_t<F>> ChatService::on_pool(F& fn) {
     co_return co_await run_on(blocking_, fn);
 }
 
-void ChatService::publish(const std::string& session_id, const bj::object& event) {
-    bus_.append_and_publish(bus::session_events_key(session_id), json::write(event, json::Style::kPython),
-                            options_.log_max_len);
+bus::EntryId ChatService::publish(const std::string& session_id, const std::string& payload) {
+    return bus_.append_and_publish(bus::session_events_key(session_id), payload, options_.log_max_len);
 }
 
 std::size_t ChatService::active_runs() {
@@ -327,8 +344,10 @@ std::optional<bj::object> ChatService::launch(const std::string& user_id, const 
     ctx->chat_credential = credential_of(chat_cfg);
     {
         std::string type(json::str_at(ctx->chat_credential, "type"));
-        std::string model_name(chat_cfg.at("model").as_string());
-        ctx->context_size = model::catalogued_context_size(type, model_name).value_or(model::default_context_size(type));
+        // The provider class's window, as the reference builds its models
+        // (spec/models.md, trap 6): a card's larger figure would put off compaction
+        // past what many accounts accept.
+        ctx->context_size = model::default_context_size(type);
     }
     if (session->config.at("fallback_chat_model_config").is_object())
         ctx->fallback_credential = credential_of(session->config.at("fallback_chat_model_config"));
@@ -457,11 +476,17 @@ std::optional<bj::object> ChatService::launch(const std::string& user_id, const 
         recovery.tail_status = domain::derive_tail_status(ctx->context);
         if (!storage_.persist_step(user_id, request.session_id, recovery))
             throw Error::not_found(not_found_detail("Session", request.session_id));
-        bus_.persist_log(bus::session_events_key(request.session_id));
+        const std::string events_key = bus::session_events_key(request.session_id);
+        bus_.persist_log(events_key);
+        // What the session stores now holds every event in its log: a stream
+        // opened without a cursor replays only what this run adds.
+        ctx->last_published = bus_.last_log_id(events_key);
+        write_replay_mark(bus_, request.session_id, ReplayMark{ctx->last_published, std::nullopt});
         // From here on this run drains the inbox; producers no longer wake the session.
         inbox::register_consumer(bus_, request.session_id);
     } catch (...) {
         forget_run();
+        clear_replay_mark(bus_, request.session_id);
         bus_.unlock(bus::session_lock_key(request.session_id), ctx->lock_token);
         throw;
     }
@@ -543,8 +568,8 @@ asio::awaitable<void> ChatService::run(std::shared_ptr<RunContext> ctx) {
             agent::AgentProfile profile;
             profile.name = std::string(json::str_at(ctx->agent.data, "name"));
             profile.system_prompt = std::string(json::str_at(ctx->agent.data, "system_prompt")) +
-                                    "\n\n<system-notification>You are working in the session with id=" +
-                                    ctx->session_id + ".</system-notification>";
+                                    "\n\n<system-notification>You're within a session (id=" + ctx->session_id +
+                                    ").</system-notification>";
             // Then the workspace's own part (spec/runtime.md §4.4), as the reference joins them.
             if (workspace) profile.system_prompt += "\n" + workspace->instructions();
             const auto& react = ctx->agent.data.at("react_config").as_object();
@@ -585,9 +610,9 @@ asio::awaitable<void> ChatService::run(std::shared_ptr<RunContext> ctx) {
                         // allowed or finished), so an interrupt before an approved call
                         // starts cannot leave it asking on an ended reply.
                         if (ctx->reply_log) domain::append_event(*ctx->reply_log, *ctx->continuation);
-                        publish(ctx->session_id, *ctx->continuation);
+                        ctx->publish(*ctx->continuation);
                     }
-                    publish(ctx->session_id, ev::reply_start(ctx->session_id, reply_id, profile.name));
+                    ctx->publish(ev::reply_start(ctx->session_id, reply_id, profile.name));
                     bj::object event = ctx->continuation ? *ctx->continuation : ev::user_interrupt(reply_id);
                     co_await agent.resume(event);
                 }
@@ -650,6 +675,7 @@ asio::awaitable<void> ChatService::run(std::shared_ptr<RunContext> ctx) {
 
 void ChatService::finish_run(const std::string& session_id, const std::string& lock_token) {
     bus_.expire_log(bus::session_events_key(session_id), options_.log_retention);
+    clear_replay_mark(bus_, session_id);
     {
         std::lock_guard lock(runs_mutex_);
         runs_.erase(session_id);

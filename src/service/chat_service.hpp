@@ -109,7 +109,8 @@ private:
     /// Executes `fn` on the blocking pool and resumes on the caller's executor.
     template <typename F>
     boost::asio::awaitable<std::invoke_result_t<F>> on_pool(F& fn);
-    void publish(const std::string& session_id, const bj::object& event);
+    /// Appends `payload` (an event's JSON) to the session's log and sends it live.
+    bus::EntryId publish(const std::string& session_id, const std::string& payload);
     void finish_run(const std::string& session_id, const std::string& lock_token);
 
     storage::Storage& storage_;

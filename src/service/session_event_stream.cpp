@@ -2,11 +2,18 @@
 
 #include <boost/asio/this_coro.hpp>
 
+#include "service/replay_mark.hpp"
+
 namespace agentd::service {
 
 SessionEventStream::SessionEventStream(bus::MessageBus& bus, std::string session_id,
                                        std::optional<bus::EntryId> resume_after, std::chrono::milliseconds heartbeat)
-    : bus_(bus), key_(bus::session_events_key(session_id)), last_sent_(resume_after), heartbeat_(heartbeat) {}
+    : bus_(bus),
+      session_id_(std::move(session_id)),
+      key_(bus::session_events_key(session_id_)),
+      last_sent_(resume_after),
+      resuming_(resume_after.has_value()),
+      heartbeat_(heartbeat) {}
 
 namespace {
 
@@ -114,11 +121,22 @@ boost::asio::awaitable<std::optional<std::string>> SessionEventStream::next() {
         // and the id check below drops the second copy.
         auto executor = co_await boost::asio::this_coro::executor;
         subscription_ = bus_.subscribe(key_, executor);
-        auto replay = bus_.read_log(key_, last_sent_, kMaxReplay);
         std::string out;
-        for (const auto& e : replay) {
-            append_frame(out, e);
-            last_sent_ = e.id;
+        // A resume gets everything after its cursor; a stream without one only
+        // what the running reply has not stored yet (replay_mark.hpp).
+        bool replay = resuming_;
+        if (!resuming_) {
+            if (auto mark = read_replay_mark(bus_, session_id_)) {
+                replay = true;
+                last_sent_ = mark->after;
+                if (mark->reply_start) append_frame(out, *mark->reply_start);
+            }
+        }
+        if (replay) {
+            for (const auto& e : bus_.read_log(key_, last_sent_, kMaxReplay)) {
+                append_frame(out, e);
+                last_sent_ = e.id;
+            }
         }
         if (writer_)
             subscription_->set_direct_sink(std::make_unique<Sink>(*this));

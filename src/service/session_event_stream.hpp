@@ -1,8 +1,10 @@
 #pragma once
-// The body of GET /sessions/{id}/stream: replay of the session's event log, then
-// live events, as Server-Sent Events. Subscribes before it reads the log, so an
-// event published in between is neither lost nor sent twice; every frame carries
-// `id: <entry id>` so a client can resume with Last-Event-ID.
+// The body of GET /sessions/{id}/stream: a replay from the session's event log,
+// then live events, as Server-Sent Events. With a cursor (Last-Event-ID) the
+// replay is every entry after it; without one, only the running reply's events
+// that its stored messages do not hold yet (replay_mark.hpp). Subscribes before
+// it reads the log, so an event published in between is neither lost nor sent
+// twice; every frame carries `id: <entry id>` so a client can resume by id.
 #include <chrono>
 #include <deque>
 #include <memory>
@@ -36,8 +38,10 @@ public:
 
 private:
     bus::MessageBus& bus_;
+    std::string session_id_;
     std::string key_;
     std::optional<bus::EntryId> last_sent_;
+    bool resuming_;  ///< opened with a cursor
     std::chrono::milliseconds heartbeat_;
     /// The subscription's direct sink: entries from the publisher's thread; see the .cpp.
     class Sink;

@@ -11,6 +11,7 @@
 
 #include "bus/memory/memory_bus.hpp"
 #include "http/chunked_socket_writer.hpp"
+#include "service/replay_mark.hpp"
 
 namespace agentd::service {
 namespace {
@@ -52,7 +53,8 @@ TEST(SessionEventStream, ReplaysThenWritesLiveEventsDirectlyWhileCaughtUp) {
     asio::io_context io;
     const auto key = bus::session_events_key("s1");
     auto first = bus.append_and_publish(key, R"({"n":1})", 100);
-    auto stream = std::make_shared<SessionEventStream>(bus, "s1", std::nullopt, 10s);
+    // Resumed from before the first entry: the whole log is replayed.
+    auto stream = std::make_shared<SessionEventStream>(bus, "s1", bus::EntryId{}, 10s);
     auto writer = std::make_shared<FakeWriter>();
     stream->attach_direct_writer(writer);
     Pieces p;
@@ -100,11 +102,12 @@ TEST(SessionEventStream, EventsPublishedTogetherGoOutInOneWrite) {
     // being delivered: the stream gets them in one call, hence one write.
     auto other = bus.subscribe(key, io.get_executor());
     bool published = false;
+    bus::EntryId b, c;
     other->set_direct_sink(bus::direct_sink([&](std::span<const bus::LogEntry* const>) {
         if (!published) {
             published = true;
-            bus.append_and_publish(key, "b", 100);
-            bus.append_and_publish(key, "c", 100);
+            b = bus.append_and_publish(key, "b", 100);
+            c = bus.append_and_publish(key, "c", 100);
         }
         return bus::Subscription::DirectResult::kDelivered;
     }));
@@ -117,10 +120,75 @@ TEST(SessionEventStream, EventsPublishedTogetherGoOutInOneWrite) {
     io.poll();
     ASSERT_EQ(writer->written.size(), 2u);
     EXPECT_EQ(writer->written[0], frame_of(a, "a"));
-    EXPECT_EQ(writer->written[1], frame_of({a.major + 1, 0}, "b") + frame_of({a.major + 2, 0}, "c"));
+    EXPECT_EQ(writer->written[1], frame_of(b, "b") + frame_of(c, "c"));
     other->cancel();
     stream->cancel();
     io.poll();
+}
+
+// A client that opens a session reads its messages, then its stream without a
+// cursor, and folds the stream into what it read: the replay must hold nothing
+// the stored messages already have (replay_mark.hpp).
+TEST(SessionEventStream, WithoutACursorOnlyTheRunningReplysUnstoredEventsAreReplayed) {
+    bus::MemoryBus bus;
+    asio::io_context io;
+    const auto key = bus::session_events_key("s4");
+    auto open = [&](std::optional<bus::EntryId> cursor) {
+        io.restart();  // the previous stream's end left the context stopped
+        auto stream = std::make_shared<SessionEventStream>(bus, "s4", cursor, 10s);
+        Pieces p;
+        asio::co_spawn(io, pull(stream.get(), &p, 1), asio::detached);
+        io.poll();
+        stream->cancel();
+        io.poll();
+        return p.got.empty() ? std::optional<std::string>() : p.got[0];
+    };
+    // An earlier run, ended: its events stay in the log for resumes by id only.
+    auto old_start = bus.append_and_publish(key, "old-start", 100);
+    auto old_end = bus.append_and_publish(key, "old-end", 100);
+    EXPECT_EQ(open(std::nullopt), std::string(":\n\n"));
+    EXPECT_EQ(open(bus::EntryId{}), frame_of(old_start, "old-start") + frame_of(old_end, "old-end"));
+
+    // A run holds the session and has stored its input: nothing of its own yet.
+    auto token = bus.try_lock(bus::session_lock_key("s4"), 60s);
+    ASSERT_TRUE(token);
+    write_replay_mark(bus, "s4", ReplayMark{old_end, std::nullopt});
+    EXPECT_EQ(open(std::nullopt), std::string(":\n\n"));
+    auto start = bus.append_and_publish(key, "start", 100);
+    auto delta = bus.append_and_publish(key, "delta", 100);
+    EXPECT_EQ(open(std::nullopt), frame_of(start, "start") + frame_of(delta, "delta"));
+
+    // A step stored the reply up to `delta`: the replay is its REPLY_START, then what came after.
+    write_replay_mark(bus, "s4", ReplayMark{delta, bus::LogEntry{start, "start"}});
+    auto result = bus.append_and_publish(key, "result", 100);
+    EXPECT_EQ(open(std::nullopt), frame_of(start, "start") + frame_of(result, "result"));
+    // A resume by id is not affected.
+    EXPECT_EQ(open(start), frame_of(delta, "delta") + frame_of(result, "result"));
+
+    // A mark whose run no longer holds the lock (a crashed process's) replays nothing.
+    ASSERT_TRUE(bus.unlock(bus::session_lock_key("s4"), *token));
+    EXPECT_EQ(open(std::nullopt), std::string(":\n\n"));
+    // A mark that cannot be read is ignored, not trusted.
+    token = bus.try_lock(bus::session_lock_key("s4"), 60s);
+    bus.hash_set(bus::session_replay_key("s4"), "mark", "garbage");
+    EXPECT_EQ(open(std::nullopt), std::string(":\n\n"));
+    clear_replay_mark(bus, "s4");
+    EXPECT_FALSE(bus.hash_get(bus::session_replay_key("s4"), "mark"));
+}
+
+TEST(ReplayMark, EncodesAndDecodesEveryShape) {
+    for (const ReplayMark& m : {ReplayMark{}, ReplayMark{bus::EntryId{5, 2}, std::nullopt},
+                                ReplayMark{bus::EntryId{7, 0}, bus::LogEntry{{6, 1}, R"({"a":"x\ny"})"}}}) {
+        auto back = ReplayMark::decode(m.encode());
+        ASSERT_TRUE(back);
+        EXPECT_EQ(back->after, m.after);
+        ASSERT_EQ(back->reply_start.has_value(), m.reply_start.has_value());
+        if (m.reply_start) {
+            EXPECT_EQ(back->reply_start->id, m.reply_start->id);
+            EXPECT_EQ(back->reply_start->payload, m.reply_start->payload);
+        }
+    }
+    for (const char* bad : {"", "-", "x\n-\n", "-\ny\n"}) EXPECT_FALSE(ReplayMark::decode(bad)) << bad;
 }
 
 // Past MemoryBus::kBatchSendsAt subscribers the publisher stages every stream's

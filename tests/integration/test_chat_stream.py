@@ -322,6 +322,67 @@ def test_resume_mid_run_last_event_id_query(srv):
     _resume_mid_run(srv, "query")
 
 
+_BLOCK_STARTS = {"TEXT_BLOCK_START": ("text", "block_id"), "THINKING_BLOCK_START": ("thinking", "block_id"),
+                 "DATA_BLOCK_START": ("data", "block_id"), "HINT_BLOCK": ("hint", "block_id"),
+                 "TOOL_CALL_START": ("tool_call", "tool_call_id"),
+                 "TOOL_RESULT_START": ("tool_result", "tool_call_id")}
+
+
+def _blocks_started(frames):
+    return [(_BLOCK_STARTS[f.type][0], f.event[_BLOCK_STARTS[f.type][1]])
+            for f in frames if f.type in _BLOCK_STARTS]
+
+
+def _blocks_of(msg):
+    return [(b["type"], b["id"]) for b in msg["content"]]
+
+
+def test_a_client_that_reads_messages_then_streams_gets_each_block_once(srv):
+    # The Web UI's way of opening a session: GET messages, then the stream with no
+    # cursor, folding the stream into what it read. The reply is stored at every
+    # step, so the replay must start where the stored copy ends.
+    env = ChatEnv(srv, "openai", user="ui-replay")
+    try:
+        env.script([
+            {"text": "Let me check.", "chunk_size": 4,
+             "tool_calls": [{"id": "call_u1", "name": "debug_echo", "arguments": {"text": "first"}}]},
+            {"tool_calls": [{"id": "call_u2", "name": "debug_sleep", "arguments": {"ms": 1500}}]},
+            {"text": "All rounds done.", "chunk_size": 3}])
+        s = env.start("Step by step")
+        rid = env.wait_reply_start(s)
+        s.wait_type("TOOL_RESULT_START", tool_call_id="call_u2")
+        time.sleep(0.2)  # the step before the sleeping tool is stored
+        page = env.messages()
+        check(page["is_running"] is True, "the run ended before the check")
+        held = page["messages"][-1]
+        check(held["id"] == rid, f"the running reply is not the last message: {held['id']} != {rid}")
+        ui = env.stream()
+        env.collect(s, rid, timeout=10)
+        ui.wait_type("REPLY_END", reply_id=rid)
+        frames = ui.data_frames()
+        check(frames and frames[0].type == "REPLY_START" and frames[0].event["reply_id"] == rid,
+              f"the replay does not open with the running reply's REPLY_START: {[f.type for f in frames[:3]]}")
+        check(sum(f.type == "REPLY_START" for f in frames) == 1, "REPLY_START sent twice")
+        check(frames[0].raw == next(f.raw for f in s.data_frames() if f.type == "REPLY_START"),
+              "the replayed REPLY_START is not the run's own frame")
+        stored = _blocks_of(held)
+        streamed = _blocks_started(frames)
+        check(any(t == "text" for t, _ in stored) and ("tool_call", "call_u1") in stored
+              and ("tool_result", "call_u1") in stored, f"the stored reply mid-run: {stored}")
+        twice = set(stored) & set(streamed)
+        check(not twice, f"blocks both in the messages and in the replay: {sorted(twice)}")
+        final = env.messages()["messages"][-1]
+        check(sorted(stored + streamed) == sorted(_blocks_of(final)),
+              f"messages read mid-run {stored} + streamed {streamed} != the finished reply "
+              f"{_blocks_of(final)}")
+        # Once the run has ended there is nothing unsaved: a new stream replays nothing.
+        late = env.stream()
+        time.sleep(HEARTBEAT_MS * 2 / 1000)
+        check(late.data_frames() == [], f"after the run: {[f.type for f in late.data_frames()]}")
+    finally:
+        env.close()
+
+
 def test_reconnect_after_run_ended(srv):
     env = ChatEnv(srv, "anthropic", user="retention")
     try:
@@ -330,10 +391,16 @@ def test_reconnect_after_run_ended(srv):
         frames = first.data_frames()
         env.close()
         time.sleep(0.2)
-        # No cursor: the retained log of the finished run is replayed.
+        # No cursor: the stored messages hold the finished run, so nothing is
+        # replayed (a client folding a replay into them would show it twice).
         s = env.stream()
-        s.wait_type("REPLY_END", reply_id=run.reply_id)
-        check([f.raw for f in s.data_frames()] == [f.raw for f in frames],
+        time.sleep(HEARTBEAT_MS * 2 / 1000)
+        check(s.data_frames() == [], f"a stream without a cursor replayed "
+                                     f"{[f.type for f in s.data_frames()]} after the run")
+        # A cursor from before the run: the retained log replays all of it.
+        s1 = env.stream(last_event_id="0-0")
+        s1.wait_type("REPLY_END", reply_id=run.reply_id)
+        check([f.raw for f in s1.data_frames()] == [f.raw for f in frames],
               "replay after the run differs from what the live client got")
         k = len(frames) // 2
         s2 = env.stream(last_event_id=frames[k].id)

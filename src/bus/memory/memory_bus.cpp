@@ -473,7 +473,12 @@ EntryId MemoryBus::append_and_publish(const std::string& key, const std::string&
         std::lock_guard lock(mutex_);
         sweep_logs_locked(Clock::now());
         auto& log = logs_[key];
-        id = EntryId{++next_entry_, 0};
+        const auto now_ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                           std::chrono::system_clock::now().time_since_epoch())
+                                                           .count());
+        // A clock that steps back never makes an id smaller than one issued.
+        id = now_ms > last_entry_.major ? EntryId{now_ms, 0} : EntryId{last_entry_.major, last_entry_.minor + 1};
+        last_entry_ = id;
         log.entries.push_back(LogEntry{id, payload});
         while (log.entries.size() > max_len) log.entries.pop_front();
         to_deliver = enqueue_locked(key, id, payload);
@@ -481,6 +486,14 @@ EntryId MemoryBus::append_and_publish(const std::string& key, const std::string&
     // After the log append: no subscriber sees an entry the log does not have yet.
     if (to_deliver) deliver(std::move(to_deliver));
     return id;
+}
+
+std::optional<EntryId> MemoryBus::last_log_id(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    sweep_logs_locked(Clock::now());
+    auto it = logs_.find(key);
+    if (it == logs_.end() || it->second.entries.empty()) return std::nullopt;
+    return it->second.entries.back().id;
 }
 
 std::vector<LogEntry> MemoryBus::read_log(const std::string& key, std::optional<EntryId> after, std::size_t limit) {

@@ -24,6 +24,7 @@ public:
 
     EntryId append_and_publish(const std::string& key, const std::string& payload, std::size_t max_len) override;
     std::vector<LogEntry> read_log(const std::string& key, std::optional<EntryId> after, std::size_t limit) override;
+    std::optional<EntryId> last_log_id(const std::string& key) override;
     void expire_log(const std::string& key, std::chrono::milliseconds ttl) override;
     void persist_log(const std::string& key) override;
     void delete_log(const std::string& key) override;
@@ -106,7 +107,10 @@ private:
     std::unordered_map<std::string, std::deque<std::string>> queues_;
     /// The hash, or null when absent or expired (then dropped). Caller holds mutex_.
     Hash* live_hash_locked(const std::string& key);
-    std::uint64_t next_entry_ = 0;
+    /// The last entry id issued, for any log. Ids are "<ms>-<n>" as Redis makes
+    /// them: a client's id from before a restart stays below every new one, so
+    /// resuming with it loses nothing (a counter from 1 would skip the new ones).
+    EntryId last_entry_{};
     Clock::time_point next_sweep_{};
     mutable std::atomic<std::uint64_t> generation_{0};
 };

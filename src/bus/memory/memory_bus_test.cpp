@@ -90,6 +90,28 @@ TEST(MemoryBus, LogsAreCappedAndReadAfterACursor) {
     EXPECT_EQ(bus.read_log("log", std::nullopt, 2).size(), 2u);
 }
 
+// A client keeps the last id it saw across a restart of the server: a new
+// process's ids must all be above it, or a resume would skip their events.
+TEST(MemoryBus, EntryIdsAreMillisecondsAboveAnyEarlierProcesssAndIncrease) {
+    const auto before_ms = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
+    MemoryBus earlier;
+    const EntryId old_id = earlier.append_and_publish("log", "old", 10);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));  // a restart takes longer than this
+    MemoryBus bus;
+    EXPECT_FALSE(bus.last_log_id("log"));
+    EntryId previous = old_id;
+    for (int i = 0; i < 1000; ++i) {
+        const EntryId id = bus.append_and_publish(i % 2 ? "log" : "other", "x", 10);
+        EXPECT_LT(previous, id);
+        previous = id;
+    }
+    EXPECT_GE(old_id.major, before_ms);
+    EXPECT_EQ(bus.read_log("log", old_id, 100).size(), 10u);
+    EXPECT_EQ(bus.last_log_id("log"), bus.read_log("log", std::nullopt, 100).back().id);
+}
+
 TEST(MemoryBus, LogRetentionExpiresAndPersistCancelsIt) {
     MemoryBus bus;
     bus.append_and_publish("a", "x", 10);
