@@ -77,18 +77,6 @@ std::optional<std::vector<std::string>> catalogued_input_types(const std::string
     return std::nullopt;
 }
 
-std::optional<std::int64_t> catalogued_context_size(const std::string& credential_type, const std::string& model) {
-    const auto& catalogue = chat_catalogue();
-    auto cards = catalogue.find(credential_type);
-    if (cards == catalogue.end() || !cards->value().is_array()) return std::nullopt;
-    for (const auto& card : cards->value().get_array()) {
-        if (!card.is_object() || str_at(card.get_object(), "name") != model) continue;
-        auto size = card.get_object().find("context_size");
-        if (size != card.get_object().end() && size->value().is_int64()) return size->value().get_int64();
-    }
-    return std::nullopt;
-}
-
 void validate_chat_parameters(const std::string& type, const std::string& model,
                               const bj::object& parameters) {
     if (auto vendor = openai_vendor(type))

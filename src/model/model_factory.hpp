@@ -29,8 +29,6 @@ std::unique_ptr<ChatModel> make_chat_model(std::shared_ptr<HttpTransport> transp
 std::optional<std::vector<std::string>> catalogued_input_types(const std::string& credential_type,
                                                                const std::string& model);
 
-/// The model card's `context_size`; nullopt for uncatalogued names.
-std::optional<std::int64_t> catalogued_context_size(const std::string& credential_type, const std::string& model);
 
 /// Checks `parameters` against the provider's Parameters model (for session
 /// create/patch); throws std::invalid_argument naming the field.

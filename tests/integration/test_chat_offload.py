@@ -56,7 +56,8 @@ def _truncated_result(srv, fmt):
         status = srv.get(f"/workspace/status?agent_id={env.agent_id}&session_id={env.session_id}", user=env.user)
         check(status.status == 200, f"GET /workspace/status: {status.status}")
         prompt = system_text(reqs[0])
-        check(prompt.startswith("You are a test agent.\n\n<system-notification>"), f"system prompt {prompt[:120]!r}")
+        check(prompt.startswith("You are a test agent.\n\n<system-notification>You're within a session "
+                                f"(id={env.session_id}).</system-notification>\n"), f"system prompt {prompt[:160]!r}")
         check("\n<workspace>" in prompt and prompt.endswith("</workspace>"), f"system prompt {prompt[-200:]!r}")
 
         # The model got the first ~400 bytes and a notice naming the file with the rest.
