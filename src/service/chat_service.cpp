@@ -126,6 +126,24 @@ bj::object classify_error(std::exception_ptr error, bool setup) {
 
 // ---- one run --------------------------------------------------------------------
 
+namespace {
+
+/// The model of a run that only closes a parked reply (an interrupt): such a
+/// run makes no model call, and this one says so if asked.
+class ClosingOnlyModel final : public model::ChatModel {
+public:
+    const std::string& model_name() const override { return name_; }
+    asio::awaitable<model::ModelResponse> call(const model::ChatRequest&, const model::ChunkSink&,
+                                               CancellationPtr) override {
+        throw model::ModelError(0, false, "no model is configured for closing a parked reply");
+    }
+
+private:
+    std::string name_;
+};
+
+}  // namespace
+
 struct ChatService::RunContext : agent::ReplySink {
     ChatService* service = nullptr;
     std::string user_id;
@@ -144,6 +162,7 @@ struct ChatService::RunContext : agent::ReplySink {
     CancellationPtr cancel = std::make_shared<Cancellation>();
     std::optional<bj::object> continuation;  ///< the event resuming a parked reply (Case B)
     bool close_parked = false;  ///< a new message arrived while parked: close that reply first
+    bool closing_only = false;  ///< an interrupt closing a parked reply: no model is called
     std::int64_t context_size = 32768;  ///< the provider class's window (compaction's base)
     std::optional<bj::object> reply_log;  ///< the message-log copy, folded from events
     asio::any_io_executor strand;  ///< where the run goes on
@@ -328,8 +347,12 @@ std::optional<bj::object> ChatService::launch(const std::string& user_id, const 
     if (!agent) throw Error::not_found(not_found_detail("Agent", request.agent_id));
     if (session->agent_id != request.agent_id)
         throw Error::not_found(not_found_detail("Session", request.session_id));
+    // Closing a parked reply on an interrupt calls no model, so it needs neither
+    // the model configuration nor its credentials: the user may have removed
+    // them while the reply waited, and must still be able to stop it.
+    ctx->closing_only = internal_event && ev::type_of(*internal_event) == ev::type::kUserInterrupt;
     const auto& chat_cfg = session->config.at("chat_model_config");
-    if (!chat_cfg.is_object())
+    if (!chat_cfg.is_object() && !ctx->closing_only)
         throw Error(std::vector<ValidationIssue>{ValidationIssue{
                         "value_error", bj::array{"body", "session_id"},
                         "Value error, No model configuration found for agent " + request.agent_id,
@@ -341,16 +364,17 @@ std::optional<bj::object> ChatService::launch(const std::string& user_id, const 
         if (!cred) throw Error::not_found(not_found_detail("Credential", cred_id));
         return cred->data;
     };
-    ctx->chat_credential = credential_of(chat_cfg);
-    {
-        std::string type(json::str_at(ctx->chat_credential, "type"));
+    if (ctx->closing_only) {
+        ctx->chat_model = std::make_unique<ClosingOnlyModel>();
+    } else {
+        ctx->chat_credential = credential_of(chat_cfg);
         // The provider class's window, as the reference builds its models
-        // (spec/models.md, trap 6): a card's larger figure would put off compaction
-        // past what many accounts accept.
-        ctx->context_size = model::default_context_size(type);
+        // (spec/models.md, trap 6): a card's larger figure would put off
+        // compaction past what many accounts accept.
+        ctx->context_size = model::default_context_size(std::string(json::str_at(ctx->chat_credential, "type")));
+        if (session->config.at("fallback_chat_model_config").is_object())
+            ctx->fallback_credential = credential_of(session->config.at("fallback_chat_model_config"));
     }
-    if (session->config.at("fallback_chat_model_config").is_object())
-        ctx->fallback_credential = credential_of(session->config.at("fallback_chat_model_config"));
 
     // A PATCH holds the lock for a few statements: that is waited out, not
     // answered 409. So is, for up to 3 s, the run that parked when an answer
@@ -440,7 +464,7 @@ std::optional<bj::object> ChatService::launch(const std::string& user_id, const 
         }
         if (messages) ctx->inputs = messages->messages;
         ctx->strand = asio::make_strand(options_.run_executor ? options_.run_executor() : io_);
-        make_chat_model(*ctx);
+        if (!ctx->closing_only) make_chat_model(*ctx);
         if (workspaces_ && !ctx->setup_error) {
             // Got here, on the blocking pool, rather than by the run: a burst of
             // runs starting on the io threads would otherwise queue behind the
@@ -620,7 +644,9 @@ asio::awaitable<void> ChatService::run(std::shared_ptr<RunContext> ctx) {
                 else if (!ctx->continuation) co_await agent.reply(ctx->context_inputs());
                 // What reached the inbox after the reply's last drain is this
                 // run's to handle: no producer woke the session meanwhile.
-                while (!ctx->cancel->requested() && !agent.parked()) {
+                // A closing-only run has no model: what waits in the inbox wakes the
+                // session once it lets go (the hand-back below), as a normal run.
+                while (!ctx->closing_only && !ctx->cancel->requested() && !agent.parked()) {
                     // Uncontended, this is a few bus operations: done here, without a
                     // trip through the blocking pool. Only a held inbox lock (a
                     // producer delivering right now) is waited for there.

@@ -275,6 +275,38 @@ def _interrupt_parked(srv, fmt):
         env.close()
 
 
+def _interrupt_parked_without_a_model(srv, fmt):
+    """Closing a parked reply calls no model: after the user removed its
+    credential and model configuration, Stop still answers 202 and closes it."""
+    env = ChatEnv(srv, fmt, user=f"hitl-int-nomodel-{fmt}")
+    try:
+        s, rid, _ = park(env)
+        r = srv.patch(f"/sessions/{env.session_id}{env.q()}", json={"chat_model_config": None}, user=env.user)
+        check(r.status == 200, f"PATCH chat_model_config null: {r.status} {r.body[:200]}")
+        r = srv.delete(f"/credential/{env.credential_id}", user=env.user)
+        check(r.status == 204, f"DELETE credential: {r.status} {r.body[:200]}")
+        mark = len(s.data_frames())
+        calls = len(env.requests())
+        r = env.interrupt()
+        check(r.status == 202, f"interrupt: {r.status} {r.body[:200]}")
+        s.wait_frame(lambda e: e.get("type") == "REPLY_END" and e.get("reply_id") == rid, 8.0, "REPLY_END")
+        evs = [e for e in frames_after(s, mark) if e["type"] != "CUSTOM"]
+        check([e["type"] for e in evs] == ["REPLY_START", "TOOL_RESULT_START", "TOOL_RESULT_TEXT_DELTA",
+                                           "TOOL_RESULT_END", "REPLY_END"], f"interrupt events {evs}")
+        check(evs[-1]["finished_reason"] == "interrupted", f"{evs[-1]}")
+        check(env.wait_status("idle") == "idle", f"status {env.status()}")
+        reply = env.messages()["messages"][-1]
+        check(reply["id"] == rid and reply["finished_reason"] == "interrupted", f"{reply['finished_reason']}")
+        check(len(env.requests()) == calls, "the closing run called the provider")
+        # A new message still needs a model: the usual 422, nothing stored.
+        n = len(env.messages()["messages"])
+        r = env.post_chat("Hello again")
+        check(r.status == 422, f"a message without a model configuration: {r.status}")
+        check(len(env.messages()["messages"]) == n, "the refused message was stored")
+    finally:
+        env.close()
+
+
 def _message_while_parked(srv, fmt):
     env = ChatEnv(srv, fmt, user=f"hitl-msg-{fmt}")
     try:
@@ -388,7 +420,7 @@ for _fmt in FORMATS:
             fn(srv, fmt)
         return test
     for _fn in (_ask_then_approve, _ask_then_deny, _approve_with_rule, _external_execution,
-                _external_empty_output, _interrupt_parked, _message_while_parked, _conflicts, _modes, _restart_while_parked):
+                _external_empty_output, _interrupt_parked, _interrupt_parked_without_a_model, _message_while_parked, _conflicts, _modes, _restart_while_parked):
         globals()[f"test{_fn.__name__}_{_fmt}"] = _make(_fn, _fmt)
 del _fmt, _fn
 
