@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "domain/message.hpp"
+
 namespace agentd::agent {
 
 namespace bj = boost::json;
@@ -80,6 +82,23 @@ std::string truncated_reminder(std::string_view offload_path) {
     return out;
 }
 
+namespace {
+
+bool is_text_block(const bj::value& v) {
+    if (!v.is_object()) return false;
+    const auto& o = v.get_object();
+    const auto* type = o.if_contains("type");
+    const auto* text = o.if_contains("text");
+    return type && type->is_string() && type->get_string() == "text" && text && text->is_string();
+}
+
+void append_text(bj::value& block, std::string_view more) {
+    auto& text = block.get_object()["text"];
+    text = std::string(text.get_string()) + std::string(more);
+}
+
+}  // namespace
+
 std::optional<ToolOutputCut> cut_tool_output(const bj::value& output, std::int64_t limit) {
     if (estimate_tokens(output) <= limit) return std::nullopt;
     const auto budget_bytes = [](std::int64_t tokens) {
@@ -92,35 +111,53 @@ std::optional<ToolOutputCut> cut_tool_output(const bj::value& output, std::int64
     }
     if (!output.is_array()) return std::nullopt;
     const auto& blocks = output.get_array();
+    // Leading blocks are kept while all of them together, counted as one
+    // message as the reference counts them, stay below the limit.
     bj::array kept, rest;
-    std::int64_t used = 0;
+    Tally prefix;
     std::size_t i = 0;
     for (; i < blocks.size(); ++i) {
-        std::int64_t cost = estimate_tokens(blocks[i]);
-        if (used + cost > limit) break;
+        Tally with = prefix;
+        collect(blocks[i], with);
+        if (tokens_of(with) >= limit) break;
+        prefix = with;
         kept.push_back(blocks[i]);
-        used += cost;
     }
     if (i < blocks.size()) {
-        const auto& boundary = blocks[i];
-        const bool text = boundary.is_object() && boundary.get_object().contains("text") &&
-                          boundary.get_object().at("text").is_string();
-        if (text) {
+        const auto& boundary = blocks[i++];
+        if (is_text_block(boundary)) {
+            // The reference's layout: the kept head joins a text block before
+            // it (nothing is added when it is empty), the cut tail one after it.
             const std::string_view whole = boundary.get_object().at("text").get_string();
-            const std::string_view head = utf8_prefix(whole, budget_bytes(limit - used));
-            bj::object front = boundary.get_object();
-            front["text"] = head;
-            kept.push_back(std::move(front));
-            if (head.size() < whole.size()) {
-                bj::object back = boundary.get_object();
-                back["text"] = whole.substr(head.size());
-                rest.push_back(std::move(back));
+            const std::string_view head = utf8_prefix(whole, budget_bytes(limit - tokens_of(prefix)));
+            const std::string_view tail = whole.substr(head.size());
+            if (!head.empty()) {
+                if (!kept.empty() && is_text_block(kept.back())) {
+                    append_text(kept.back(), head);
+                } else {
+                    bj::object front = boundary.get_object();
+                    front["text"] = head;
+                    kept.push_back(std::move(front));
+                }
+            }
+            if (!tail.empty()) {
+                if (i < blocks.size() && is_text_block(blocks[i])) {
+                    bj::object next = blocks[i++].get_object();
+                    next["text"] = std::string(tail) + std::string(next["text"].get_string());
+                    rest.push_back(std::move(next));
+                } else {
+                    bj::object back = boundary.get_object();
+                    back["text"] = tail;
+                    rest.push_back(std::move(back));
+                }
             }
         } else {
             rest.push_back(boundary);
         }
-        for (++i; i < blocks.size(); ++i) rest.push_back(blocks[i]);
+        for (; i < blocks.size(); ++i) rest.push_back(blocks[i]);
     }
+    // Nothing cut after all: the output stays as it is, without a notice.
+    if (rest.empty()) return std::nullopt;
     return ToolOutputCut{bj::value(std::move(kept)), bj::value(std::move(rest))};
 }
 
@@ -130,15 +167,11 @@ bj::value with_reminder(bj::value kept, std::string_view reminder) {
         text += reminder;
         return bj::value(text);
     }
+    // Only a text block at the very end takes the notice; after an image it
+    // is a block of its own, as the reference writes it.
     bj::array blocks = kept.is_array() ? std::move(kept.get_array()) : bj::array{};
-    for (auto it = blocks.rbegin(); it != blocks.rend(); ++it) {
-        if (it->is_object() && it->get_object().contains("text") && it->get_object().at("text").is_string()) {
-            auto& text = it->get_object()["text"];
-            text = std::string(text.get_string()) + std::string(reminder);
-            return bj::value(std::move(blocks));
-        }
-    }
-    blocks.push_back(bj::object{{"type", "text"}, {"text", std::string(reminder)}});
+    if (!blocks.empty() && is_text_block(blocks.back())) append_text(blocks.back(), reminder);
+    else blocks.push_back(domain::text_block(reminder));
     return bj::value(std::move(blocks));
 }
 

@@ -33,12 +33,15 @@ struct ToolOutputCut {
 };
 
 /// Splits `output` (a string or an array of text/data blocks) at about `limit`
-/// tokens: whole leading blocks are kept while they fit, a text block across the
-/// limit is cut (never inside a UTF-8 sequence), any other block across it goes
-/// whole to the rest. Nothing when the output is within the limit.
+/// tokens: whole leading blocks are kept while together they stay below it, a
+/// text block across the limit is cut (never inside a UTF-8 sequence), any other
+/// block across it goes whole to the rest. The head of a cut text joins a kept
+/// text block right before it, its tail a text block right after it. Nothing
+/// when the output is within the limit or nothing would be cut.
 std::optional<ToolOutputCut> cut_tool_output(const boost::json::value& output, std::int64_t limit);
 
-/// `kept` with `reminder` appended to its last text block (or as a new one).
+/// `kept` with `reminder` appended to its last block when that is text, else
+/// as a new text block.
 boost::json::value with_reminder(boost::json::value kept, std::string_view reminder);
 
 }  // namespace agentd::agent

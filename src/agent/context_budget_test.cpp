@@ -46,10 +46,79 @@ TEST(ContextBudget, BlocksKeepWholeLeadersAndCutTheBoundary) {
     bj::array out{bj::object{{"type", "text"}, {"text", std::string(200, 'a')}},
                   bj::object{{"type", "text"}, {"text", std::string(2000, 'b')}},
                   bj::object{{"type", "text"}, {"text", "never kept"}}};
-    auto cut = truncate_tool_output(out, 100).as_array();
-    ASSERT_EQ(cut.size(), 2u);
-    EXPECT_EQ(std::string(cut[0].at("text").as_string()), std::string(200, 'a'));
-    EXPECT_EQ(std::string(cut[1].at("text").as_string()), std::string(200, 'b') + std::string(kTruncatedReminder));
+    // The kept head of the boundary joins the text block before it, as the
+    // reference's layout has it; its cut tail joins the text block after it.
+    auto cut = cut_tool_output(out, 100);
+    ASSERT_TRUE(cut);
+    ASSERT_EQ(cut->kept.as_array().size(), 1u);
+    EXPECT_EQ(cut->kept.as_array()[0].at("text"), bj::value(std::string(200, 'a') + std::string(200, 'b')));
+    ASSERT_EQ(cut->rest.as_array().size(), 1u);
+    EXPECT_EQ(cut->rest.as_array()[0].at("text"), bj::value(std::string(1800, 'b') + "never kept"));
+    auto shown = truncate_tool_output(out, 100).as_array();
+    ASSERT_EQ(shown.size(), 1u);
+    EXPECT_EQ(std::string(shown[0].at("text").as_string()),
+              std::string(200, 'a') + std::string(200, 'b') + std::string(kTruncatedReminder));
+}
+
+bj::object image(std::string name) {
+    return bj::object{{"type", "data"},
+                      {"name", std::move(name)},
+                      {"source", bj::object{{"type", "url"}, {"url", "https://x/i.png"}, {"media_type", "image/png"}}}};
+}
+
+TEST(ContextBudget, TheNoticeGoesOnTheLastBlockOnlyWhenThatIsText) {
+    // A kept text followed by an image: the notice is a text block of its own.
+    const bj::object head{{"type", "text"}, {"text", "head"}}, tail{{"type", "text"}, {"text", "tail"}};
+    auto after_image = with_reminder(bj::array{head, image("a")}, "!").as_array();
+    ASSERT_EQ(after_image.size(), 3u);
+    EXPECT_EQ(after_image[0].at("text"), "head");
+    EXPECT_EQ(after_image[1].at("type"), "data");
+    EXPECT_EQ(after_image[2].at("type"), "text");
+    EXPECT_EQ(after_image[2].at("text"), "!");
+    auto after_text = with_reminder(bj::array{image("a"), tail}, "!").as_array();
+    ASSERT_EQ(after_text.size(), 2u);
+    EXPECT_EQ(after_text[1].at("text"), "tail!");
+}
+
+TEST(ContextBudget, ABoundaryTextWithNoBudgetLeftAddsNoEmptyBlock) {
+    bj::array out{bj::object{{"type", "text"}, {"text", "hello world"}}};
+    auto cut = cut_tool_output(out, 0);
+    ASSERT_TRUE(cut);
+    EXPECT_TRUE(cut->kept.as_array().empty());
+    ASSERT_EQ(cut->rest.as_array().size(), 1u);
+    EXPECT_EQ(cut->rest.as_array()[0].at("text"), "hello world");
+    auto shown = truncate_tool_output(out, 0).as_array();
+    ASSERT_EQ(shown.size(), 1u);
+    EXPECT_EQ(shown[0].at("text"), bj::value(kTruncatedReminder));
+}
+
+TEST(ContextBudget, ABlockThatReachesTheLimitIsTheBoundary) {
+    // The image alone makes the 2,000-token limit: it is not kept (the
+    // reference keeps blocks whose total stays below the limit), and the
+    // notice is a block of its own.
+    bj::array out{image("a"), bj::object{{"type", "text"}, {"text", std::string(10000, 'x')}}};
+    auto cut = cut_tool_output(out, 2000);
+    ASSERT_TRUE(cut);
+    EXPECT_TRUE(cut->kept.as_array().empty());
+    ASSERT_EQ(cut->rest.as_array().size(), 2u);
+    EXPECT_EQ(cut->rest.as_array()[0].at("type"), "data");
+    auto shown = truncate_tool_output(out, 2000).as_array();
+    ASSERT_EQ(shown.size(), 1u);
+    EXPECT_EQ(shown[0].at("text"), bj::value(kTruncatedReminder));
+}
+
+TEST(ContextBudget, TheKeptBlocksAreCountedAsOneMessage) {
+    // Three 5-byte texts: 1 token each alone, 4 together (round(15 / 4)); the
+    // first two already make round(10 / 4) = 3, the whole limit, so the second
+    // is the boundary and the third goes, as the reference counts.
+    bj::array out{bj::object{{"type", "text"}, {"text", "aaaaa"}}, bj::object{{"type", "text"}, {"text", "bbbbb"}},
+                  bj::object{{"type", "text"}, {"text", "ccccc"}}};
+    auto cut = cut_tool_output(out, 3);
+    ASSERT_TRUE(cut);
+    ASSERT_EQ(cut->kept.as_array().size(), 1u);
+    EXPECT_EQ(cut->kept.as_array()[0].at("text"), "aaaaabbbbb");
+    ASSERT_EQ(cut->rest.as_array().size(), 1u);
+    EXPECT_EQ(cut->rest.as_array()[0].at("text"), "ccccc");
 }
 
 TEST(ContextBudget, NeverSplitsAUtf8Sequence) {

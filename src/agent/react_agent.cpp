@@ -731,10 +731,30 @@ void ReactAgent::error_result(const std::string& id, const std::string& name, st
 }
 
 void ReactAgent::apply_confirmations(const bj::object& event) {
+    // Answers are keyed by call id (a repeated id: the last answer counts) and
+    // applied in the reply's order, whatever order the client sent them in:
+    // the denied calls' results follow the calls.
+    std::vector<std::pair<std::string, const bj::object*>> answers;
     for (const auto& r : event.at("confirm_results").get_array()) {
         const auto& result = r.get_object();
+        std::string id(json::str_at(result.at("tool_call").get_object(), "id"));
+        auto same = std::find_if(answers.begin(), answers.end(), [&](const auto& a) { return a.first == id; });
+        if (same != answers.end()) same->second = &result;
+        else answers.emplace_back(std::move(id), &result);
+    }
+    std::vector<std::pair<std::string, const bj::object*>> in_order;
+    for (const auto& b : domain::content_of(reply_message())) {
+        if (!b.is_object() || json::str_at(b.get_object(), "type") != "tool_call") continue;
+        auto id = json::str_at(b.get_object(), "id");
+        auto answer = std::find_if(answers.begin(), answers.end(), [&](const auto& a) { return a.first == id; });
+        if (answer == answers.end()) continue;
+        in_order.push_back(std::move(*answer));
+        answers.erase(answer);
+    }
+    // Blocks are looked up by id from here on: a denial appends to the reply.
+    for (const auto& [id, answer] : in_order) {
+        const auto& result = *answer;
         const auto& submitted = result.at("tool_call").get_object();
-        std::string id(json::str_at(submitted, "id"));
         auto* call = domain::find_block(reply_message(), "tool_call", id);
         if (!call || json::str_at(*call, "state") != "asking") continue;
         std::string name(json::str_at(*call, "name"));
@@ -926,8 +946,9 @@ boost::asio::awaitable<void> ReactAgent::maybe_compact() {
     // Split (spec §8.2): walk back from the newest message while it and
     // everything newer fit the budget; the first message that does not fit is
     // split by blocks the same way (its newest blocks kept), then the split
-    // moves back until every kept tool result keeps its call. A long reply in
-    // progress can thus be compacted too. Nothing to compress: budget 0.
+    // moves forward past every kept tool result whose call is compressed, as
+    // the reference does. A long reply in progress can thus be compacted too.
+    // Nothing to compress: budget 0.
     struct Split {
         std::size_t message = 0;  ///< messages before it are compressed
         std::size_t block = 0;    ///< and this message's blocks before it
@@ -949,22 +970,22 @@ boost::asio::awaitable<void> ReactAgent::maybe_compact() {
             kept += c;
             --k;
         }
-        for (bool moved = true; moved && k > 0;) {
-            moved = false;
-            for (std::size_t j = k; j < n && !moved; ++j) {
-                const auto& r = (*content)[j];
-                if (!r.is_object() || json::str_at(r.get_object(), "type") != "tool_result") continue;
-                auto id = json::str_at(r.get_object(), "id");
-                for (std::size_t i = 0; i < k; ++i) {
-                    const auto& c = (*content)[i];
-                    if (c.is_object() && json::str_at(c.get_object(), "type") == "tool_call" &&
-                        json::str_at(c.get_object(), "id") == id) {
-                        k = i;
-                        moved = true;
-                        break;
-                    }
-                }
+        // A kept result whose call is not kept before it goes to the summary,
+        // with everything older; that may strand another result: until stable.
+        for (;;) {
+            std::optional<std::size_t> stranded;
+            std::vector<std::string_view> kept_calls;
+            for (std::size_t j = k; j < n; ++j) {
+                if (!(*content)[j].is_object()) continue;
+                const auto& blk = (*content)[j].get_object();
+                auto type = json::str_at(blk, "type");
+                auto id = json::str_at(blk, "id");
+                if (type == "tool_call") kept_calls.push_back(id);
+                else if (type == "tool_result" && std::ranges::find(kept_calls, id) == kept_calls.end())
+                    stranded = j;
             }
+            if (!stranded) break;
+            k = *stranded + 1;
         }
         return Split{b, k};
     };
@@ -1023,7 +1044,10 @@ boost::asio::awaitable<void> ReactAgent::maybe_compact() {
                 }
             }
         } catch (const model::ModelInterrupted&) {
-            co_return;  // the loop head ends the reply as interrupted
+            // Nothing is applied; the reasoning step stops and the loop head
+            // ends the reply as interrupted.
+            if (cancel_) cancel_->request();
+            co_return;
         } catch (const std::exception&) {
             failed = true;  // lossy fallback below unless the retry helps
         }
@@ -1078,12 +1102,17 @@ boost::asio::awaitable<void> ReactAgent::maybe_compact() {
 
 boost::asio::awaitable<bool> ReactAgent::reasoning(std::optional<bj::object> hint,
                                                    std::optional<std::string> tool_choice) {
-    co_await take_inbox();
     // The decision's hint goes into the reply without an event, as the reference does.
     if (hint) append_blocks(bj::array{std::move(*hint)});
     final_candidate_.reset();
     co_await maybe_compact();
+    // An interrupt during compaction ends the reply before this step shows anything.
+    if (cancelled()) co_return false;
     maybe_inject_runtime_state();
+    // Last before the call, where the reference's inbox middleware runs: hints
+    // that arrive meanwhile reach this call whole, and no summary swallows them.
+    co_await take_inbox();
+    if (cancelled()) co_return false;
     sink_.emit(ev::model_call_start(reply_id_, model_.model_name()));
 
     model::ChatRequest request;
@@ -1114,18 +1143,24 @@ boost::asio::awaitable<bool> ReactAgent::reasoning(std::optional<bj::object> hin
     events.flush();
     sink_.emit(ev::model_call_end(reply_id_, to_domain(response.usage), interrupted ? "interrupted" : "completed"));
 
-    bj::array blocks;
-    bool has_tool_call = false, has_visible = false;
+    // Decided on the response as the model gave it: only a response made of
+    // thinking alone asks for another step. An empty one, or one whose audio
+    // the context drops, is a final answer.
+    bool has_tool_call = false, only_thinking = !response.content.empty();
+    for (const auto& b : response.content) {
+        auto type = b.is_object() ? json::str_at(b.get_object(), "type") : std::string_view();
+        if (type == "tool_call") has_tool_call = true;
+        if (type != "thinking") only_thinking = false;
+    }
+    const bool final_answer = !interrupted && !has_tool_call && !only_thinking;
+    // The answer is the whole response (its audio too); the context keeps the
+    // same blocks without the audio.
+    bj::array blocks, answer;
     for (const auto& b : response.content) {
         auto block = context_block(b);
-        if (!block) continue;
-        auto type = json::str_at(*block, "type");
-        if (type == "tool_call") has_tool_call = true;
-        if (type != "thinking") has_visible = true;
-        blocks.push_back(std::move(*block));
+        if (final_answer) answer.push_back(block ? bj::value(*block) : b);
+        if (block) blocks.push_back(std::move(*block));
     }
-    const bool final_answer = !interrupted && !has_tool_call && has_visible;
-    bj::array answer = final_answer ? blocks : bj::array{};
     auto& msg = reply_message();
     for (auto& b : blocks) domain::content_of(msg).push_back(std::move(b));
     domain::add_usage(msg, to_domain(response.usage));

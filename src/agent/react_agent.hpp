@@ -61,8 +61,9 @@ public:
     /// live subscribers see it, the persisted reply does not fold it.
     virtual void notify(const bj::object& event) { emit(event); }
     /// Takes what producers left in the session's inbox (hint blocks: background
-    /// tool results, notifications), oldest first. Called before every reasoning
-    /// step (spec/runtime.md §10.1).
+    /// tool results, notifications), oldest first. Called in every reasoning
+    /// step right before the model call, after compaction and the runtime-state
+    /// injection (spec/runtime.md §4.4, §10.1).
     virtual boost::asio::awaitable<std::vector<bj::object>> drain_inbox() { co_return std::vector<bj::object>{}; }
 };
 

@@ -379,6 +379,40 @@ TEST(ReactAgent, IterationLimitEndsWithExceedMaxIters) {
     EXPECT_EQ(h.model.requests.size(), 2u);
 }
 
+TEST(ReactAgent, AnEmptyOrAudioOnlyResponseIsAFinalAnswer) {
+    // Only a response made of thinking alone asks for another step; an empty
+    // one, or one whose only block is audio (streamed, not kept), ends the reply.
+    for (bool audio : {false, true}) {
+        Harness h;
+        model::ModelResponse response;
+        if (audio) response.content.push_back(domain::data_block(domain::base64_source("aGk=", "audio/wav")));
+        h.model.script.push_back(response);
+        h.model.script.push_back(text("never asked for"));
+        h.reply("hi");
+        EXPECT_EQ(h.model.requests.size(), 1u) << (audio ? "audio" : "empty");
+        ASSERT_FALSE(h.sink.events.empty());
+        EXPECT_EQ(h.sink.events.back().at("type"), "REPLY_END");
+        EXPECT_EQ(h.sink.events.back().at("finished_reason"), "completed");
+        EXPECT_EQ(h.state.reply_context.at("cur_iter"), 1);
+        ASSERT_TRUE(h.final_message);
+        EXPECT_EQ(h.final_message->at("finished_reason"), "completed");
+        // The answer is the response as it came: the audio too, which the context drops.
+        EXPECT_EQ(h.final_message->at("content").as_array().size(), audio ? 1u : 0u);
+    }
+}
+
+TEST(ReactAgent, AThinkingOnlyResponseIsNotAFinalAnswer) {
+    Harness h;
+    model::ModelResponse thinking;
+    thinking.content.push_back(bj::object{{"type", "thinking"}, {"thinking", "hmm"}});
+    h.model.script.push_back(thinking);
+    h.model.script.push_back(text("answer"));
+    h.reply("hi");
+    EXPECT_EQ(h.model.requests.size(), 2u);
+    EXPECT_EQ(h.sink.events.back().at("finished_reason"), "completed");
+    EXPECT_EQ(h.final_message->at("content").as_array().at(0).at("text"), "answer");
+}
+
 TEST(ReactAgent, ConcurrentBatchRunsEveryCallAndKeepsResultsPaired) {
     Harness h;
     auto a = std::make_shared<EchoTool>("a", true);
@@ -447,13 +481,13 @@ TEST(ReactAgent, TheCutPartOfALargeToolResultIsOffloadedAndNamed) {
                   "\n<<<TRUNCATED>>>\n<system-reminder>The remaining content has been omitted for limited context. "
                   "You can refer to the file in '/ws/sessions/s1/tool_result-c1.txt' for the truncated content if "
                   "needed.</system-reminder>");
-    // The offloader got exactly what the context lost: the rest of the boundary block and every later one.
+    // The offloader got exactly what the context lost: the rest of the boundary
+    // block, joined to the text block after it as the reference does.
     ASSERT_EQ(offloader.results.size(), 1u);
     EXPECT_EQ(offloader.results[0].first, "c1");
     const auto& rest = offloader.results[0].second.as_array();
-    ASSERT_EQ(rest.size(), 2u);
-    EXPECT_EQ(rest[0].at("text"), bj::value(std::string(200, 'b')));
-    EXPECT_EQ(rest[1].at("text"), "tail");
+    ASSERT_EQ(rest.size(), 1u);
+    EXPECT_EQ(rest[0].at("text"), bj::value(std::string(200, 'b') + "tail"));
 }
 
 TEST(ReactAgent, AnOffloaderThatStoredNothingLeavesTheNoticeWithoutAFile) {
@@ -813,7 +847,7 @@ TEST(ReactAgent, ALongReplyInProgressIsSplitByBlocks) {
     EXPECT_EQ(h.sink.events.back().at("finished_reason"), "completed");
 }
 
-TEST(ReactAgent, AKeptToolResultKeepsItsCallAcrossTheSplit) {
+TEST(ReactAgent, AKeptToolResultWhoseCallIsCompressedMovesIntoTheCompressedPart) {
     Harness h;
     compaction_profile(h);
     h.toolkit.add(std::make_shared<EchoTool>("echo"));
@@ -825,16 +859,73 @@ TEST(ReactAgent, AKeptToolResultKeepsItsCallAcrossTheSplit) {
     h.reply("go");
 
     ASSERT_EQ(h.model.requests.size(), 4u);
-    ASSERT_TRUE(h.model.requests[2].structured_schema.has_value());
+    const auto& compression = h.model.requests[2];
+    ASSERT_TRUE(compression.structured_schema.has_value());
     // c2's small result fits the 400-token reserve, its 500-token call does not:
-    // the split moves back so that the call stays with its result.
-    const auto& kept = h.context.back().as_object().at("content").as_array();
-    ASSERT_GE(kept.size(), 2u);
-    EXPECT_EQ(kept[0].at("type"), "tool_call");
-    EXPECT_EQ(kept[0].at("id"), "c2");
-    EXPECT_EQ(kept[1].at("type"), "tool_result");
-    EXPECT_EQ(kept[1].at("id"), "c2");
-    for (const auto& b : kept) EXPECT_NE(b.at("id"), "c1");
+    // the result follows its call into the summary rather than the call staying.
+    const auto& compressed =
+        compression.messages.at(compression.messages.size() - 2).as_object().at("content").as_array();
+    EXPECT_EQ(compressed.back().at("type"), "tool_result");
+    EXPECT_EQ(compressed.back().at("id"), "c2");
+    for (const auto& m : h.context)
+        for (const auto& b : m.as_object().at("content").as_array())
+            EXPECT_TRUE(b.at("type") != "tool_call" && b.at("type") != "tool_result") << bj::serialize(b);
+    EXPECT_EQ(h.sink.events.back().at("finished_reason"), "completed");
+}
+
+TEST(ReactAgent, TheSplitIsRecheckedUntilNoKeptResultLacksItsCall) {
+    // The reference's scenario (compress_context_test.py, "multi tool pairs
+    // reaches stable boundary"): the budget keeps [tc2, r1, r2, text]; r1 moves
+    // out, which orphans r2, which moves out too.
+    Harness h;
+    h.profile.context_size = 1000;
+    h.profile.trigger_ratio = 0.1;   // compaction from 100 tokens
+    h.profile.reserve_ratio = 0.09;  // keeping 90: the text, r2, r1 and tc2 (86), not tc1 (109)
+    h.profile.compression_prompt = "compress now";
+    h.profile.summary_template = "{task_overview}";
+    h.profile.summary_schema = bj::object{{"type", "object"}};
+    auto old_user = domain::user_msg("User", std::string_view(std::string(240, 'o')));
+    auto input = [](char c) { return R"({"value": ")" + std::string(80, c) + R"("})"; };  // as json.dumps writes it
+    auto first = domain::tool_call_block("tc1", "first_tool", input('a'), "finished");
+    auto second = domain::tool_call_block("tc2", "second_tool", input('b'), "finished");
+    std::string first_result, second_result;
+    for (int i = 0; i < 8; ++i) {
+        first_result += "first result ";
+        second_result += "second result ";
+    }
+    auto result = [](const char* id, const char* name, const std::string& text) {
+        return domain::tool_result_block(id, name, bj::array{domain::text_block(text)}, "success");
+    };
+    auto multi = domain::assistant_msg(
+        "Friday", bj::array{first, second, result("tc1", "first_tool", first_result),
+                            result("tc2", "second_tool", second_result), domain::text_block("Both tools completed.")});
+    multi["id"] = "multi-tool-msg";
+    h.context.push_back(old_user);
+    h.context.push_back(multi);
+    h.model.script.push_back(summary_of("two tools"));
+    h.model.script.push_back(text("answer"));
+    h.reply("latest question");
+
+    ASSERT_EQ(h.model.requests.size(), 2u);
+    const auto& compression = h.model.requests[0];
+    ASSERT_TRUE(compression.structured_schema.has_value());
+    ASSERT_EQ(compression.messages.size(), 3u);  // the old message, the multi-tool part, the prompt
+    EXPECT_EQ(compression.messages[0].at("id"), old_user.at("id"));
+    const auto& compressed = compression.messages[1].as_object();
+    EXPECT_EQ(compressed.at("id"), "multi-tool-msg");
+    std::vector<std::string> compressed_blocks;
+    for (const auto& b : compressed.at("content").as_array())
+        compressed_blocks.push_back(std::string(b.at("type").as_string()) + ":" + std::string(b.at("id").as_string()));
+    EXPECT_EQ(compressed_blocks,
+              (std::vector<std::string>{"tool_call:tc1", "tool_call:tc2", "tool_result:tc1", "tool_result:tc2"}));
+    // Kept: the multi-tool message's text under its own id, the question, the new reply.
+    ASSERT_EQ(h.context.size(), 3u);
+    EXPECT_EQ(h.context[0].at("id"), "multi-tool-msg");
+    const auto& kept = h.context[0].as_object().at("content").as_array();
+    ASSERT_EQ(kept.size(), 1u);
+    EXPECT_EQ(kept[0].at("text"), "Both tools completed.");
+    EXPECT_EQ(h.context[1].as_object().at("content").as_array().at(0).at("text"), "latest question");
+    EXPECT_EQ(h.state.summary, "two tools");
 }
 
 /// Fails the first `failures` compression requests (as a provider refuses one
@@ -903,6 +994,37 @@ TEST(ReactAgent, ACompressionThatFailsCutsTheOldMessagesWithTheReferencesNotice)
     EXPECT_EQ(h.state.summary, "<system-info>Some earlier messages were truncated for limited context.</system-info>");
     EXPECT_LE(h.context.size(), 5u);  // what fits the 400-token reserve, and the reply
     EXPECT_EQ(h.sink.events.back().at("finished_reason"), "completed");
+}
+
+/// Lets the user's interrupt land while the compression request is under way.
+class InterruptsCompressions final : public model::ChatModel {
+public:
+    ScriptedModel inner;
+    const std::string& model_name() const override { return inner.name; }
+    asio::awaitable<model::ModelResponse> call(const model::ChatRequest& request, const model::ChunkSink& on_chunk,
+                                               CancellationPtr cancel) override {
+        if (request.structured_schema && cancel) cancel->request();
+        auto response = co_await inner.call(request, on_chunk, cancel);
+        co_return response;
+    }
+};
+
+TEST(ReactAgent, AnInterruptDuringCompactionEndsTheReplyBeforeAnyModelCall) {
+    Harness h;
+    compaction_profile(h);
+    for (int i = 0; i < 12; ++i) h.context.push_back(domain::user_msg("user", std::string_view(std::string(400, 'a' + i))));
+    const bj::value summary_before = h.state.summary;
+    InterruptsCompressions model;
+    model.inner.script.push_back(summary_of("never applied"));
+    model.inner.script.push_back(text("never asked for"));
+    ASSERT_FALSE(reply_on(h, model, "next"));
+    // Straight to the interrupted end: no runtime-state hint, no model call.
+    EXPECT_EQ(h.sink.types(), (std::vector<std::string>{"REPLY_START", "REPLY_END"}));
+    EXPECT_EQ(h.sink.events.back().at("finished_reason"), "interrupted");
+    EXPECT_EQ(model.inner.requests.size(), 1u);
+    EXPECT_EQ(h.state.summary, summary_before);
+    EXPECT_EQ(h.context.size(), 13u);  // nothing was cut
+    EXPECT_FALSE(h.sink.replaced);
 }
 
 TEST(ReactAgent, TheCompressedMessagesAreOffloadedAndTheSummaryNamesTheFileOnce) {
@@ -1199,6 +1321,39 @@ TEST(ReactAgentStructuredOutput, APlainReplyAfterwardsHasNoStructuredOutputTool)
 }
 
 
+TEST(ReactAgentConfirmation, DeniedCallsAreClosedInTheOrderOfTheReply) {
+    Harness h;
+    auto asking = [](std::string id) {
+        auto call = domain::tool_call_block(id, "guarded", "{}");
+        call["state"] = "asking";
+        return call;
+    };
+    h.context.push_back(domain::user_msg("user", std::string_view("go")));
+    auto parked = domain::assistant_msg("Friday", bj::array{asking("c1"), asking("c2")});
+    parked["id"] = "r1";
+    h.context.push_back(parked);
+    h.state.reply_context["reply_id"] = "r1";
+    h.model.script.push_back(text("understood"));
+    Toolkit kit;
+    kit.add(std::make_shared<GuardedTool>());
+    auto deny = [](std::string id) {
+        return domain::event::confirm_result(false, bj::object{{"id", id}, {"name", "guarded"}, {"input", "{}"}});
+    };
+    // The client answers the second call first.
+    h.resume(kit, domain::event::user_confirm_result("r1", bj::array{deny("c2"), deny("c1")}));
+    std::vector<std::string> closed;
+    for (const auto& e : h.sink.events)
+        if (e.at("type") == "TOOL_RESULT_START") closed.emplace_back(e.at("tool_call_id").as_string());
+    EXPECT_EQ(closed, (std::vector<std::string>{"c1", "c2"}));
+    std::vector<std::string> results;
+    for (const auto& b : h.context.back().as_object().at("content").as_array())
+        if (b.at("type") == "tool_result") results.emplace_back(b.at("id").as_string());
+    EXPECT_EQ(results, (std::vector<std::string>{"c1", "c2"}));
+    EXPECT_EQ(result_text(h.context, "c1"),
+              "<system-reminder>The execution of tool \"guarded\" is denied by user!</system-reminder>");
+    EXPECT_EQ(h.sink.events.back().at("finished_reason"), "completed");
+}
+
 bj::object inbox_hint(const std::string& text) {
     return domain::hint_block(bj::value(bj::array{domain::text_block(text)}),
                               bj::value(R"({"label": "tool_output", "sublabel": "Bash · call_9"})"));
@@ -1209,20 +1364,58 @@ TEST(ReactAgentInbox, HintsFromTheInboxAreAnnouncedAndReachTheNextModelCall) {
     h.sink.inbox.push_back({inbox_hint("background result 42")});
     h.model.script.push_back(text("noted"));
     h.reply("hi");
-    auto types = h.sink.types();
-    auto hint_at = std::find(types.begin(), types.end(), "HINT_BLOCK");
-    auto call_at = std::find(types.begin(), types.end(), "MODEL_CALL_START");
-    ASSERT_NE(hint_at, types.end());
+    auto hint_at = std::find_if(h.sink.events.begin(), h.sink.events.end(), [](const bj::object& e) {
+        return e.at("type") == "HINT_BLOCK" && e.at("source") == R"({"label": "tool_output", "sublabel": "Bash · call_9"})";
+    });
+    auto call_at = std::find_if(h.sink.events.begin(), h.sink.events.end(),
+                                [](const bj::object& e) { return e.at("type") == "MODEL_CALL_START"; });
+    ASSERT_NE(hint_at, h.sink.events.end());
     EXPECT_LT(hint_at, call_at);
-    const auto& hint_event = h.sink.events[static_cast<std::size_t>(hint_at - types.begin())];
-    EXPECT_EQ(hint_event.at("source"), R"({"label": "tool_output", "sublabel": "Bash · call_9"})");
     ASSERT_EQ(h.model.requests.size(), 1u);
     EXPECT_NE(h.model.seen_contexts[0].find("background result 42"), std::string::npos);
-    // The hint opened this reply's message, after the user's.
+    // The hint went into this reply's message, after the user's.
     ASSERT_EQ(h.context.size(), 2u);
     EXPECT_EQ(h.context[1].as_object().at("role"), "assistant");
-    EXPECT_EQ(h.context[1].as_object().at("content").as_array()[0].as_object().at("type"), "hint");
+    EXPECT_EQ(hints(h.context, R"({"label": "tool_output", "sublabel": "Bash · call_9"})").size(), 1u);
     EXPECT_GE(h.sink.drains, 1);
+}
+
+TEST(ReactAgentInbox, TheInboxIsDrainedAfterTheRuntimeStateJustBeforeTheModelCall) {
+    // As the reference's inbox middleware on the reasoning chain: after the
+    // decision's hint, compaction and the runtime-state injection.
+    Harness h;
+    h.sink.inbox.push_back({inbox_hint("background result 42")});
+    h.model.script.push_back(text("noted"));
+    h.reply("hi");
+    auto types = h.sink.types();
+    ASSERT_GE(types.size(), 4u);
+    EXPECT_EQ(std::vector<std::string>(types.begin(), types.begin() + 4),
+              (std::vector<std::string>{"REPLY_START", "HINT_BLOCK", "HINT_BLOCK", "MODEL_CALL_START"}));
+    EXPECT_EQ(h.sink.events[1].at("source"), bj::value(kRuntimeStateSource));
+    EXPECT_EQ(h.sink.events[2].at("source"), R"({"label": "tool_output", "sublabel": "Bash · call_9"})");
+    const auto& content = h.context.back().as_object().at("content").as_array();
+    ASSERT_GE(content.size(), 2u);
+    EXPECT_EQ(content[0].at("source"), bj::value(kRuntimeStateSource));
+    EXPECT_EQ(content[1].at("source"), R"({"label": "tool_output", "sublabel": "Bash · call_9"})");
+}
+
+TEST(ReactAgentInbox, ACompactionInTheSameStepDoesNotSummariseTheFreshHints) {
+    Harness h;
+    compaction_profile(h);
+    h.profile.system_prompt = std::string(400, 's');  // 100 tokens, over the whole reserve:
+    h.profile.reserve_ratio = 0.01;                    // everything in context is compressed
+    for (int i = 0; i < 12; ++i) h.context.push_back(domain::user_msg("user", std::string_view(std::string(400, 'a' + i))));
+    h.sink.inbox.push_back({inbox_hint("fresh news")});
+    h.model.script.push_back(summary_of("old"));
+    h.model.script.push_back(text("noted"));
+    h.reply("hi");
+    ASSERT_EQ(h.model.requests.size(), 2u);
+    ASSERT_TRUE(h.model.requests[0].structured_schema.has_value());
+    std::string compressed;
+    for (const auto& m : h.model.requests[0].messages) compressed += bj::serialize(m);
+    EXPECT_EQ(compressed.find("fresh news"), std::string::npos);
+    // The hint reaches the model in full instead.
+    EXPECT_NE(h.model.seen_contexts[1].find("fresh news"), std::string::npos);
 }
 
 TEST(ReactAgentInbox, AWakeReplyPutsTheHintsAtTheEndOfTheAgentsLastMessage) {
