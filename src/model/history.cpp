@@ -1,6 +1,7 @@
 #include "model/history.hpp"
 
 #include <filesystem>
+#include <iterator>
 #include <random>
 
 namespace agentd::model {
@@ -115,6 +116,18 @@ ToolResultText tool_result_text(const bj::value& output, const MediaPolicy& poli
         result.promoted.push_back({"</system-reminder>", std::nullopt});
     }
     return result;
+}
+
+void merge_promoted(std::vector<ContentItem>& into, std::vector<ContentItem> more) {
+    if (more.empty()) return;
+    if (into.empty()) {
+        into = std::move(more);
+        return;
+    }
+    // Both hold intro, items…, closing: keep `into`'s intro and closing and
+    // splice `more`'s items in before that closing.
+    into.insert(into.end() - 1, std::make_move_iterator(more.begin() + 1),
+                std::make_move_iterator(more.end() - 1));
 }
 
 std::optional<std::string> inline_base64(const MediaSource& m, const MediaResolver& resolver) {

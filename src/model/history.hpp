@@ -53,6 +53,11 @@ struct ToolResultText {
 ToolResultText tool_result_text(const bj::value& output, const MediaPolicy& policy,
                                 bool promote = true);
 
+/// Folds the promoted media of a later tool result into `into` (both in the
+/// `ToolResultText::promoted` shape), so one user turn lists the media of
+/// several results under one intro: intro, `into`'s items, `more`'s items, closing.
+void merge_promoted(std::vector<ContentItem>& into, std::vector<ContentItem> more);
+
 /// The base64 bytes of `m`: its data, or what `resolver` loaded for its URL.
 std::optional<std::string> inline_base64(const MediaSource& m, const MediaResolver& resolver);
 

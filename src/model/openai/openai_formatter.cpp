@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <stdexcept>
+#include <utility>
 
 #include "model/history.hpp"
 #include "model/parameters.hpp"
@@ -57,6 +58,7 @@ public:
     bj::array run() {
         bj::object system;
         for (const bj::object* msg : history_of(request_, system)) format_msg(*msg);
+        emit_held_media();
         return std::move(out_);
     }
 
@@ -69,6 +71,32 @@ private:
     };
 
     bool with_names() const { return vendor_ == Vendor::kOpenAI || vendor_ == Vendor::kMoonshot; }
+
+    /// Appends an assistant/user turn. Media promoted out of the tool results
+    /// just before it go first: every `tool` message answering an assistant's
+    /// `tool_calls` must directly follow it (the API rejects a user turn
+    /// between them), so their media wait until the run of results ends.
+    void push_turn(bj::object turn) {
+        emit_held_media();
+        out_.push_back(std::move(turn));
+    }
+
+    /// The user turn that shows the media of the tool results just formatted.
+    void emit_held_media() {
+        auto items = std::exchange(held_media_, {});
+        bj::array parts;
+        for (const auto& item : items) {
+            if (!item.media)
+                parts.push_back(text_part(item.text));
+            else if (auto p = data_part(*item.media))
+                parts.push_back(std::move(*p));
+        }
+        if (parts.empty()) return;
+        bj::object turn{{"role", "user"}};
+        if (with_names()) turn["name"] = "system-reminder";
+        turn["content"] = std::move(parts);
+        out_.push_back(std::move(turn));
+    }
 
     /// An image as `image_url`: base64 → data URI; remote URLs pass through
     /// (Moonshot: downloaded); `file://` is always inlined.
@@ -206,14 +234,14 @@ private:
         if (!p.tool_calls.empty()) turn["tool_calls"] = p.tool_calls;
         if (vendor_ == Vendor::kDashScope && !p.reasoning.empty())
             turn["reasoning_content"] = reasoning;
-        if (!final_flush || keep) out_.push_back(std::move(turn));
+        if (!final_flush || keep) push_turn(std::move(turn));
         p = Pending{};
     }
 
     void hint_turn(const bj::value& hint) {
         if (vendor_ == Vendor::kDeepSeek) {
             if (hint.is_string()) {
-                out_.push_back(bj::object{{"role", "user"}, {"content", hint.get_string()}});
+                push_turn(bj::object{{"role", "user"}, {"content", hint.get_string()}});
                 return;
             }
             std::vector<std::string> lines;
@@ -227,7 +255,7 @@ private:
             if (lines.empty()) return;
             std::string text;
             for (std::size_t i = 0; i < lines.size(); ++i) text += (i ? "\n" : "") + lines[i];
-            out_.push_back(bj::object{{"role", "user"}, {"content", text}});
+            push_turn(bj::object{{"role", "user"}, {"content", text}});
             return;
         }
         bj::array parts;
@@ -241,8 +269,7 @@ private:
                     parts.push_back(std::move(*p));
             }
         }
-        if (!parts.empty())
-            out_.push_back(bj::object{{"role", "user"}, {"content", std::move(parts)}});
+        if (!parts.empty()) push_turn(bj::object{{"role", "user"}, {"content", std::move(parts)}});
     }
 
     void tool_result_turns(const bj::object& block) {
@@ -254,19 +281,7 @@ private:
             {"role", "tool"}, {"tool_call_id", str_at(block, "id")}, {"content", result.text}};
         if (vendor_ != Vendor::kXai) tool["name"] = str_at(block, "name");
         out_.push_back(std::move(tool));
-        if (result.promoted.empty()) return;
-        bj::array parts;
-        for (const auto& item : result.promoted) {
-            if (!item.media)
-                parts.push_back(text_part(item.text));
-            else if (auto p = data_part(*item.media))
-                parts.push_back(std::move(*p));
-        }
-        if (parts.empty()) return;
-        bj::object turn{{"role", "user"}};
-        if (with_names()) turn["name"] = "system-reminder";
-        turn["content"] = std::move(parts);
-        out_.push_back(std::move(turn));
+        merge_promoted(held_media_, std::move(result.promoted));
     }
 
     void format_msg(const bj::object& msg) {
@@ -310,6 +325,8 @@ private:
     MediaPolicy policy_;
     MediaResolver resolver_;
     bj::array out_;
+    /// Promoted media of the tool results since the last non-tool turn.
+    std::vector<ContentItem> held_media_;
 };
 
 struct Knobs {

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "model/model_test_support.hpp"
 
 namespace agentd::model::openai {
@@ -66,6 +69,43 @@ TEST(OpenAIFormatter, InvalidParametersThrow) {
     EXPECT_THROW(format_request(req, "gpt-4o", parse(R"({"reasoning_effort":"huge"})").as_object()),
                  std::invalid_argument);
     EXPECT_NO_THROW(format_request(req, "gpt-4o", parse(R"({"temperature":null})").as_object()));
+}
+
+// pydantic's lax mode (the reference builds `Parameters(**parameters)`):
+// numeric and boolean strings are read as numbers and booleans, and the body
+// carries the coerced values.
+TEST(OpenAIFormatter, StringParametersAreCoercedIntoTheBody) {
+    auto req = worked_example_request();
+    const auto params =
+        parse(
+            R"({"max_tokens":"4096","temperature":"0.5","thinking_enable":"true","reasoning_effort":"low"})")
+            .as_object();
+    EXPECT_NO_THROW(validate_parameters(Vendor::kOpenAI, "gpt-4o", params));
+    auto body = format_request(req, "gpt-4o", params);
+    ASSERT_TRUE(body.at("max_completion_tokens").is_int64());
+    EXPECT_EQ(body.at("max_completion_tokens").as_int64(), 4096);
+    ASSERT_TRUE(body.at("temperature").is_double());
+    EXPECT_EQ(body.at("temperature").as_double(), 0.5);
+    EXPECT_EQ(body.at("reasoning_effort"), "low");  // sent only when thinking is on
+
+    FormatOptions dashscope;
+    dashscope.vendor = Vendor::kDashScope;
+    auto ds = format_request(req, "qwen-plus", params, dashscope);
+    ASSERT_TRUE(ds.at("enable_thinking").is_bool());
+    EXPECT_EQ(ds.at("enable_thinking").as_bool(), true);
+    EXPECT_EQ(ds.at("max_tokens").as_int64(), 4096);
+}
+
+TEST(OpenAIFormatter, UnparsableStringParameterKeepsItsError) {
+    auto req = worked_example_request();
+    for (const char* params : {R"({"max_tokens":"abc"})", R"({"max_tokens":"4096.5"})"}) {
+        try {
+            format_request(req, "gpt-4o", parse(params).as_object());
+            ADD_FAILURE() << params << " was accepted";
+        } catch (const std::invalid_argument& e) {
+            EXPECT_STREQ(e.what(), "parameters.max_tokens: Input should be a valid integer");
+        }
+    }
 }
 
 TEST(OpenAIFormatter, ToolChoiceForms) {
@@ -164,6 +204,69 @@ TEST(OpenAIFormatter, ToolResultMediaIsPromotedToANamedUserTurn) {
                                         R"( (image file): "},
         {"type":"image_url","image_url":{"url":"data:image/png;base64,AAAA"}},
         {"type":"text","text":"</system-reminder>"}]})")));
+}
+
+// All `tool` messages answering one assistant turn must follow it directly:
+// the media of parallel results wait for the last of them and share one user turn.
+TEST(OpenAIFormatter, ParallelToolResultMediaFollowTheLastToolMessage) {
+    ChatRequest req;
+    req.messages = parse(R"([{"name":"A","role":"assistant","content":[
+        {"type":"tool_call","id":"a","name":"shot","input":"{}"},
+        {"type":"tool_call","id":"b","name":"shot","input":"{}"},
+        {"type":"tool_result","id":"a","name":"shot","output":[
+            {"type":"text","text":"first"},
+            {"type":"data","source":{"type":"base64","data":"AAAA","media_type":"image/png"}}]},
+        {"type":"tool_result","id":"b","name":"shot","output":[
+            {"type":"data","source":{"type":"base64","data":"BBBB","media_type":"image/png"}}]},
+        {"type":"text","text":"both taken"}]}])")
+                       .as_array();
+    for (Vendor vendor : {Vendor::kOpenAI, Vendor::kDashScope, Vendor::kMoonshot, Vendor::kXai}) {
+        SCOPED_TRACE(static_cast<int>(vendor));
+        FormatOptions options;
+        options.vendor = vendor;
+        auto msgs = format_messages(req, options);
+        std::vector<std::string> roles;
+        for (const auto& m : msgs) roles.emplace_back(m.at("role").as_string());
+        ASSERT_EQ(roles,
+                  (std::vector<std::string>{"assistant", "tool", "tool", "user", "assistant"}));
+        EXPECT_EQ(msgs[1].at("tool_call_id"), "a");
+        EXPECT_EQ(msgs[2].at("tool_call_id"), "b");
+        auto id_of = [](const bj::value& tool) {
+            std::string text(tool.at("content").as_string());
+            return text.substr(text.find('[') + 1, 22);
+        };
+        bj::object expected{{"role", "user"}};
+        if (vendor == Vendor::kOpenAI || vendor == Vendor::kMoonshot)
+            expected["name"] = "system-reminder";
+        expected["content"] = parse(R"([
+            {"type":"text","text":"<system-reminder>The multimodal data and their identifiers are listed as follows:"},
+            {"type":"text","text":"- )" +
+                                    id_of(msgs[1]) + R"( (image file): "},
+            {"type":"image_url","image_url":{"url":"data:image/png;base64,AAAA"}},
+            {"type":"text","text":"- )" +
+                                    id_of(msgs[2]) + R"( (image file): "},
+            {"type":"image_url","image_url":{"url":"data:image/png;base64,BBBB"}},
+            {"type":"text","text":"</system-reminder>"}])");
+        EXPECT_EQ(dump(msgs[3]), dump(expected));
+        EXPECT_EQ(dump(msgs[4].at("content")), R"([{"type":"text","text":"both taken"}])");
+    }
+}
+
+// A hint after the results still comes after their media, as with one result.
+TEST(OpenAIFormatter, HeldToolResultMediaPrecedeAHint) {
+    ChatRequest req;
+    req.messages = parse(R"([{"name":"A","role":"assistant","content":[
+        {"type":"tool_call","id":"a","name":"shot","input":"{}"},
+        {"type":"tool_result","id":"a","name":"shot","output":[
+            {"type":"data","source":{"type":"base64","data":"AAAA","media_type":"image/png"}}]},
+        {"type":"hint","hint":"look closely","source":null}]}])")
+                       .as_array();
+    auto msgs = format_messages(req);
+    ASSERT_EQ(msgs.size(), 4u);
+    EXPECT_EQ(msgs[1].at("role"), "tool");
+    EXPECT_EQ(msgs[2].at("name"), "system-reminder");
+    EXPECT_EQ(dump(msgs[3]),
+              R"({"role":"user","content":[{"type":"text","text":"look closely"}]})");
 }
 
 TEST(OpenAIFormatter, CardInputTypesFilterMedia) {
