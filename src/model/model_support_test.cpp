@@ -141,5 +141,42 @@ TEST(ModelSupportStructuredOutput, SchemaSubset) {
     EXPECT_FALSE(json_schema_accepts(s, parse(R"({"b":"s"})")));
 }
 
+// minLength/maxLength count characters (code points), not UTF-8 bytes.
+TEST(ModelSupportStructuredOutput, StringLengthsCountCodePoints) {
+    auto s =
+        parse(
+            R"({"type":"object","properties":{"s":{"type":"string","minLength":2,"maxLength":3}}})")
+            .as_object();
+    EXPECT_TRUE(json_schema_accepts(s, parse(R"({"s":"héé"})")));   // 3 code points, 5 bytes
+    EXPECT_TRUE(json_schema_accepts(s, parse(R"({"s":"日本"})")));  // 2 code points, 6 bytes
+    EXPECT_TRUE(json_schema_accepts(s, parse(R"({"s":"😀😀😀"})")));   // 3 code points, 12 bytes
+    EXPECT_FALSE(json_schema_accepts(s, parse(R"({"s":"é"})")));    // 1 code point, 2 bytes
+    EXPECT_FALSE(json_schema_accepts(s, parse(R"({"s":"日本語!"})")));
+}
+
+// enum and const compare numbers by value (1 == 1.0) but never a boolean with a number.
+TEST(ModelSupportStructuredOutput, EnumAndConstCompareNumbersByValue) {
+    auto e =
+        parse(R"({"type":"object","properties":{"n":{"enum":[1,2.5,[3],{"k":4}]}}})").as_object();
+    EXPECT_TRUE(json_schema_accepts(e, parse(R"({"n":1.0})")));
+    EXPECT_TRUE(json_schema_accepts(e, parse(R"({"n":1})")));
+    EXPECT_TRUE(json_schema_accepts(e, parse(R"({"n":[3.0]})")));
+    EXPECT_TRUE(json_schema_accepts(e, parse(R"({"n":{"k":4.0}})")));
+    EXPECT_FALSE(json_schema_accepts(e, parse(R"({"n":true})")));
+    EXPECT_FALSE(json_schema_accepts(e, parse(R"({"n":2})")));
+    EXPECT_FALSE(json_schema_accepts(e, parse(R"({"n":[true]})")));
+
+    auto c = parse(R"({"type":"object","properties":{"n":{"const":1.0},"b":{"const":true}}})")
+                 .as_object();
+    EXPECT_TRUE(json_schema_accepts(c, parse(R"({"n":1})")));
+    EXPECT_TRUE(json_schema_accepts(c, parse(R"({"b":true})")));
+    EXPECT_FALSE(json_schema_accepts(c, parse(R"({"n":true})")));
+    EXPECT_FALSE(json_schema_accepts(c, parse(R"({"b":1})")));
+    auto big =
+        parse(R"({"type":"object","properties":{"n":{"const":9007199254740993}}})").as_object();
+    EXPECT_FALSE(json_schema_accepts(big, parse(R"({"n":9007199254740992.0})")));  // exact
+    EXPECT_TRUE(json_schema_accepts(big, parse(R"({"n":9007199254740993})")));
+}
+
 }  // namespace
 }  // namespace agentd::model
