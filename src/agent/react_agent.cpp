@@ -832,18 +832,19 @@ boost::asio::awaitable<void> ReactAgent::resume(const bj::object& event) {
         if (parked()) co_await close_interrupted();
         co_return;
     }
-    const std::string before = state_fingerprint();
+    // Taken before the answer is applied: rules it adds are announced with the
+    // rest of the turn's changes, once, when the turn ends or parks again.
+    std::string before = state_fingerprint();
     if (type == ev::type::kUserConfirmResult) apply_confirmations(event);
     else if (type == ev::type::kExternalExecutionResult) co_await apply_external_results(event);
-    notify_state_change(before);
     equip_structured_output();  // the parked reply's requirement, whatever the caller wants now
     co_await checkpoint();
-    co_await loop();
+    co_await loop(std::move(before));
 }
 
-boost::asio::awaitable<void> ReactAgent::loop() {
+boost::asio::awaitable<void> ReactAgent::loop(std::optional<std::string> state_before) {
     bool final_answer = false;
-    const std::string turn_start = state_fingerprint();
+    const std::string turn_start = state_before ? std::move(*state_before) : state_fingerprint();
     for (;;) {
         if (cancelled()) {
             co_await close_interrupted();

@@ -140,7 +140,9 @@ public:
 
 private:
     enum class CallEnd { kFinished, kParked, kInterrupted };
-    boost::asio::awaitable<void> loop();
+    /// The turn's steps until it ends or parks; `state_before` is the state the
+    /// turn's change notice compares with (default: as the loop starts).
+    boost::asio::awaitable<void> loop(std::optional<std::string> state_before = std::nullopt);
     /// One model call, after appending `hint` to the reply when given; returns
     /// true when the reply got a final answer (then kept as final_candidate_).
     boost::asio::awaitable<bool> reasoning(std::optional<bj::object> hint, std::optional<std::string> tool_choice);

@@ -1354,6 +1354,38 @@ TEST(ReactAgentConfirmation, DeniedCallsAreClosedInTheOrderOfTheReply) {
     EXPECT_EQ(h.sink.events.back().at("finished_reason"), "completed");
 }
 
+// The reference compares the state from before the answer was applied with
+// the state once the turn is over: one notice, after the turn's own events.
+TEST(ReactAgentConfirmation, ARuleAddedByAnApprovalIsAnnouncedOnceWhenTheTurnEnds) {
+    Harness h;
+    auto call = domain::tool_call_block("c1", "guarded", "{\"text\": \"x\"}");
+    call["state"] = "asking";
+    h.context.push_back(domain::user_msg("user", std::string_view("go")));
+    auto parked = domain::assistant_msg("Friday", bj::array{call});
+    parked["id"] = "r1";
+    h.context.push_back(parked);
+    h.state.reply_context["reply_id"] = "r1";
+    h.model.script.push_back(text("done"));
+    Toolkit kit;
+    kit.add(std::make_shared<GuardedTool>());
+    const bj::array rules{bj::object{{"tool_name", "guarded"}, {"rule_content", "x"}, {"behavior", "allow"},
+                                     {"source", "user"}}};
+    h.resume(kit, domain::event::user_confirm_result(
+                      "r1", bj::array{domain::event::confirm_result(
+                                true, bj::object{{"id", "c1"}, {"name", "guarded"}, {"input", "{\"text\": \"x\"}"}},
+                                rules)}));
+    const auto types = h.sink.types();
+    EXPECT_EQ(std::count(types.begin(), types.end(), "CUSTOM"), 1);
+    auto custom = std::find(types.begin(), types.end(), "CUSTOM");
+    auto result = std::find(types.begin(), types.end(), "TOOL_RESULT_START");
+    auto end = std::find(types.begin(), types.end(), "REPLY_END");
+    ASSERT_NE(custom, types.end());
+    EXPECT_GT(custom, result);
+    EXPECT_GT(custom, end);
+    EXPECT_FALSE(h.sink.events[custom - types.begin()].at("value").at("permission_context").at("allow_rules")
+                     .as_object().empty());
+}
+
 bj::object inbox_hint(const std::string& text) {
     return domain::hint_block(bj::value(bj::array{domain::text_block(text)}),
                               bj::value(R"({"label": "tool_output", "sublabel": "Bash · call_9"})"));

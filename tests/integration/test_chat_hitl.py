@@ -156,6 +156,9 @@ def _approve_with_rule(srv, fmt):
         r = confirm(env, rid, ask["tool_calls"][0], rules=[rule])
         check(r.status == 200, f"confirm: {r.status}")
         s.wait_frame(lambda e: e.get("type") == "REPLY_END" and e.get("reply_id") == rid, 8.0, "REPLY_END")
+        # Announced once the turn is over, as the reference does: after REPLY_END.
+        s.wait_frame(lambda e: e.get("type") == "CUSTOM" and e.get("name") == "state_updated", 3.0,
+                     "CUSTOM state_updated", start=mark)
         customs = [e for e in frames_after(s, mark) if e["type"] == "CUSTOM" and e.get("name") == "state_updated"]
         check(customs, "no CUSTOM state_updated after the rule was added")
         pc = customs[0]["value"]["permission_context"]
