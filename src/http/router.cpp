@@ -80,10 +80,10 @@ std::optional<Response> Router::preflight(const Request& req) const {
     return r;
 }
 
-void Router::apply_cors(const Request& req, Response& resp) const {
-    if (!cors_.enabled) return;
-    const std::string* origin = req.header("origin");
-    if (!origin) return;
+void Router::apply_cors(const Request& req, Response& resp) const { apply_cors(req.header("origin"), resp); }
+
+void Router::apply_cors(const std::string* origin, Response& resp) const {
+    if (!cors_.enabled || !origin) return;
     bool any = std::find(cors_.allowed_origins.begin(), cors_.allowed_origins.end(), "*") != cors_.allowed_origins.end();
     if (any) {
         resp.headers.emplace_back("access-control-allow-origin", "*");

@@ -96,6 +96,9 @@ public:
 
     /// Adds CORS response headers for this request's Origin.
     void apply_cors(const Request& req, Response& resp) const;
+    /// The same for an `Origin` value read by hand (the server's own answers to
+    /// a request no route saw: too large, malformed); null: none was sent.
+    void apply_cors(const std::string* origin, Response& resp) const;
 
     const std::vector<Route>& routes() const { return routes_; }
 

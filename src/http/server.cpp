@@ -29,6 +29,8 @@ using tcp = asio::ip::tcp;
 using asio::awaitable;
 using asio::use_awaitable;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+/// Most bytes of a refused upload read (and dropped) so that its client sees the 413.
+constexpr std::size_t kDiscardCap = 128 * 1024 * 1024;
 
 namespace {
 
@@ -277,10 +279,43 @@ struct Server::Impl {
         return response_head(r, 11, /*keep=*/false, body.size()) + std::string(body);
     }
 
-    awaitable<void> write_error(tcp::socket& socket, DeadlineWatchdog& deadline, Waiting& waiting, int status) {
-        const std::string out = error_response(status);
+    /// An answer before any route saw the request. It carries the CORS headers a
+    /// route's would: without them a browser reports its refused upload as an
+    /// unreachable server instead of the 413 it got.
+    awaitable<void> write_error(tcp::socket& socket, DeadlineWatchdog& deadline, Waiting& waiting, int status,
+                                const std::string* origin = nullptr) {
+        Response r = Response::json_text(status, reason_json(status));
+        router.apply_cors(origin, r);
+        const std::string_view body = r.body_view();
+        const std::string out = response_head(r, 11, /*keep=*/false, body.size()) + std::string(body);
         const asio::const_buffer bytes = asio::buffer(out);
         co_await write_all(socket, bytes, deadline, std::chrono::seconds(5), waiting);
+    }
+
+    /// After refusing a body as too large: reads and drops what the client is
+    /// still sending, up to `cap` bytes and for at most 10 s, so that it finishes
+    /// its upload and reads the answer. Closing at once would reset the
+    /// connection under it, and a browser then shows no answer at all.
+    static awaitable<void> discard_upload(tcp::socket& socket, DeadlineWatchdog& deadline, std::size_t cap) {
+        beast::error_code ignored;
+        socket.shutdown(tcp::socket::shutdown_send, ignored);
+        deadline.expires_after(std::chrono::seconds(10));  // then the watchdog closes the socket
+        std::array<char, 16384> sink;
+        for (std::size_t total = 0; total < cap;) {
+            auto [ec, n] = co_await socket.async_read_some(asio::buffer(sink), kTuple);
+            if (ec) break;
+            total += n;
+        }
+        deadline.expires_never();
+    }
+
+    /// The request's Origin, from what was parsed of it (Beast refuses a too
+    /// large Content-Length before it calls the header done).
+    static const std::string* origin_of(const RequestParser& parser, std::string& holder) {
+        auto it = parser.get().find(bhttp::field::origin);
+        if (it == parser.get().end()) return nullptr;
+        holder = std::string(it->value());
+        return &holder;
     }
 
     awaitable<Response> dispatch(const Request& req) {
@@ -390,20 +425,23 @@ struct Server::Impl {
                 co_await write_error(socket, deadline, waiting, 431);
                 break;
             }
+            std::string origin;
             if (ec == bhttp::error::body_limit) {  // Content-Length alone is over the limit
-                co_await write_error(socket, deadline, waiting, 413);
+                co_await write_error(socket, deadline, waiting, 413, origin_of(parser, origin));
+                co_await discard_upload(socket, deadline, kDiscardCap);
                 break;
             }
             if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted ||
                 ec == asio::error::connection_reset || ec == asio::error::eof)
                 break;
             if (ec) {
-                co_await write_error(socket, deadline, waiting, 400);
+                co_await write_error(socket, deadline, waiting, 400, origin_of(parser, origin));
                 break;
             }
             auto& header = parser.get();
             if (auto len = parser.content_length(); len && *len > opts.body_limit) {
-                co_await write_error(socket, deadline, waiting, 413);
+                co_await write_error(socket, deadline, waiting, 413, origin_of(parser, origin));
+                co_await discard_upload(socket, deadline, kDiscardCap);
                 break;
             }
             if (beast::iequals(header[bhttp::field::expect], "100-continue")) {
@@ -418,7 +456,8 @@ struct Server::Impl {
                 waiting = Waiting::kRequest;
                 if (deadline.expired()) break;
                 if (ec2 == bhttp::error::body_limit) {
-                    co_await write_error(socket, deadline, waiting, 413);
+                    co_await write_error(socket, deadline, waiting, 413, origin_of(parser, origin));
+                    co_await discard_upload(socket, deadline, kDiscardCap);
                     break;
                 }
                 if (ec2) break;

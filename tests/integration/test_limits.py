@@ -36,6 +36,31 @@ def test_body_over_10mib_is_413(srv):
     expect_status(resp, 413, "11 MiB body")
 
 
+def test_a_client_that_keeps_uploading_reads_the_413_with_its_cors_headers(srv):
+    """A browser sends its whole body before it reads the answer. The 413 must
+    reach it, with the CORS headers a route's answer has: a reset connection, or
+    an answer without Access-Control-Allow-Origin, shows as an unreachable server."""
+    size = 11 * MiB
+    sock = http.connect(srv.host, srv.port, 20.0)
+    try:
+        sock.sendall(_head(srv, "POST", "/chat/", size, extra="Origin: http://localhost:5173"))
+        block = b"a" * 65536
+        sent = 0
+        try:
+            while sent < size:
+                sock.sendall(block[:min(len(block), size - sent)])
+                sent += min(len(block), size - sent)
+        except (BrokenPipeError, ConnectionResetError) as e:
+            raise AssertionError(f"the upload was cut off after {sent} of {size} bytes: {e!r}")
+        resp = http.ResponseReader(sock).read()
+    finally:
+        sock.close()
+    expect_status(resp, 413, "11 MiB body sent whole")
+    check(resp.header("access-control-allow-origin") == "*",
+          f"the 413 has no CORS header: {resp.headers}")
+    check(resp.header("connection") == "close", f"the 413 keeps the connection: {resp.headers}")
+
+
 def test_chunked_body_over_10mib_is_413(srv):
     size = 11 * MiB
     resp, sent, err = http.send_large_body(srv.host, srv.port,
