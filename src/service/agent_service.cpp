@@ -8,6 +8,7 @@
 #include "common/json.hpp"
 #include "service/bus_keys.hpp"
 #include "service/inbox.hpp"
+#include "service/replay_mark.hpp"
 
 namespace agentd::service {
 
@@ -36,6 +37,7 @@ void purge_sessions(bus::MessageBus& bus, const std::vector<std::string>& sessio
         inbox::purge(bus, id);
         bus.hash_delete(background_tasks_key(id));
         bus.hash_delete(bus::session_replay_key(id));
+        take_reader_mark(bus, id);  // dropped with the session
     }
 }
 

@@ -255,6 +255,7 @@ struct ChatService::RunContext : agent::ReplySink {
         // destroy temporaries inside co_await expressions twice.
         // What this step holds: every event published so far (the held ones go out after it).
         ReplayMark mark{last_published, open_reply_start};
+        mark_step_storing(service->bus_, session_id);
         auto* storage = &service->storage_;
         auto job = [storage, &delta, this] { return storage->persist_step(user_id, session_id, delta); };
         const bool stored = co_await service->on_pool(job);

@@ -1,10 +1,17 @@
 #include "service/replay_mark.hpp"
 
+#include <algorithm>
+#include <thread>
+
 namespace agentd::service {
 
 namespace {
 
 constexpr const char* kField = "mark";
+constexpr const char* kStoring = "storing";
+constexpr std::chrono::milliseconds kReaderMarkTtl{10'000};
+
+std::string reader_key(const std::string& session_id) { return bus::session_replay_key(session_id) + ":read"; }
 constexpr std::string_view kNone = "-";
 
 std::optional<std::optional<bus::EntryId>> parse_id(std::string_view text) {
@@ -42,7 +49,9 @@ std::optional<ReplayMark> ReplayMark::decode(const std::string& text) {
 }
 
 void write_replay_mark(bus::MessageBus& bus, const std::string& session_id, const ReplayMark& mark) {
+    // The new mark first: a reader never sees the old one without the flag.
     bus.hash_set(bus::session_replay_key(session_id), kField, mark.encode());
+    bus.hash_delete(bus::session_replay_key(session_id), kStoring);
 }
 
 std::optional<ReplayMark> read_replay_mark(bus::MessageBus& bus, const std::string& session_id) {
@@ -55,6 +64,43 @@ std::optional<ReplayMark> read_replay_mark(bus::MessageBus& bus, const std::stri
 
 void clear_replay_mark(bus::MessageBus& bus, const std::string& session_id) {
     bus.hash_delete(bus::session_replay_key(session_id));
+}
+
+void mark_step_storing(bus::MessageBus& bus, const std::string& session_id) {
+    bus.hash_set(bus::session_replay_key(session_id), kStoring, "1");
+}
+
+// The mark and the flag, read before and after `read`: equal and without the
+// flag, no step was being stored or got stored meanwhile, so what `read` saw is
+// exactly what the mark says (a step sets the flag before it stores, and
+// clears it only after writing its mark).
+void read_with_replay_mark(bus::MessageBus& bus, const std::string& session_id, const std::function<void()>& read) {
+    const std::string key = bus::session_replay_key(session_id);
+    for (int attempt = 0;; ++attempt) {
+        const auto before = bus.hash_get_all(key);
+        read();
+        if (before.empty()) break;  // no run holds the session: nothing to keep
+        const bool storing =
+            std::any_of(before.begin(), before.end(), [](const auto& f) { return f.first == kStoring; });
+        if (!storing && bus.hash_get_all(key) == before) {
+            for (const auto& [field, value] : before)
+                if (field == kField) bus.hash_set(reader_key(session_id), kField, value, kReaderMarkTtl);
+            return;
+        }
+        // A step is being stored (a millisecond or so): read again after it, a
+        // few times at most; then the stream falls back to the run's own mark.
+        if (attempt == 20) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    bus.hash_delete(reader_key(session_id));
+}
+
+std::optional<ReplayMark> take_reader_mark(bus::MessageBus& bus, const std::string& session_id) {
+    const std::string key = reader_key(session_id);
+    auto text = bus.hash_get(key, kField);
+    if (!text) return std::nullopt;
+    bus.hash_delete(key);
+    return ReplayMark::decode(*text);
 }
 
 }  // namespace agentd::service

@@ -14,7 +14,10 @@
 // holds: a cursor-less stream replays only what came after it, preceded by the
 // running reply's REPLY_START (a client points its folding at the message it
 // already has, exactly as it does for a continuation). While no run holds the
-// session there is nothing unsaved, and nothing is replayed.
+// session there is nothing unsaved, and nothing is replayed. A read of the
+// newest messages keeps the mark it matched for the stream that follows it, so
+// a step stored between the two requests is neither lost nor sent twice.
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -42,5 +45,19 @@ void write_replay_mark(bus::MessageBus& bus, const std::string& session_id, cons
 std::optional<ReplayMark> read_replay_mark(bus::MessageBus& bus, const std::string& session_id);
 /// Drops the mark: called while the run still holds the session's lock.
 void clear_replay_mark(bus::MessageBus& bus, const std::string& session_id);
+
+/// Said before a step is stored; write_replay_mark ends it. A reader that
+/// meets it reads again (see read_with_replay_mark).
+void mark_step_storing(bus::MessageBus& bus, const std::string& session_id);
+
+/// Runs `read` (the session's messages) so that it sees exactly the steps of one
+/// mark, and keeps that mark for the stream the same client opens next without
+/// a cursor (take_reader_mark): the replay then starts where what it read ends,
+/// even when a step is stored, or the run ends, between the two requests. `read`
+/// may run more than once.
+void read_with_replay_mark(bus::MessageBus& bus, const std::string& session_id, const std::function<void()>& read);
+/// The mark kept by the last read of the session's messages (at most 10 s old),
+/// taken so that no later stream uses it.
+std::optional<ReplayMark> take_reader_mark(bus::MessageBus& bus, const std::string& session_id);
 
 }  // namespace agentd::service

@@ -126,7 +126,10 @@ boost::asio::awaitable<std::optional<std::string>> SessionEventStream::next() {
         // what the running reply has not stored yet (replay_mark.hpp).
         bool replay = resuming_;
         if (!resuming_) {
-            if (auto mark = read_replay_mark(bus_, session_id_)) {
+            // The mark of the messages this client read just before, else the run's own.
+            auto mark = take_reader_mark(bus_, session_id_);
+            if (!mark) mark = read_replay_mark(bus_, session_id_);
+            if (mark) {
                 replay = true;
                 last_sent_ = mark->after;
                 if (mark->reply_start) append_frame(out, *mark->reply_start);

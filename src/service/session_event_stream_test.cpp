@@ -176,6 +176,75 @@ TEST(SessionEventStream, WithoutACursorOnlyTheRunningReplysUnstoredEventsAreRepl
     EXPECT_FALSE(bus.hash_get(bus::session_replay_key("s4"), "mark"));
 }
 
+// GET messages, then the stream: the page read and the replay must meet
+// exactly, even when a step is stored or the run ends between the two requests.
+TEST(ReplayMark, AMessagesReadKeepsTheMarkOfWhatItSawForTheNextStream) {
+    bus::MemoryBus bus;
+    int reads = 0;
+    // No run: nothing is kept, and an older kept mark is dropped.
+    bus.hash_set(bus::session_replay_key("s5") + ":read", "mark", ReplayMark{}.encode());
+    read_with_replay_mark(bus, "s5", [&] { ++reads; });
+    EXPECT_EQ(reads, 1);
+    EXPECT_FALSE(take_reader_mark(bus, "s5"));
+
+    // A run's mark, steady while the page is read: kept, and taken once.
+    write_replay_mark(bus, "s5", ReplayMark{bus::EntryId{10, 0}, std::nullopt});
+    read_with_replay_mark(bus, "s5", [&] { ++reads; });
+    EXPECT_EQ(reads, 2);
+    auto kept = take_reader_mark(bus, "s5");
+    ASSERT_TRUE(kept);
+    EXPECT_EQ(kept->after, (bus::EntryId{10, 0}));
+    EXPECT_FALSE(take_reader_mark(bus, "s5"));
+
+    // A step stored while the page was read: read again, and the later mark kept.
+    reads = 0;
+    read_with_replay_mark(bus, "s5", [&] {
+        if (++reads == 1) {
+            mark_step_storing(bus, "s5");
+            write_replay_mark(bus, "s5", ReplayMark{bus::EntryId{12, 0}, bus::LogEntry{{11, 0}, "start"}});
+        }
+    });
+    EXPECT_EQ(reads, 2);
+    kept = take_reader_mark(bus, "s5");
+    ASSERT_TRUE(kept);
+    EXPECT_EQ(kept->after, (bus::EntryId{12, 0}));
+    ASSERT_TRUE(kept->reply_start);
+    EXPECT_EQ(kept->reply_start->payload, "start");
+
+    // A step being stored the whole time: a few reads, then nothing kept (the
+    // stream falls back to the run's own mark).
+    reads = 0;
+    mark_step_storing(bus, "s5");
+    read_with_replay_mark(bus, "s5", [&] { ++reads; });
+    EXPECT_GT(reads, 1);
+    EXPECT_FALSE(take_reader_mark(bus, "s5"));
+}
+
+TEST(SessionEventStream, AStreamAfterAMessagesReadReplaysFromWhatItReadEvenOnceTheRunHasEnded) {
+    bus::MemoryBus bus;
+    asio::io_context io;
+    const auto key = bus::session_events_key("s6");
+    auto token = bus.try_lock(bus::session_lock_key("s6"), 60s);
+    ASSERT_TRUE(token);
+    auto start = bus.append_and_publish(key, "start", 100);
+    auto delta = bus.append_and_publish(key, "delta", 100);
+    write_replay_mark(bus, "s6", ReplayMark{delta, bus::LogEntry{start, "start"}});
+    read_with_replay_mark(bus, "s6", [] {});  // the client's GET messages
+    // The run stores its last step and ends before the client opens its stream.
+    auto end = bus.append_and_publish(key, "end", 100);
+    clear_replay_mark(bus, "s6");
+    ASSERT_TRUE(bus.unlock(bus::session_lock_key("s6"), *token));
+
+    auto stream = std::make_shared<SessionEventStream>(bus, "s6", std::nullopt, 10s);
+    Pieces p;
+    asio::co_spawn(io, pull(stream.get(), &p, 1), asio::detached);
+    io.poll();
+    ASSERT_EQ(p.got.size(), 1u);
+    EXPECT_EQ(p.got[0], frame_of(start, "start") + frame_of(end, "end"));
+    stream->cancel();
+    io.poll();
+}
+
 TEST(ReplayMark, EncodesAndDecodesEveryShape) {
     for (const ReplayMark& m : {ReplayMark{}, ReplayMark{bus::EntryId{5, 2}, std::nullopt},
                                 ReplayMark{bus::EntryId{7, 0}, bus::LogEntry{{6, 1}, R"({"a":"x\ny"})"}}}) {

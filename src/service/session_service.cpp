@@ -8,6 +8,7 @@
 #include "common/json.hpp"
 #include "common/json_access.hpp"
 #include "domain/model_schema.hpp"
+#include "service/replay_mark.hpp"
 
 namespace agentd::service {
 
@@ -181,7 +182,12 @@ bj::object SessionService::messages(const std::string& user_id, const std::strin
                                     const std::optional<std::string>& before, int limit) {
     if (!storage_.get_session(user_id, session_id, false))
         throw Error::not_found(not_found_detail("Session", session_id));
-    auto page = storage_.list_messages(user_id, session_id, limit, before);
+    storage::MessagePage page;
+    auto read = [&] { page = storage_.list_messages(user_id, session_id, limit, before); };
+    // The newest page is what a client folds a cursor-less stream into: the
+    // stream it opens next replays from where this page ends (replay_mark.hpp).
+    if (before) read();
+    else read_with_replay_mark(bus_, session_id, read);
     bj::array msgs;
     for (auto& m : page.messages) msgs.emplace_back(std::move(m));
     bj::object out;
