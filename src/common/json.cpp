@@ -253,4 +253,47 @@ bj::value parse_trusted(std::string_view text) {
     return bj::parse(text, {}, opts);
 }
 
+namespace {
+
+/// Whether an integral JSON number equals a double exactly (no rounding of
+/// the integer to double: 2^53 + 1 is not 2^53).
+bool integer_equals_double(const bj::value& integer, double d) {
+    if (!std::isfinite(d) || std::floor(d) != d) return false;
+    if (integer.is_int64()) {
+        if (d < -0x1p63 || d >= 0x1p63) return false;
+        return static_cast<std::int64_t>(d) == integer.get_int64();
+    }
+    if (d < 0 || d >= 0x1p64) return false;
+    return static_cast<std::uint64_t>(d) == integer.get_uint64();
+}
+
+}  // namespace
+
+bool schema_equal(const bj::value& a, const bj::value& b) {
+    if (a.is_number() && b.is_number()) {
+        if (a.is_double() && b.is_double()) return a.get_double() == b.get_double();
+        if (a.is_double()) return integer_equals_double(b, a.get_double());
+        if (b.is_double()) return integer_equals_double(a, b.get_double());
+        return a == b;  // int64 and uint64: Boost.JSON compares them by value
+    }
+    if (a.kind() != b.kind()) return false;
+    if (a.is_array()) {
+        const auto &x = a.get_array(), &y = b.get_array();
+        if (x.size() != y.size()) return false;
+        for (std::size_t i = 0; i < x.size(); ++i)
+            if (!schema_equal(x[i], y[i])) return false;
+        return true;
+    }
+    if (a.is_object()) {
+        const auto &x = a.get_object(), &y = b.get_object();
+        if (x.size() != y.size()) return false;
+        for (const auto& kv : x) {
+            auto it = y.find(kv.key());
+            if (it == y.end() || !schema_equal(kv.value(), it->value())) return false;
+        }
+        return true;
+    }
+    return a == b;
+}
+
 }  // namespace agentd::json

@@ -56,4 +56,9 @@ bj::value parse_trusted(std::string_view text);
 /// side by side where == looks each one up in the other object.
 bool equal_in_order(const bj::value& a, const bj::value& b);
 
+/// JSON Schema's equality (enum, const, as Python's jsonschema has it): numbers
+/// compare by exact value, so 1 equals 1.0 but 2^53 + 1 does not equal 2^53;
+/// a boolean equals only a boolean (true is not 1); objects ignore key order.
+bool schema_equal(const bj::value& a, const bj::value& b);
+
 }  // namespace agentd::json

@@ -150,4 +150,18 @@ TEST(Json, EqualInOrderComparesLikeEqualityWhenKeysKeepTheirOrder) {
     EXPECT_FALSE(equal_in_order(bj::value(bj::array{}), bj::value(bj::object{})));
 }
 
+
+TEST(JsonSchemaEqual, NumbersByExactValueBooleansApartKeysInAnyOrder) {
+    const auto v = [](std::string_view text) { return boost::json::parse(text); };
+    EXPECT_TRUE(schema_equal(v("1"), v("1.0")));
+    EXPECT_TRUE(schema_equal(v("18446744073709551615"), v("18446744073709551615")));
+    EXPECT_TRUE(schema_equal(v("5"), boost::json::value(std::uint64_t{5})));
+    EXPECT_FALSE(schema_equal(v("9007199254740993"), v("9007199254740992.0")));  // 2^53 + 1
+    EXPECT_FALSE(schema_equal(v("true"), v("1")));
+    EXPECT_FALSE(schema_equal(v("1.5"), v("1")));
+    EXPECT_TRUE(schema_equal(v(R"({"a":[1,{"b":2.0}],"c":null})"), v(R"({"c":null,"a":[1.0,{"b":2}]})")));
+    EXPECT_FALSE(schema_equal(v(R"({"a":1})"), v(R"({"a":1,"b":2})")));
+    EXPECT_FALSE(schema_equal(v("[1,2]"), v("[2,1]")));
+}
+
 }  // namespace agentd::json

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "common/json.hpp"
 #include "model/history.hpp"
 #include "model/json_repair.hpp"
 #include "model/tool_schema.hpp"
@@ -88,46 +89,6 @@ std::size_t code_points(std::string_view utf8) {
     return n;
 }
 
-/// Whether an integral JSON number equals a double exactly (no rounding of
-/// the integer to double: 2^53 + 1 is not 2^53).
-bool integer_equals_double(const bj::value& integer, double d) {
-    if (!std::isfinite(d) || std::floor(d) != d) return false;
-    if (integer.is_int64()) {
-        if (d < -0x1p63 || d >= 0x1p63) return false;
-        return static_cast<std::int64_t>(d) == integer.get_int64();
-    }
-    if (d < 0 || d >= 0x1p64) return false;
-    return static_cast<std::uint64_t>(d) == integer.get_uint64();
-}
-
-/// JSON Schema equality (enum, const): numbers compare by value, so 1 equals
-/// 1.0, while a boolean equals only a boolean (true is not 1).
-bool json_equal(const bj::value& a, const bj::value& b) {
-    if (a.is_number() && b.is_number()) {
-        if (a.is_double() && b.is_double()) return a.get_double() == b.get_double();
-        if (a.is_double()) return integer_equals_double(b, a.get_double());
-        if (b.is_double()) return integer_equals_double(a, b.get_double());
-        return a == b;  // int64 and uint64: Boost.JSON compares them by value
-    }
-    if (a.kind() != b.kind()) return false;
-    if (a.is_array()) {
-        const auto &x = a.get_array(), &y = b.get_array();
-        if (x.size() != y.size()) return false;
-        for (std::size_t i = 0; i < x.size(); ++i)
-            if (!json_equal(x[i], y[i])) return false;
-        return true;
-    }
-    if (a.is_object()) {
-        const auto &x = a.get_object(), &y = b.get_object();
-        if (x.size() != y.size()) return false;
-        for (const auto& kv : x) {
-            auto it = y.find(kv.key());
-            if (it == y.end() || !json_equal(kv.value(), it->value())) return false;
-        }
-        return true;
-    }
-    return a == b;
-}
 
 struct Validator {
     const bj::object& root;
@@ -189,10 +150,10 @@ struct Validator {
         if (auto e = s.find("enum"); e != s.end() && e->value().is_array()) {
             bool found = false;
             for (const auto& each : e->value().get_array())
-                if (json_equal(each, v)) found = true;
+                if (json::schema_equal(each, v)) found = true;
             if (!found) return false;
         }
-        if (auto c = s.find("const"); c != s.end() && !json_equal(c->value(), v)) return false;
+        if (auto c = s.find("const"); c != s.end() && !json::schema_equal(c->value(), v)) return false;
         if (v.is_number()) {
             double d = v.to_number<double>();
             if (auto m = num(s, "minimum"); m && d < *m) return false;

@@ -5,6 +5,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "common/json.hpp"
 #include "tool/builtin/task_tools.hpp"  // python_repr
 
 namespace agentd::tool {
@@ -29,36 +30,6 @@ bool is_type(const bj::value& v, std::string_view type) {
                std::trunc(v.get_double()) == v.get_double();
     }
     return true;  // an unknown type name constrains nothing
-}
-
-/// `jsonschema`'s equality: 1 == 1.0, but True != 1.
-bool equal(const bj::value& a, const bj::value& b) {
-    if (is_number(a) && is_number(b)) {
-        if (a.is_double() || b.is_double()) return a.to_number<double>() == b.to_number<double>();
-        if (a.is_int64() && b.is_int64()) return a.get_int64() == b.get_int64();
-        if (a.is_uint64() && b.is_uint64()) return a.get_uint64() == b.get_uint64();
-        const auto& s = a.is_int64() ? a : b;
-        const auto& u = a.is_int64() ? b : a;
-        return s.get_int64() >= 0 && static_cast<std::uint64_t>(s.get_int64()) == u.get_uint64();
-    }
-    if (a.kind() != b.kind()) return false;
-    if (a.is_array()) {
-        const auto &x = a.get_array(), &y = b.get_array();
-        if (x.size() != y.size()) return false;
-        for (std::size_t i = 0; i < x.size(); ++i)
-            if (!equal(x[i], y[i])) return false;
-        return true;
-    }
-    if (a.is_object()) {
-        const auto &x = a.get_object(), &y = b.get_object();
-        if (x.size() != y.size()) return false;
-        for (const auto& kv : x) {
-            const auto* other = y.if_contains(kv.key());
-            if (!other || !equal(kv.value(), *other)) return false;
-        }
-        return true;
-    }
-    return a == b;
 }
 
 class Validator {
@@ -92,7 +63,7 @@ public:
             else if (key == "enum")
                 check_enum(arg, instance, path, out);
             else if (key == "const") {
-                if (!equal(arg, instance))
+                if (!json::schema_equal(arg, instance))
                     out.push_back({path, python_repr(arg) + " was expected"});
             } else if (key == "additionalProperties")
                 check_additional(arg, s, instance, path, out, depth);
@@ -163,7 +134,7 @@ private:
                            std::vector<SchemaViolation>& out) {
         if (!arg.is_array()) return;
         for (const auto& e : arg.get_array())
-            if (equal(e, instance)) return;
+            if (json::schema_equal(e, instance)) return;
         out.push_back({path, python_repr(instance) + " is not one of " + python_repr(arg)});
     }
 
