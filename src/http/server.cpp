@@ -272,22 +272,20 @@ struct Server::Impl {
         return head;
     }
 
-    /// The bytes of an error answer after which the connection closes.
-    static std::string error_response(int status) {
-        const Response r = Response::json_text(status, reason_json(status));
+    /// The bytes of an error answer after which the connection closes. It
+    /// carries the CORS headers a route's answer would: without them a browser
+    /// reports a refused upload as an unreachable server instead of the 413.
+    std::string error_response(int status, const std::string* origin = nullptr) const {
+        Response r = Response::json_text(status, reason_json(status));
+        router.apply_cors(origin, r);
         const std::string_view body = r.body_view();
         return response_head(r, 11, /*keep=*/false, body.size()) + std::string(body);
     }
 
-    /// An answer before any route saw the request. It carries the CORS headers a
-    /// route's would: without them a browser reports its refused upload as an
-    /// unreachable server instead of the 413 it got.
+    /// An answer before any route saw the request.
     awaitable<void> write_error(tcp::socket& socket, DeadlineWatchdog& deadline, Waiting& waiting, int status,
                                 const std::string* origin = nullptr) {
-        Response r = Response::json_text(status, reason_json(status));
-        router.apply_cors(origin, r);
-        const std::string_view body = r.body_view();
-        const std::string out = response_head(r, 11, /*keep=*/false, body.size()) + std::string(body);
+        const std::string out = error_response(status, origin);
         const asio::const_buffer bytes = asio::buffer(out);
         co_await write_all(socket, bytes, deadline, std::chrono::seconds(5), waiting);
     }
@@ -399,7 +397,7 @@ struct Server::Impl {
         }
         // A client too slow with its request or with taking its response is cut off.
         Waiting waiting = Waiting::kRequest;
-        DeadlineWatchdog deadline(socket.get_executor(), [&socket, &waiting] {
+        DeadlineWatchdog deadline(socket.get_executor(), [this, &socket, &waiting] {
             beast::error_code ignored;
             if (waiting == Waiting::kBody) {
                 const std::string out = error_response(408);

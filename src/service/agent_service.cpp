@@ -36,8 +36,7 @@ void purge_sessions(bus::MessageBus& bus, const std::vector<std::string>& sessio
         bus.delete_log(bus::session_events_key(id));
         inbox::purge(bus, id);
         bus.hash_delete(background_tasks_key(id));
-        bus.hash_delete(bus::session_replay_key(id));
-        take_reader_mark(bus, id);  // dropped with the session
+        drop_replay_marks(bus, id);
     }
 }
 

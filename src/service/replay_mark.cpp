@@ -103,4 +103,9 @@ std::optional<ReplayMark> take_reader_mark(bus::MessageBus& bus, const std::stri
     return ReplayMark::decode(*text);
 }
 
+void drop_replay_marks(bus::MessageBus& bus, const std::string& session_id) {
+    bus.hash_delete(bus::session_replay_key(session_id));
+    bus.hash_delete(reader_key(session_id));
+}
+
 }  // namespace agentd::service

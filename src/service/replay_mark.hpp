@@ -59,5 +59,7 @@ void read_with_replay_mark(bus::MessageBus& bus, const std::string& session_id, 
 /// The mark kept by the last read of the session's messages (at most 10 s old),
 /// taken so that no later stream uses it.
 std::optional<ReplayMark> take_reader_mark(bus::MessageBus& bus, const std::string& session_id);
+/// Drops the run's mark and the one kept for a reader: the session is deleted.
+void drop_replay_marks(bus::MessageBus& bus, const std::string& session_id);
 
 }  // namespace agentd::service
