@@ -914,15 +914,19 @@ boost::asio::awaitable<void> ReactAgent::exceed_max_iters() {
 }
 
 std::int64_t ReactAgent::tool_schema_tokens() const {
-    // Bytes / 4, as for messages: each schema in the function-call form it is sent in.
-    constexpr std::size_t kEnvelopeBytes = sizeof(R"({"type":"function","function":{"name":"","description":"","parameters":}},)") - 1;
+    // Bytes / 4, as for messages, of the schema list as the reference counts
+    // it: json.dumps of each tool in its function-call form.
     auto activated = domain::activated_groups(state_);
     if (schema_tokens_ && schema_tokens_->first == activated) return schema_tokens_->second;
-    std::size_t bytes = 0;
+    bj::array tools;
     for (const auto& tool : toolkit_.schemas(activated))
-        bytes += kEnvelopeBytes + tool.name.size() + tool.description.size() +
-                 tool.parameters.text(model::SchemaForm::kAsIs).size();
-    const auto tokens = static_cast<std::int64_t>(std::llround(static_cast<double>(bytes) / 4.0));
+        tools.push_back(bj::object{{"type", "function"},
+                                   {"function", bj::object{{"name", tool.name},
+                                                           {"description", tool.description},
+                                                           {"parameters", tool.parameters.object()}}}});
+    const auto tokens = tools.empty() ? std::int64_t{0}
+                                      : static_cast<std::int64_t>(std::floor(
+                                            static_cast<double>(json::write(tools, json::Style::kPython).size()) / 4.0 + 0.5));
     schema_tokens_.emplace(std::move(activated), tokens);
     return tokens;
 }
@@ -937,8 +941,10 @@ boost::asio::awaitable<void> ReactAgent::maybe_compact() {
     refresh_cost_cache();
     std::int64_t total = base + counted_tokens_;
     if (!context_.empty()) total += estimate_tokens(context_.back());
-    const auto threshold = static_cast<std::int64_t>(profile_.trigger_ratio * static_cast<double>(profile_.context_size));
-    if (total < threshold || context_.empty()) co_return;
+    // Compared as the reference compares it: with the fractional threshold.
+    if (static_cast<double>(total) < profile_.trigger_ratio * static_cast<double>(profile_.context_size) ||
+        context_.empty())
+        co_return;
     // Compaction reads the whole context anyway: the per-message costs are taken here.
     std::vector<std::int64_t> cost;
     cost.reserve(context_.size());
@@ -1058,8 +1064,8 @@ boost::asio::awaitable<void> ReactAgent::maybe_compact() {
         for (const auto& m : request.messages) size += estimate_tokens(m);
         if (size <= profile_.context_size) break;  // not a size problem
         const std::size_t first = summary_messages;  // the summary message stays, and so does the prompt
-        const auto limit = static_cast<std::int64_t>(profile_.trigger_ratio * static_cast<double>(profile_.context_size));
-        while (size >= limit && request.messages.size() > first + 1) {
+        const double limit = profile_.trigger_ratio * static_cast<double>(profile_.context_size);
+        while (static_cast<double>(size) >= limit && request.messages.size() > first + 1) {
             size -= estimate_tokens(request.messages[first]);
             request.messages.erase(request.messages.begin() + static_cast<std::ptrdiff_t>(first));
         }

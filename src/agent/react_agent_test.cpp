@@ -664,6 +664,20 @@ TEST(ReactAgentRuntimeState, ContextLengthIsReportedAtTheStartOfAReplyNearTheThr
     EXPECT_EQ(none[0].find("<context-length>"), std::string::npos);
 }
 
+TEST(ReactAgentRuntimeState, TheReportedContextLengthCountsToolSchemasAsTheReferenceDoes) {
+    // The reference counts json.dumps of the tool list, with ", " and ": ":
+    // [{"type": "function", "function": {"name": "echo", "description": "echo",
+    // "parameters": {}}}] is 93 bytes (85 compact), 23 tokens; the input 600.
+    Harness h;
+    h.profile.context_size = 1000;
+    h.toolkit.add(std::make_shared<EchoTool>("echo"));
+    h.model.script.push_back(text("ok"));
+    h.reply(std::string(2400, 'a'));
+    auto got = hints(h.context, kRuntimeStateSource);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_NE(got[0].find("<context-length>Your current context contains 623 tokens."), std::string::npos) << got[0];
+}
+
 class StrictTool final : public Tool {
 public:
     permission::Decision check_permissions(const bj::object&, const permission::Context&) const override {
@@ -1083,6 +1097,23 @@ TEST(ReactAgent, TheToolSchemasCountTowardsTheCompactionTrigger) {
     };
     EXPECT_FALSE(run(false));
     EXPECT_TRUE(run(true));
+}
+
+TEST(ReactAgent, TheCompactionTriggerIsComparedWithItsFraction) {
+    // 0.25 x 4,002 = 1,000.5: a context of exactly 1,000 tokens stays below it.
+    auto compacts = [](std::int64_t context_size) {
+        Harness h;
+        compaction_profile(h);
+        h.profile.context_size = context_size;
+        for (int i = 0; i < 4; ++i) h.context.push_back(domain::user_msg("user", std::string_view(std::string(1000, 'a' + i))));
+        h.model.script.push_back(summary_of("summarised"));
+        h.model.script.push_back(text("answer"));
+        h.model.script.push_back(text("answer"));
+        h.reply("q");
+        return h.model.requests.front().structured_schema.has_value();
+    };
+    EXPECT_FALSE(compacts(4002));
+    EXPECT_TRUE(compacts(4000));  // 1,000 reaches 1,000
 }
 
 TEST(ReactAgent, ContinuationsMustMatchWhatTheReplyAwaits) {
