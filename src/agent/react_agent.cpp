@@ -1288,8 +1288,8 @@ boost::asio::awaitable<ReactAgent::CallEnd> ReactAgent::run_tool(std::string id,
     if (const auto& schema = tool->schema().parameters; !schema.empty()) {
         bj::value probe = tool_input;
         auto violations = tool::validate_filling_defaults(schema, probe);
-        if (!violations.empty()) {
-            error_result(id, name, "error", "Input validation failed for tool '" + name + "': " + violations.front().message);
+        if (const auto* worst = tool::best_match(violations)) {
+            error_result(id, name, "error", "Input validation failed for tool '" + name + "': " + worst->message);
             co_return CallEnd::kFinished;
         }
     }

@@ -684,7 +684,7 @@ public:
         return permission::Decision::allow();
     }
     model::ToolSchema s{"strict", "", bj::parse(R"({"type": "object", "properties": {"text": {"type": "string"},
-        "count": {"type": "integer", "default": 1}}, "required": ["text"]})").as_object()};
+        "count": {"type": "integer", "default": 1, "minimum": 0}}, "required": ["text"]})").as_object()};
     const model::ToolSchema& schema() const override { return s; }
     int runs = 0;
     bj::object last_input;
@@ -744,10 +744,15 @@ TEST(ReactAgentToolInput, InputsAreValidatedAgainstTheToolsSchemaBeforeRunning) 
     h.model.script.push_back(call_with("c1", "strict", "{}"));
     h.model.script.push_back(call_with("c2", "strict", "{\"text\": 5}"));
     h.model.script.push_back(call_with("c3", "strict", "{\"text\": \"hi\", \"extra\": true}"));
+    h.model.script.push_back(call_with("c4", "strict", "{\"text\": \"hi\", \"count\": -1}"));
+    h.model.script.push_back(call_with("c5", "strict", "{\"count\": \"x\"}"));
     h.model.script.push_back(text("ok"));
     h.reply("go");
     EXPECT_EQ(result_text(h.context, "c1"), "Input validation failed for tool 'strict': 'text' is a required property");
     EXPECT_EQ(result_text(h.context, "c2"), "Input validation failed for tool 'strict': 5 is not of type 'string'");
+    EXPECT_EQ(result_text(h.context, "c4"), "Input validation failed for tool 'strict': -1 is less than the minimum of 0");
+    // Two failures: the one jsonschema's best_match picks (the shallower), not the first found.
+    EXPECT_EQ(result_text(h.context, "c5"), "Input validation failed for tool 'strict': 'text' is a required property");
     // Valid (extra keys pass), and the tool gets the input as sent: defaults are its business.
     EXPECT_EQ(tool->runs, 1);
     EXPECT_EQ(result_text(h.context, "c3"), "ran");

@@ -13,19 +13,32 @@
 // `type` (object, array, string, number, integer, boolean, null; a name or a
 // list), `properties` (declared `default`s are filled into the object first),
 // `required`, `items` (one schema for every element), `enum`, `const`,
-// `additionalProperties` (boolean or schema), `anyOf`, and local `$ref`s
-// (`#/$defs/...`, `#/definitions/...`). Other keywords are ignored, as
-// unknown keywords are by any validator.
+// `additionalProperties` (boolean or schema), `minimum`, `maximum`,
+// `exclusiveMinimum`, `exclusiveMaximum`, `multipleOf`, `minLength`,
+// `maxLength` (in code points), `minItems`, `maxItems`, `anyOf`, `oneOf`,
+// `allOf`, `not`, and local `$ref`s (`#/$defs/...`, `#/definitions/...`).
+// Other keywords (`pattern`, `format`, ...) are ignored, as unknown keywords
+// are by any validator.
 #include <boost/json.hpp>
+#include <cstddef>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace agentd::tool {
 
-/// One failed constraint: where (`$`, `$.a`, `$.a[0]`) and why.
+/// One step into an instance: a property name or an array index.
+using PathStep = std::variant<std::string, std::size_t>;
+
+/// One failed constraint: where (`$`, `$.a`, `$.a[0]`) and why, with what
+/// `best_match` weighs.
 struct SchemaViolation {
     std::string path;
     std::string message;
+    std::string keyword;          ///< the failing keyword ("type", "anyOf", ...)
+    std::vector<PathStep> steps;  ///< the location relative to the anyOf/oneOf that holds it, else to the root
+    bool matches_type = false;    ///< the failing schema's `type` admits the instance
+    std::vector<SchemaViolation> context;  ///< an anyOf/oneOf's failures in each alternative
 };
 
 /// Validates `instance` against `schema`, filling every declared property
@@ -34,6 +47,12 @@ struct SchemaViolation {
 /// empty when the instance is valid. `instance` may be changed even then.
 std::vector<SchemaViolation> validate_filling_defaults(const boost::json::object& schema,
                                                        boost::json::value& instance);
+
+/// The violation `jsonschema.exceptions.best_match` picks, which is what the
+/// reference's `jsonschema.validate` raises: the shallowest, not an anyOf/oneOf
+/// when another failed at the same place, then the most specific failure of an
+/// anyOf/oneOf's alternatives unless two tie. Null when there is none.
+const SchemaViolation* best_match(const std::vector<SchemaViolation>& violations);
 
 /// "`path`: `message`" of each violation, joined by "; ".
 std::string describe(const std::vector<SchemaViolation>& violations);

@@ -58,6 +58,65 @@ TEST(JsonSchema, ViolationsComeInTheSchemasKeyOrder) {
         "$: 'b' is a required property; $.a: 1 is not of type 'string'");
 }
 
+TEST(JsonSchema, BoundsLengthsAndCombinatorsSayWhatJsonschemaSays) {
+    // Expected texts from jsonschema 4.26 (Draft202012Validator.iter_errors).
+    EXPECT_EQ(check(R"({"type": "integer", "minimum": 0})", "-1"), "$: -1 is less than the minimum of 0");
+    EXPECT_EQ(check(R"({"maximum": 10})", "10.5"), "$: 10.5 is greater than the maximum of 10");
+    EXPECT_EQ(check(R"({"exclusiveMinimum": 0})", "0"), "$: 0 is less than or equal to the minimum of 0");
+    EXPECT_EQ(check(R"({"exclusiveMaximum": 1.5})", "2"), "$: 2 is greater than or equal to the maximum of 1.5");
+    EXPECT_EQ(check(R"({"multipleOf": 2})", "3"), "$: 3 is not a multiple of 2");
+    EXPECT_EQ(check(R"({"multipleOf": 0.5})", "0.75"), "$: 0.75 is not a multiple of 0.5");
+    EXPECT_EQ(check(R"({"multipleOf": 0.5})", "7"), "");
+    EXPECT_EQ(check(R"({"minLength": 1})", R"("")"), "$: '' should be non-empty");
+    EXPECT_EQ(check(R"({"minLength": 3})", "\"\u00e9\u00e9\""), "$: '\u00e9\u00e9' is too short");
+    EXPECT_EQ(check(R"({"maxLength": 2})", "\"\u00e9\u00e9\""), "");  // code points, not bytes
+    EXPECT_EQ(check(R"({"maxLength": 0})", R"("a")"), "$: 'a' is expected to be empty");
+    EXPECT_EQ(check(R"({"minItems": 2})", "[1]"), "$: [1] is too short");
+    EXPECT_EQ(check(R"({"maxItems": 1})", "[1, 2]"), "$: [1, 2] is too long");
+    EXPECT_EQ(check(R"({"oneOf": [{"type": "integer"}, {"minimum": 1}]})", "5"),
+              "$: 5 is valid under each of {'minimum': 1}, {'type': 'integer'}");
+    EXPECT_EQ(check(R"({"not": {"type": "integer"}})", "5"), "$: 5 should not be valid under {'type': 'integer'}");
+    EXPECT_EQ(check(R"({"allOf": [{"type": "integer"}, {"minimum": 9}]})", "5"), "$: 5 is less than the minimum of 9");
+    EXPECT_EQ(check(R"({"maximum": 9223372036854775807})", "18446744073709551615"),
+              "$: 18446744073709551615 is greater than the maximum of 9223372036854775807");
+    EXPECT_EQ(check(R"({"minimum": 3})", "true"), "");  // a boolean is no number
+}
+
+/// What the reference's jsonschema.validate raises: best_match's message.
+std::string best(std::string_view schema, std::string_view instance) {
+    bj::value v = bj::parse(instance);
+    auto violations = validate_filling_defaults(bj::parse(schema).as_object(), v);
+    const auto* worst = best_match(violations);
+    return worst ? worst->message : "";
+}
+
+TEST(JsonSchema, TheReportedViolationIsTheOneJsonschemasBestMatchPicks) {
+    // Expected texts from jsonschema 4.26 (exceptions.best_match).
+    constexpr std::string_view kEdit = R"({"type": "object", "properties": {"file_path": {"type": "string"},
+        "old_string": {"type": "string"}, "new_string": {"type": "string"}},
+        "required": ["file_path", "old_string", "new_string"]})";
+    constexpr std::string_view kTask = R"({"type": "object", "properties": {"task_id": {"type": "string"},
+        "status": {"anyOf": [{"type": "string", "enum": ["pending", "in_progress", "completed", "deleted"]},
+                             {"type": "null"}], "default": null},
+        "add_blocks": {"anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "null"}], "default": null}},
+        "required": ["task_id"]})";
+    // The shallowest failure wins over the first one found.
+    EXPECT_EQ(best(kEdit, R"({"file_path": 5, "old_string": "a"})"), "'new_string' is a required property");
+    // Inside an anyOf, the failure of the alternative whose type fits.
+    EXPECT_EQ(best(kTask, R"({"task_id": "1", "status": "done"})"),
+              "'done' is not one of ['pending', 'in_progress', 'completed', 'deleted']");
+    EXPECT_EQ(best(kTask, R"({"task_id": "1", "add_blocks": [1]})"), "1 is not of type 'string'");
+    // Two alternatives that fail alike: the anyOf itself.
+    EXPECT_EQ(best(kTask, R"({"task_id": "1", "add_blocks": "x"})"), "'x' is not valid under any of the given schemas");
+    EXPECT_EQ(best(R"({"properties": {"a": {"anyOf": [{"enum": ["p", "q"]}, {"type": "null"}]}}})", R"({"a": "done"})"),
+              "'done' is not valid under any of the given schemas");
+    // Siblings at one depth: the later path, as Python's max over the keys.
+    EXPECT_EQ(best(R"({"properties": {"a": {"type": "string"}, "b": {"type": "string"}}})", R"({"a": 1, "b": 2})"),
+              "2 is not of type 'string'");
+    EXPECT_EQ(best(R"({"type": "integer", "minimum": 3})", "2.5"), "2.5 is not of type 'integer'");
+    EXPECT_EQ(best(kEdit, R"({"file_path": "f", "old_string": "a", "new_string": "b"})"), "");
+}
+
 TEST(JsonSchema, NumbersFollowPythonsTypeChecker) {
     EXPECT_EQ(check(R"({"type": "integer"})", "2.0"), "");
     EXPECT_EQ(check(R"({"type": "integer"})", "2.5"), "$: 2.5 is not of type 'integer'");
