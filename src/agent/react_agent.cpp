@@ -1340,7 +1340,9 @@ boost::asio::awaitable<ReactAgent::CallEnd> ReactAgent::run_tool(std::string id,
     ToolContext ctx{session_id_, state_, cancel_, workspace_};
     ToolOutcome outcome;
     const std::function<void(const ToolChunk&)> emit = [&](const ToolChunk& chunk) {
-            if (!chunk.text.empty()) sink_.emit(ev::tool_result_text_delta(reply_id_, id, chunk.text));
+            // A text chunk is a delta even when empty (the reply then holds an
+            // empty text block, as the reference's does); a data chunk is not.
+            if (!chunk.text.empty() || !chunk.data_source) sink_.emit(ev::tool_result_text_delta(reply_id_, id, chunk.text));
             if (chunk.data_source) {
                 const auto& src = *chunk.data_source;
                 std::string media(json::str_at(src, "media_type"));
@@ -1365,10 +1367,17 @@ boost::asio::awaitable<ReactAgent::CallEnd> ReactAgent::run_tool(std::string id,
         sink_.emit(ev::tool_result_text_delta(reply_id_, id, text));
         outcome = ToolOutcome{"error", bj::value(text), {}};
     }
-    if (cancelled() && outcome.state == "success") outcome.state = "interrupted";
+    if (cancelled() && outcome.state != "interrupted") {
+        // An interrupted call's result is the interruption notice, whatever the
+        // tool made of its cancellation, as the reference closes it.
+        sink_.emit(ev::tool_result_text_delta(reply_id_, id, kInterruptedToolText));
+        outcome.state = "interrupted";
+        outcome.output = bj::value(kInterruptedToolText);
+    }
     bj::value output = outcome.output;
-    if (output.is_string() && outcome.state == "success")  // text output is kept as text blocks
-        output = bj::array{domain::text_block(output.get_string())};
+    // What the tool returned is kept as text blocks, whatever its state; only
+    // the interruption notice stays a string, as the reference stores it.
+    if (output.is_string() && outcome.state != "interrupted") output = bj::array{domain::text_block(output.get_string())};
     // Only the context copy is cut; the streamed deltas carried everything.
     bj::value kept = co_await context_tool_output(id, output);
     auto& msg = reply_message();

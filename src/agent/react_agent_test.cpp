@@ -146,7 +146,8 @@ private:
 /// Answers every call with the same output (a string, streamed first, or blocks).
 class FixedOutputTool final : public Tool {
 public:
-    FixedOutputTool(std::string name, bj::value output) : schema_{std::move(name), "", {}}, output_(std::move(output)) {}
+    FixedOutputTool(std::string name, bj::value output, std::string state = "success")
+        : schema_{std::move(name), "", {}}, output_(std::move(output)), state_(std::move(state)) {}
     permission::Decision check_permissions(const bj::object&, const permission::Context&) const override {
         return permission::Decision::allow();
     }
@@ -154,12 +155,13 @@ public:
     asio::awaitable<ToolOutcome> run(const bj::object&, ToolContext&,
                                      const std::function<void(const ToolChunk&)>& emit) override {
         if (output_.is_string()) emit(ToolChunk{std::string(output_.get_string()), std::nullopt});
-        co_return ToolOutcome{"success", output_, {}};
+        co_return ToolOutcome{state_, output_, {}};
     }
 
 private:
     model::ToolSchema schema_;
     bj::value output_;
+    std::string state_;
 };
 
 struct Harness {
@@ -442,9 +444,43 @@ TEST(ReactAgent, InterruptClosesOpenCallsAndEndsInterrupted) {
     const auto* second = domain::find_block(h.context.back().as_object(), "tool_result", "c2");
     ASSERT_NE(second, nullptr);
     EXPECT_EQ(second->at("state"), "interrupted");
+    // The call the interrupt cut ends with the notice, not with what the tool made of it.
+    const auto* first = domain::find_block(h.context.back().as_object(), "tool_result", "c1");
+    ASSERT_NE(first, nullptr);
+    EXPECT_EQ(first->at("state"), "interrupted");
+    EXPECT_EQ(first->at("output"), bj::value(domain::kInterruptedToolText));
+    bool notice_streamed = false;
+    for (const auto& e : h.sink.events)
+        notice_streamed |= e.at("type") == "TOOL_RESULT_TEXT_DELTA" && e.at("tool_call_id") == "c1" &&
+                           e.at("delta") == bj::value(domain::kInterruptedToolText);
+    EXPECT_TRUE(notice_streamed);
     // No call is left without a result.
     for (const auto* call : domain::tool_calls(h.context.back().as_object()))
         EXPECT_NE(domain::find_block(h.context.back().as_object(), "tool_result", call->at("id").as_string()), nullptr);
+}
+
+TEST(ReactAgent, ToolOutputsAreKeptAsTextBlocksEvenWhenEmptyOrFailed) {
+    Harness h;
+    h.toolkit.add(std::make_shared<FixedOutputTool>("quiet", bj::value("")));
+    h.toolkit.add(std::make_shared<FixedOutputTool>("failing", bj::value("it broke"), "error"));
+    h.model.script.push_back(calls({{"c1", "quiet"}, {"c2", "failing"}}));
+    h.model.script.push_back(text("ok"));
+    h.reply("go");
+    const auto& reply = h.context.back().as_object();
+    const auto* quiet = domain::find_block(reply, "tool_result", "c1");
+    const auto* failing = domain::find_block(reply, "tool_result", "c2");
+    ASSERT_TRUE(quiet && failing);
+    ASSERT_TRUE(quiet->at("output").is_array()) << bj::serialize(quiet->at("output"));
+    ASSERT_EQ(quiet->at("output").as_array().size(), 1u);
+    EXPECT_EQ(quiet->at("output").as_array().at(0).at("type"), "text");
+    EXPECT_EQ(quiet->at("output").as_array().at(0).at("text"), "");
+    ASSERT_TRUE(failing->at("output").is_array()) << bj::serialize(failing->at("output"));
+    EXPECT_EQ(failing->at("output").as_array().at(0).at("text"), "it broke");
+    // The empty text is streamed too: the stored reply, rebuilt from the events, holds it.
+    int empty_deltas = 0;
+    for (const auto& e : h.sink.events)
+        empty_deltas += e.at("type") == "TOOL_RESULT_TEXT_DELTA" && e.at("tool_call_id") == "c1" && e.at("delta") == "";
+    EXPECT_EQ(empty_deltas, 1);
 }
 
 TEST(ReactAgent, LargeToolResultsAreTruncatedInContextOnly) {

@@ -62,9 +62,10 @@ std::string_view command_of(const bj::object& input) {
 
 using Emit = std::function<void(const agent::ToolChunk&)>;
 
-/// Streams `text` (when there is any) and makes it the result.
+/// Streams `text` (even an empty one: the result is then one empty text block)
+/// and makes it the result.
 agent::ToolOutcome reply(const Emit& emit, std::string state, std::string text) {
-    if (!text.empty()) emit(agent::ToolChunk{text, std::nullopt});
+    emit(agent::ToolChunk{text, std::nullopt});
     return agent::ToolOutcome{std::move(state), bj::value(std::move(text)), {}};
 }
 
