@@ -17,6 +17,7 @@
 #include "domain/event.hpp"
 #include "domain/message.hpp"
 #include "domain/reply_builder.hpp"
+#include "model/error_classification.hpp"
 #include "model/model_factory.hpp"
 #include "net/http_client.hpp"
 #include "service/agent_service.hpp"
@@ -32,28 +33,6 @@ namespace asio = boost::asio;
 namespace ev = domain::event;
 
 namespace {
-
-const char* message_for(std::string_view type) {
-    if (type == "authentication") return "Authentication failed \u2014 check the model's API key / credential.";
-    if (type == "permission")
-        return "Request not allowed \u2014 the credential lacks permission for this model or endpoint.";
-    if (type == "rate_limit") return "Rate limit or quota exceeded \u2014 try again later.";
-    if (type == "invalid_request") return "The request to the model was rejected as invalid.";
-    if (type == "upstream") return "The upstream model service returned an error.";
-    if (type == "connection") return "Could not reach the model service \u2014 network error or timeout.";
-    if (type == "internal") return "An unexpected internal error occurred.";
-    if (type == "setup")
-        return "The session could not be prepared \u2014 check the agent's model, tools and knowledge bases.";
-    return "The reply failed with an unknown error.";
-}
-
-std::string type_for_status(int status) {
-    if (status == 401) return "authentication";
-    if (status == 403) return "permission";
-    if (status == 429) return "rate_limit";
-    if (status >= 500) return "upstream";
-    return "invalid_request";
-}
 
 /// Closes what a crashed run left open: tool calls without results that were
 /// not parked get interrupted results, so the model never sees a dangling call.
@@ -107,21 +86,8 @@ void close_cut_tool_calls(bj::object& reply) {
 }  // namespace
 
 bj::object classify_error(std::exception_ptr error, bool setup) {
-    std::string type = "unknown";
-    try {
-        std::rethrow_exception(error);
-    } catch (const model::ModelError& e) {
-        type = e.status() ? type_for_status(e.status()) : "connection";
-    } catch (const net::TransportError& e) {
-        type = "connection";
-    } catch (const Error& e) {
-        type = type_for_status(http_status(e.code()));
-    } catch (const std::logic_error&) {
-        type = "internal";
-    } catch (...) {
-    }
-    if (setup && type == "unknown") type = "setup";
-    return domain::error_info(type, message_for(type));
+    const auto info = setup ? model::classify_setup_error(error) : model::classify_error(error);
+    return domain::error_info(std::string(model::to_string(info.type)), info.message);
 }
 
 // ---- one run --------------------------------------------------------------------
@@ -542,14 +508,14 @@ void ChatService::make_chat_model(RunContext& ctx) {
     }
 }
 
-asio::awaitable<void> ChatService::end_aborted_reply(RunContext& ctx, std::exception_ptr cause) {
+asio::awaitable<void> ChatService::end_aborted_reply(RunContext& ctx, std::exception_ptr cause, bool in_setup) {
     // Something outside the reply's own steps failed: its tools or profile could
     // not be set up, or storing its end did. Clients still see the reply end;
     // what the store missed, the next run repairs as it does after a crash.
     if (ctx.opening && !ctx.reply_start_sent) ctx.emit(ctx.opening->reply_start);
     if (!ctx.reply_log || !json::str_at(*ctx.reply_log, "finished_reason").empty()) co_return;
     const std::string reply_id(json::str_at(*ctx.reply_log, "id"));
-    ctx.emit(ev::reply_end(ctx.session_id, reply_id, "error", classify_error(cause, false)));
+    ctx.emit(ev::reply_end(ctx.session_id, reply_id, "error", classify_error(cause, in_setup)));
     try {
         std::vector<const bj::object*> nothing;
         co_await ctx.checkpoint(nothing, false);
@@ -561,6 +527,9 @@ asio::awaitable<void> ChatService::end_aborted_reply(RunContext& ctx, std::excep
 asio::awaitable<void> ChatService::run(std::shared_ptr<RunContext> ctx) {
     bool inbox_released = false;
     bool parked_at_end = false;
+    // Until the agent is assembled (its tools and profile), a failure is one of
+    // setting the session up, as the reference classifies it.
+    bool assembled = false;
     std::exception_ptr aborted;
     try {
         std::unique_ptr<model::ChatModel> chat_model = std::move(ctx->chat_model);
@@ -620,6 +589,7 @@ asio::awaitable<void> ChatService::run(std::shared_ptr<RunContext> ctx) {
             agent.set_workspace(workspace.get());
             if (offloader) agent.set_offloader(&*offloader);
             if (context_files) agent.set_context_offloader(&*context_files);
+            assembled = true;
             std::exception_ptr failure;
             try {
                 if (ctx->continuation || ctx->close_parked) {
@@ -681,7 +651,7 @@ asio::awaitable<void> ChatService::run(std::shared_ptr<RunContext> ctx) {
         spdlog::error("session {}: run aborted: {}", ctx->session_id, e.what());
         aborted = std::current_exception();
     }
-    if (aborted) co_await end_aborted_reply(*ctx, aborted);
+    if (aborted) co_await end_aborted_reply(*ctx, aborted, !assembled);
     if (!inbox_released) {
         // Interrupted, failed or parked: hand the inbox back. Payloads that wait
         // wake the session, unless the reply is parked (it drains them on resume).

@@ -102,8 +102,9 @@ private:
     std::optional<bj::object> launch(const std::string& user_id, const domain::ChatRequest& request,
                                      const bj::object* internal_event, bool wake = false);
     boost::asio::awaitable<void> run(std::shared_ptr<RunContext> ctx);
-    /// After a run failed outside the reply's steps: the reply's REPLY_END (error).
-    boost::asio::awaitable<void> end_aborted_reply(RunContext& ctx, std::exception_ptr cause);
+    /// After a run failed outside the reply's steps: the reply's REPLY_END (error),
+    /// classified as a setup failure when `in_setup` (the agent was not assembled).
+    boost::asio::awaitable<void> end_aborted_reply(RunContext& ctx, std::exception_ptr cause, bool in_setup);
     /// The run's chat model (with its fallback), or the setup error to report.
     void make_chat_model(RunContext& ctx);
     /// Executes `fn` on the blocking pool and resumes on the caller's executor.

@@ -78,8 +78,11 @@ void CredentialService::remove(const std::string& user_id, const std::string& id
     if (!storage_.delete_credential(user_id, id)) throw Error::not_found(not_found_detail("Credential", id));
 }
 
-void CredentialService::require_visible(const std::string& user_id, const std::string& id) {
-    if (!storage_.get_credential(user_id, id)) throw Error::not_found(not_found_detail("Credential", id));
+std::string CredentialService::require_visible(const std::string& user_id, const std::string& id) {
+    auto record = storage_.get_credential(user_id, id);
+    if (!record) throw Error::not_found(not_found_detail("Credential", id));
+    const auto* type = record->data.if_contains("type");
+    return type && type->is_string() ? std::string(type->get_string()) : std::string();
 }
 
 }  // namespace agentd::service

@@ -22,8 +22,8 @@ public:
     bj::object update(const std::string& user_id, const std::string& id, const bj::object& data);
     void remove(const std::string& user_id, const std::string& id);
 
-    /// 404 unless the caller can see the credential.
-    void require_visible(const std::string& user_id, const std::string& id);
+    /// 404 unless the caller can see the credential; its type otherwise.
+    std::string require_visible(const std::string& user_id, const std::string& id);
 
 private:
     /// Validates `data`, restoring kept secrets from `stored`.

@@ -8,6 +8,7 @@
 #include "common/json.hpp"
 #include "common/json_access.hpp"
 #include "domain/model_schema.hpp"
+#include "model/model_factory.hpp"
 #include "service/replay_mark.hpp"
 
 namespace agentd::service {
@@ -54,11 +55,27 @@ std::optional<std::string> opt_string_field(const bj::object& obj, std::string_v
 }  // namespace
 
 void SessionService::check_references(const std::string& user_id, const bj::object& fields) {
+    Issues issues;
     for (auto key : kModelConfigKeys) {
         auto it = fields.find(key);
         if (it == fields.end() || !it->value().is_object()) continue;
-        credentials_.require_visible(user_id, std::string(it->value().at("credential_id").as_string()));
+        const auto& config = it->value().get_object();
+        const std::string type =
+            credentials_.require_visible(user_id, std::string(config.at("credential_id").as_string()));
+        // The reference finds out-of-range parameters only when a chat builds the
+        // model, and fails that reply; here the session is refused up front
+        // (spec/models.md §2.2). TTS configs are not chat models.
+        const auto* parameters = config.if_contains("parameters");
+        if (key == "tts_model_config" || !parameters || !parameters->is_object() || parameters->get_object().empty())
+            continue;
+        try {
+            model::validate_chat_parameters(type, std::string(json::str_at(config, "model")), parameters->get_object());
+        } catch (const std::invalid_argument& e) {
+            issues.add("value_error", bj::array{"body", key, "parameters"}, std::string("Value error, ") + e.what(),
+                       *parameters);
+        }
     }
+    issues.throw_if_any();
     auto kc = fields.find("knowledge_config");
     if (kc != fields.end() && kc->value().is_object()) {
         // No knowledge base is visible until the knowledge-base service exists.

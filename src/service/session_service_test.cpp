@@ -233,6 +233,27 @@ TEST_F(SessionServiceTest, CreateChecksModelConfigCredentials) {
               chat_config("cred-1"));
 }
 
+TEST_F(SessionServiceTest, ModelParametersOutOfRangeAre422AndChangeNothing) {
+    // The reference would accept them and fail every chat of the session.
+    const std::string hot = R"({"type":"openai_credential","credential_id":"cred-1","model":"gpt-4.1-mini",)"
+                            R"("parameters":{"temperature":5}})";
+    auto e = error_of([&] { create("alice", R"({"agent_id":"agent-1","fallback_chat_model_config":)" + hot + "}"); });
+    EXPECT_EQ(e.code(), ErrorCode::kValidation);
+    ASSERT_EQ(e.issues().size(), 1u);
+    EXPECT_EQ(e.issues()[0].loc, (bj::array{"body", "fallback_chat_model_config", "parameters"}));
+    EXPECT_NE(e.issues()[0].msg.find("temperature"), std::string::npos) << e.issues()[0].msg;
+    EXPECT_TRUE(storage_.list_sessions("alice", "agent-1").empty());
+
+    auto id = create("alice", R"({"agent_id":"agent-1","chat_model_config":)" + chat_config("cred-1") + "}");
+    auto p = error_of([&] { patch("alice", id, R"({"chat_model_config":)" + hot + "}"); });
+    EXPECT_EQ(p.code(), ErrorCode::kValidation);
+    EXPECT_EQ(json::write(stored("alice", id).config.at("chat_model_config")), chat_config("cred-1"));
+    // In range, lax-typed values as pydantic reads them pass.
+    patch("alice", id, R"({"chat_model_config":{"type":"openai_credential","credential_id":"cred-1",)"
+                       R"("model":"gpt-4.1-mini","parameters":{"temperature":"0.5","max_tokens":"4096"}}})");
+    EXPECT_EQ(stored("alice", id).config.at("chat_model_config").at("parameters").at("temperature"), "0.5");
+}
+
 TEST_F(SessionServiceTest, CreateRejectsEveryKnowledgeBaseForNow) {
     auto e = error_of([&] {
         create("alice",

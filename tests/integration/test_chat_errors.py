@@ -167,6 +167,35 @@ def test_workspace_unavailable_is_an_error_reply(srv):
         env.close()
 
 
+def test_out_of_range_model_parameters_are_refused_and_a_stored_one_fails_as_setup(srv):
+    """`temperature: 5` is refused with a 422 when a session is created or patched
+    (the reference accepts it); a session that holds one anyway (written before
+    that check) gets a setup error reply, as the reference's chat-time
+    validation gives, and the provider is never asked."""
+    env = ChatEnv(srv, "openai", user="hot-params")
+    try:
+        hot = env.model_config(env.spec["model"])
+        hot["parameters"] = {"temperature": 5}
+        r = srv.post("/sessions/", json={"agent_id": env.agent_id, "chat_model_config": hot}, user=env.user)
+        check(r.status == 422, f"create: {r.status} {r.body!r}")
+        check(r.json()["detail"][0]["loc"] == ["body", "chat_model_config", "parameters"], r.body)
+        r = srv.patch(f"/sessions/{env.session_id}", json={"chat_model_config": hot}, user=env.user)
+        check(r.status == 422, f"patch: {r.status} {r.body!r}")
+        con = sqlite3.connect(os.path.join(srv.data_dir, "agentd.db"), timeout=10)
+        try:
+            con.execute("UPDATE sessions SET config = json_set(config, '$.chat_model_config.parameters.temperature', 5)"
+                        " WHERE id = ?", (env.session_id,))
+            con.commit()
+        finally:
+            con.close()
+        run = env.run("Hello", [{"text": "Never asked."}])
+        check(run.end["finished_reason"] == "error"
+              and run.end["error"] == {"type": "setup", "message": SETUP_MESSAGE}, f"REPLY_END {run.end}")
+        check(env.requests() == [], "the provider was called")
+    finally:
+        env.close()
+
+
 def test_a_run_that_cannot_set_up_still_ends_its_reply(srv):
     """A failure outside the reply's steps (here an agent record damaged in the
     store after the run was accepted) still ends the reply for its clients, with
@@ -180,8 +209,10 @@ def test_a_run_that_cannot_set_up_still_ends_its_reply(srv):
                         (env.agent_id,))
             con.commit()
             run = env.run("Hello", [{"text": "Never asked."}])
+            # A damaged record is a failure to set the session up, as the reference
+            # classifies its validation errors.
             check(run.end["finished_reason"] == "error"
-                  and run.end["error"] == {"type": "internal", "message": ERROR_MESSAGES["internal"]},
+                  and run.end["error"] == {"type": "setup", "message": SETUP_MESSAGE},
                   f"REPLY_END {run.end}")
             check(env.requests() == [], "the provider was called")
             check(env.wait_status("idle", 3) == "idle", f"status {env.status()}")
