@@ -304,10 +304,10 @@ TEST(RetryChatModel, SinkExceptionsAbortWithoutRetry) {
     EXPECT_EQ(h.transport->requests.size(), 1u);
 }
 
-TEST(RetryChatModel, GeminiRetriesClientErrorsOllamaRetriesNoHttpError) {
+TEST(RetryChatModel, GeminiRetriesTransientErrorsOnlyOllamaRetriesNoHttpError) {
     Harness h;
     h.transport->script = {
-        {400, {}, {}},
+        {429, {}, {}},
         {200, {}, {sse_body({R"({"candidates":[{"content":{"parts":[{"text":"ok"}]}}]})"})}}};
     gemini::GeminiChatModel g("https://g.example", "key", "gemini-2.5-flash", {}, h.transport,
                               h.settings());
@@ -316,6 +316,19 @@ TEST(RetryChatModel, GeminiRetriesClientErrorsOllamaRetriesNoHttpError) {
               "https://g.example/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse");
     EXPECT_EQ(h.transport->requests[0].headers[0],
               (std::pair<std::string, std::string>{"x-goog-api-key", "key"}));
+    // A rejected request (thinking off for a thinking-only model) is not sent again.
+    Harness rejected;
+    rejected.transport->script = {{400, {}, {R"({"error":{"code":400,"status":"INVALID_ARGUMENT"}})"}}};
+    gemini::GeminiChatModel pro("https://g.example", "key", "models/gemini-2.5-pro", {}, rejected.transport,
+                                rejected.settings());
+    EXPECT_THROW(call(pro, hello()), ModelError);
+    ASSERT_EQ(rejected.transport->requests.size(), 1u);
+    // A name already written as a resource path is not prefixed twice.
+    EXPECT_EQ(rejected.transport->requests[0].url,
+              "https://g.example/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse");
+    EXPECT_EQ(gemini::model_resource("tunedModels/mine"), "tunedModels/mine");
+    EXPECT_THROW(gemini::model_resource("../../admin"), std::invalid_argument);
+    EXPECT_THROW(gemini::model_resource("gemini?key=x"), std::invalid_argument);
 
     Harness o;
     o.transport->script = {{500, {}, {R"({"error":"model crashed"})"}}};

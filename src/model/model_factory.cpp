@@ -82,7 +82,10 @@ void validate_chat_parameters(const std::string& type, const std::string& model,
     if (auto vendor = openai_vendor(type))
         return openai::validate_parameters(*vendor, model, parameters);
     if (type == "anthropic_credential") return anthropic::validate_parameters(parameters);
-    if (type == "gemini_credential") return gemini::validate_parameters(parameters);
+    if (type == "gemini_credential") {
+        gemini::model_resource(model);
+        return gemini::validate_parameters(parameters);
+    }
     if (type == "ollama_credential") return ollama::validate_parameters(parameters);
     throw std::invalid_argument("Unknown credential type '" + type + "'");
 }

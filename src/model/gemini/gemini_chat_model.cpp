@@ -1,5 +1,7 @@
 #include "model/gemini/gemini_chat_model.hpp"
 
+#include <stdexcept>
+
 #include "model/gemini/gemini_formatter.hpp"
 #include "model/gemini/gemini_stream_decoder.hpp"
 
@@ -11,8 +13,17 @@ GeminiChatModel::GeminiChatModel(std::string base_url, std::string api_key, std:
     : HttpChatModel(std::move(model), std::move(parameters), std::move(transport),
                     std::move(settings)),
       base_url_(std::move(base_url)),
-      api_key_(std::move(api_key)) {
+      api_key_(std::move(api_key)),
+      resource_(model_resource(model_)) {
     while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
+}
+
+std::string model_resource(std::string_view model) {
+    for (std::string_view bad : {"..", "?", "&"})
+        if (model.find(bad) != std::string_view::npos)
+            throw std::invalid_argument("model: invalid model name '" + std::string(model) + "'");
+    if (model.starts_with("models/") || model.starts_with("tunedModels/")) return std::string(model);
+    return "models/" + std::string(model);
 }
 
 net::HttpRequest GeminiChatModel::build_request(const ChatRequest& request, const bj::object&,
@@ -20,7 +31,7 @@ net::HttpRequest GeminiChatModel::build_request(const ChatRequest& request, cons
     FormatOptions options;
     options.input_types = input_types_;
     options.resolver = resolver;
-    return json_post(base_url_ + "/v1beta/models/" + model_ + ":streamGenerateContent?alt=sse",
+    return json_post(base_url_ + "/v1beta/" + resource_ + ":streamGenerateContent?alt=sse",
                      {{"x-goog-api-key", api_key_}},
                      format_body(request, model_, parameters_, options));
 }

@@ -1,5 +1,6 @@
 #pragma once
 // POST {base}/v1beta/models/{model}:streamGenerateContent?alt=sse with x-goog-api-key.
+#include <string_view>
 #include <string>
 
 #include "model/http_chat_model.hpp"
@@ -20,12 +21,20 @@ protected:
     std::unique_ptr<StreamDecoder> make_decoder() const override;
     std::string_view provider() const override { return "Gemini"; }
     std::vector<std::string> default_input_types() const override { return gemini::default_input_types(); }
-    /// The reference retries every Gemini API error, 4xx included (Trap 15).
-    bool retryable_status(int status, const net::HttpResponseHead&) const override { return status >= 400; }
+    // Statuses are retried as for every provider (429, 5xx, ...), not each 4xx:
+    // the reference's streaming Gemini call, opened lazily outside its retry
+    // loop, is never retried at all, and a rejected request shape (a 400) only
+    // fails again.
     bool structured_fallback_status(int) const override { return false; }
 
 private:
     std::string base_url_, api_key_;
+    std::string resource_;  ///< "models/<name>" or "tunedModels/<name>"
 };
+
+/// The model's resource path as Google's client forms it: a name already
+/// starting with "models/" or "tunedModels/" is kept, any other gets "models/".
+/// Throws std::invalid_argument for a name holding "..", "?" or "&".
+std::string model_resource(std::string_view model);
 
 }  // namespace agentd::model::gemini

@@ -21,10 +21,16 @@ bj::object text_part(std::string_view text) { return {{"text", text}}; }
 /// A function call's id is its thought signature when Gemini sent one (the
 /// decoder, like the reference, keeps it there). Gemini 3 refuses a history
 /// whose function calls come back without their signatures, so such an id also
-/// goes back as `thoughtSignature`. Signatures are long standard base64; the ids
-/// of other providers and of agentd are short or hold '_' / '-'.
+/// goes back as `thoughtSignature`. Signatures are long standard base64 of
+/// binary data, so they mix upper and lower case letters; the ids of other
+/// providers and of agentd are short, hold '_' / '-', or are hexadecimal.
 bool is_thought_signature(std::string_view id) {
     if (id.size() < 48) return false;
+    const auto has = [id](auto pred) {
+        return std::any_of(id.begin(), id.end(), [&](char c) { return pred(static_cast<unsigned char>(c)); });
+    };
+    if (!has([](unsigned char c) { return std::isupper(c); }) || !has([](unsigned char c) { return std::islower(c); }))
+        return false;
     return std::all_of(id.begin(), id.end(), [](char c) {
         return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '=';
     });

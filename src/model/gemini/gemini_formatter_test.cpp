@@ -44,8 +44,10 @@ TEST(GeminiFormatter, AThoughtSignatureGoesBackWithItsFunctionCall) {
     EXPECT_EQ(call.at("thoughtSignature"), bj::value(signature));
     EXPECT_FALSE(body.at("contents").at(3).at("parts").at(0).as_object().contains("thoughtSignature"));
     // Ids of other origins are sent as they are.
-    for (const char* id : {"call_abc123", "toolu_01A09q90qw90lq917835lq9", "0123456789abcdef0123456789abcdef",
-                           "0_get_weather"}) {
+    const std::string hex64(64, 'a'), upper_hex = "0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF";
+    for (const std::string& id : {std::string("call_abc123"), std::string("toolu_01A09q90qw90lq917835lq9"),
+                                  std::string("0123456789abcdef0123456789abcdef"), std::string("0_get_weather"),
+                                  hex64, upper_hex}) {
         auto plain = worked_example_request();
         for (auto& m : plain.messages)
             for (auto& b : m.as_object()["content"].as_array())

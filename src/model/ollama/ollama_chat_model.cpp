@@ -23,13 +23,21 @@ std::string normalize_host(std::string_view host) {
     std::string_view hostport = rest.substr(0, rest.find('/'));
     std::string_view path = rest.substr(hostport.size());
     while (!path.empty() && path.back() == '/') path.remove_suffix(1);
-    bool has_port = false;
-    if (!hostport.empty() && hostport.front() == '[')
-        has_port = hostport.find("]:") != std::string_view::npos;
-    else
-        has_port = hostport.find(':') != std::string_view::npos;
-    std::string out = scheme + "://" + std::string(hostport.empty() ? "127.0.0.1" : hostport);
-    if (!has_port) out += ":" + default_port;
+    // As urllib's hostname and port read it: credentials before '@' are
+    // dropped, an empty host is the local one, an empty port the default.
+    if (auto at = hostport.rfind('@'); at != std::string_view::npos) hostport.remove_prefix(at + 1);
+    std::string_view name = hostport, port;
+    if (!hostport.empty() && hostport.front() == '[') {
+        const auto close = hostport.find(']');
+        name = hostport.substr(0, close == std::string_view::npos ? hostport.size() : close + 1);
+        if (close != std::string_view::npos && hostport.substr(close + 1).starts_with(":"))
+            port = hostport.substr(close + 2);
+    } else if (auto colon = hostport.rfind(':'); colon != std::string_view::npos) {
+        name = hostport.substr(0, colon);
+        port = hostport.substr(colon + 1);
+    }
+    std::string out = scheme + "://" + std::string(name.empty() ? "127.0.0.1" : name) + ":" +
+                      std::string(port.empty() ? std::string_view(default_port) : port);
     out += path;
     return out;
 }

@@ -67,6 +67,11 @@ TEST(OllamaHost, NormalizedLikeTheOllamaClient) {
     EXPECT_EQ(normalize_host("http://example.com"), "http://example.com:80");
     EXPECT_EQ(normalize_host("https://example.com/"), "https://example.com:443");
     EXPECT_EQ(normalize_host("http://127.0.0.1:11434/prefix/"), "http://127.0.0.1:11434/prefix");
+    EXPECT_EQ(normalize_host(":56789"), "http://127.0.0.1:56789");
+    EXPECT_EQ(normalize_host("user:pw@box"), "http://box:11434");
+    EXPECT_EQ(normalize_host("https://user:pw@box:8443/x"), "https://box:8443/x");
+    EXPECT_EQ(normalize_host("[::1]"), "http://[::1]:11434");
+    EXPECT_EQ(normalize_host("http://[::1]:9000"), "http://[::1]:9000");
 }
 
 }  // namespace
