@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/strand.hpp>
@@ -13,6 +15,7 @@
 #include "common/json.hpp"
 #include "common/json_access.hpp"
 #include "common/run_on.hpp"
+#include "service/crash_repair.hpp"
 #include "service/replay_mark.hpp"
 #include "domain/event.hpp"
 #include "domain/message.hpp"
@@ -33,55 +36,6 @@ namespace asio = boost::asio;
 namespace ev = domain::event;
 
 namespace {
-
-/// Closes what a crashed run left open: tool calls without results that were
-/// not parked get interrupted results, so the model never sees a dangling call.
-/// Returns the changed tail message, if any.
-std::optional<bj::object> repair_context_tail(bj::array& context) {
-    if (context.empty() || !context.back().is_object()) return std::nullopt;
-    auto& msg = context.back().get_object();
-    if (json::str_at(msg, "role") != "assistant") return std::nullopt;
-    auto& content = domain::content_of(msg);
-    std::vector<std::pair<std::string, std::string>> open;
-    for (const auto& b : content) {
-        if (!b.is_object() || json::str_at(b.get_object(), "type") != "tool_call") continue;
-        auto state = json::str_at(b.get_object(), "state");
-        if (state == "asking" || state == "submitted") return std::nullopt;  // parked: legitimately open
-        std::string id(json::str_at(b.get_object(), "id"));
-        if (!domain::find_block(msg, "tool_result", id)) open.emplace_back(id, std::string(json::str_at(b.get_object(), "name")));
-    }
-    if (open.empty()) return std::nullopt;
-    for (const auto& [id, name] : open) {
-        if (auto* call = domain::find_block(msg, "tool_call", id)) (*call)["state"] = "finished";
-        content.push_back(domain::tool_result_block(id, name, bj::value(domain::kInterruptedToolText), "interrupted", {}));
-    }
-    return msg;
-}
-
-/// The message-log copy of a reply a crash cut: each tool call without a
-/// finished result (none yet, or one the crash left running) is closed the way
-/// a live interrupt closes it, by folding the events that interrupt publishes.
-void close_cut_tool_calls(bj::object& reply) {
-    const std::string reply_id(json::str_at(reply, "id"));
-    struct Open {
-        std::string id, name;
-        bool started;  // a running result block exists
-    };
-    std::vector<Open> open;
-    for (const auto& b : domain::content_of(reply)) {
-        if (!b.is_object() || json::str_at(b.get_object(), "type") != "tool_call") continue;
-        const auto& call = b.get_object();
-        std::string id(json::str_at(call, "id"));
-        const auto* result = domain::find_block(reply, "tool_result", id);
-        if (result && json::str_at(*result, "state") != domain::tool_result_state::kRunning) continue;
-        open.push_back({std::move(id), std::string(json::str_at(call, "name")), result != nullptr});
-    }
-    for (const auto& call : open) {
-        if (!call.started) domain::append_event(reply, ev::tool_result_start(reply_id, call.id, call.name));
-        domain::append_event(reply, ev::tool_result_text_delta(reply_id, call.id, domain::kInterruptedToolText));
-        domain::append_event(reply, ev::tool_result_end(reply_id, call.id, "interrupted"));
-    }
-}
 
 }  // namespace
 
@@ -379,8 +333,9 @@ std::optional<bj::object> ChatService::launch(const std::string& user_id, const 
         session->context.reset();
         ctx->session = std::move(*session);
         storage::StepDelta recovery;
-        if (auto repaired = repair_context_tail(ctx->context)) {
-            recovery.context_upserts.push_back(*repaired);
+        std::optional<RepairedTail> repaired = repair_context_tail(ctx->context);
+        if (repaired) {
+            recovery.context_upserts.push_back(repaired->message);
             spdlog::warn("session {}: closed tool calls a crashed run left open", request.session_id);
         }
         // A parked reply (calls asking or submitted) only moves on the answer it
@@ -408,6 +363,13 @@ std::optional<bj::object> ChatService::launch(const std::string& user_id, const 
                     (*last)["finished_at"] = (*last)["created_at"];
                     recovery.log_upserts.push_back(std::move(*last));
                 }
+            }
+        } else if (parked && repaired && !state_reply_id.empty()) {
+            // A parked reply stays open; its copy in the log only loses the
+            // approved calls the crash cut, closed as the context's were.
+            if (auto last = storage_.get_message(user_id, request.session_id, state_reply_id)) {
+                close_cut_tool_calls(*last, &repaired->closed);
+                recovery.log_upserts.push_back(std::move(*last));
             }
         }
         if (continuation) {
