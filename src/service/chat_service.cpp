@@ -230,7 +230,7 @@ bool ChatService::runs_here(const std::string& session_id) {
 }
 
 bj::object ChatService::start(const std::string& user_id, const domain::ChatRequest& request) {
-    return *launch(user_id, request, nullptr);
+    return *launch(user_id, request, nullptr, false, true);
 }
 
 bool ChatService::start_triggered(const std::string& user_id, const domain::ChatRequest& request, bool wake,
@@ -251,7 +251,7 @@ bool ChatService::cancel_run(const std::string& session_id) {
 }
 
 std::optional<bj::object> ChatService::launch(const std::string& user_id, const domain::ChatRequest& request,
-                                              const bj::object* internal_event, bool wake) {
+                                              const bj::object* internal_event, bool wake, bool from_client) {
     const auto* messages = internal_event ? nullptr : std::get_if<domain::MessagesInput>(&request.input);
     std::optional<bj::object> continuation;
     if (internal_event) continuation = *internal_event;
@@ -298,16 +298,26 @@ std::optional<bj::object> ChatService::launch(const std::string& user_id, const 
     }
 
     // A PATCH holds the lock for a few statements: that is waited out, not
-    // answered 409. So is, for up to 3 s, the run that parked when an answer
-    // arrives while it is still persisting and releasing the lock (a client can
-    // react to REQUIRE_USER_CONFIRM within milliseconds). A run of this process
-    // holding it is answered at once: a client repeating its message to a busy
-    // session must not keep a blocking-pool thread asleep each time.
+    // answered 409. So is, briefly, the run that parked when an answer arrives
+    // while it is still persisting and releasing the lock (a client can react to
+    // REQUIRE_USER_CONFIRM within milliseconds); past that the answer is queued.
+    // A run of this process holding it is answered at once: a client repeating
+    // its message to a busy session must not keep a blocking-pool thread asleep
+    // each time.
     const bool here = runs_here(request.session_id);
-    const auto patience = continuation && !internal_event ? std::chrono::milliseconds(3000)
-                          : here                          ? std::chrono::milliseconds(0)
-                                                          : std::chrono::milliseconds(50);
+    const auto patience = continuation && from_client ? std::chrono::milliseconds(250)
+                          : here                      ? std::chrono::milliseconds(0)
+                                                      : std::chrono::milliseconds(50);
     auto token = bus::try_lock_briefly(bus_, bus::session_lock_key(request.session_id), options_.lock_ttl, patience);
+    if (!token && continuation && from_client) {
+        // A run still holds the session: a sibling call of the batch that asked
+        // is running, or an approved call of the same reply. The answer is queued
+        // as the reference queues every answer; the wake-up dispatcher starts it
+        // (and checks it against the reply) once the session is free.
+        inbox::enqueue_trigger(bus_, inbox::Trigger{user_id, request.session_id, request.agent_id, "resume",
+                                                    bj::value(*continuation)});
+        return bj::object{{"status", "started"}, {"session_id", request.session_id}};
+    }
     if (!token)
         throw Error::conflict("Session " + py_repr(request.session_id) +
                               " already has an active chat run in this process.");

@@ -99,8 +99,10 @@ public:
 private:
     /// start() with an internal continuation event (USER_INTERRUPT) instead of the request's input.
     /// With `wake`, returns nullopt instead of starting a run that has nothing to do.
+    /// With `from_client`, a confirmation or external result meeting a run that
+    /// holds the session is queued for it instead of answered 409.
     std::optional<bj::object> launch(const std::string& user_id, const domain::ChatRequest& request,
-                                     const bj::object* internal_event, bool wake = false);
+                                     const bj::object* internal_event, bool wake = false, bool from_client = false);
     boost::asio::awaitable<void> run(std::shared_ptr<RunContext> ctx);
     /// After a run failed outside the reply's steps: the reply's REPLY_END (error),
     /// classified as a setup failure when `in_setup` (the agent was not assembled).

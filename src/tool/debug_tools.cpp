@@ -45,13 +45,17 @@ public:
     }
 };
 
+/// `debug_sleep`, and `debug_sleep_parallel`, which runs concurrently with the
+/// concurrency-safe calls next to it.
 class SleepTool final : public AllowedTool {
 public:
-    const model::ToolSchema& schema() const override {
-        static const auto kSchema = tool::schema("debug_sleep", "Waits for the given number of milliseconds.",
-                                                 bj::object{{"ms", bj::object{{"type", "integer"}}}}, {"ms"});
-        return kSchema;
-    }
+    explicit SleepTool(bool parallel = false)
+        : parallel_(parallel),
+          schema_(tool::schema(parallel ? "debug_sleep_parallel" : "debug_sleep",
+                               "Waits for the given number of milliseconds.",
+                               bj::object{{"ms", bj::object{{"type", "integer"}}}}, {"ms"})) {}
+    const model::ToolSchema& schema() const override { return schema_; }
+    bool concurrency_safe() const override { return parallel_; }
     asio::awaitable<agent::ToolOutcome> run(const bj::object& input, agent::ToolContext& ctx,
                                             const std::function<void(const agent::ToolChunk&)>& emit) override {
         std::int64_t ms = input.contains("ms") && input.at("ms").is_int64() ? input.at("ms").as_int64() : 0;
@@ -68,6 +72,10 @@ public:
         emit(agent::ToolChunk{text, std::nullopt});
         co_return agent::ToolOutcome{"success", bj::value(text), {}};
     }
+
+private:
+    bool parallel_;
+    model::ToolSchema schema_;
 };
 
 class FailTool final : public AllowedTool {
@@ -109,11 +117,15 @@ public:
 /// matches a `text` that starts with it; the suggested rule is the text itself.
 class GuardedTool final : public agent::Tool {
 public:
-    const model::ToolSchema& schema() const override {
-        static const auto kSchema = tool::schema("debug_guarded", "Returns the given text once the user allows it.",
-                                                 bj::object{{"text", bj::object{{"type", "string"}}}}, {"text"});
-        return kSchema;
-    }
+    /// `debug_guarded`, or `debug_guarded_parallel`, which is concurrency-safe:
+    /// it asks while its concurrent siblings run.
+    explicit GuardedTool(bool parallel = false)
+        : parallel_(parallel),
+          schema_(tool::schema(parallel ? "debug_guarded_parallel" : "debug_guarded",
+                               "Returns the given text once the user allows it.",
+                               bj::object{{"text", bj::object{{"type", "string"}}}}, {"text"})) {}
+    const model::ToolSchema& schema() const override { return schema_; }
+    bool concurrency_safe() const override { return parallel_; }
     bool match_rule(const std::string& rule_content, const bj::object& input) const override {
         auto text = input.contains("text") && input.at("text").is_string() ? std::string_view(input.at("text").get_string())
                                                                            : std::string_view();
@@ -122,7 +134,7 @@ public:
     std::vector<permission::Rule> suggestions(const bj::object& input) const override {
         std::string text = input.contains("text") && input.at("text").is_string() ? std::string(input.at("text").get_string())
                                                                                   : std::string();
-        return {permission::Rule{"debug_guarded", text, permission::Behavior::kAllow, "suggested"}};
+        return {permission::Rule{schema_.name, text, permission::Behavior::kAllow, "suggested"}};
     }
     asio::awaitable<agent::ToolOutcome> run(const bj::object& input, agent::ToolContext&,
                                             const std::function<void(const agent::ToolChunk&)>& emit) override {
@@ -132,6 +144,10 @@ public:
         emit(agent::ToolChunk{"guarded: " + text, std::nullopt});
         co_return agent::ToolOutcome{"success", bj::value("guarded: " + text), {}};
     }
+
+private:
+    bool parallel_;
+    model::ToolSchema schema_;
 };
 
 /// Executed by the client: the agent parks with REQUIRE_EXTERNAL_EXECUTION.
@@ -175,6 +191,8 @@ void add_debug_tools(agent::Toolkit& toolkit) {
     toolkit.add(std::make_shared<FailTool>());
     toolkit.add(std::make_shared<ChunksTool>());
     toolkit.add(std::make_shared<GuardedTool>());
+    toolkit.add(std::make_shared<SleepTool>(true));
+    toolkit.add(std::make_shared<GuardedTool>(true));
     toolkit.add(std::make_shared<ExternalTool>());
     toolkit.add(std::make_shared<GuardedExternalTool>());
 }

@@ -532,4 +532,47 @@ def _ask_then_external(srv, fmt):
 
 for _fmt in FORMATS:
     globals()[f"test_ask_then_external_{_fmt}"] = (lambda fmt: (lambda srv: _ask_then_external(srv, fmt)))(_fmt)
+
+
+def _answer_while_a_sibling_runs(srv, fmt):
+    """A concurrent batch: one call asks while its sibling still runs (4 s, past
+    any wait for the lock). The user answers at once: 200, the answer is queued,
+    and the reply resumes with it as soon as the batch has parked."""
+    env = ChatEnv(srv, fmt, user=f"hitl-queued-{fmt}")
+    try:
+        env.script([{"tool_calls": [
+            {"id": "call_p", "name": "debug_guarded_parallel", "arguments": {"text": "p"}},
+            {"id": "call_s", "name": "debug_sleep_parallel", "arguments": {"ms": 4000}}]},
+            {"text": "Both done."}])
+        s = env.start("Ask and sleep")
+        rid = env.wait_reply_start(s)
+        ask = s.wait_type("REQUIRE_USER_CONFIRM").event
+        call = ask["tool_calls"][0]
+        check(call["id"] == "call_p", f"the asking call {call}")
+        check(not any(f.type == "TOOL_RESULT_END" and f.event.get("tool_call_id") == "call_s"
+                      for f in s.data_frames()), "the sibling finished before the answer")
+        started = time.monotonic()
+        r = confirm(env, rid, call)
+        answered = time.monotonic() - started
+        check(r.status == 200, f"confirm while the batch runs: {r.status} {r.body[:200]}")
+        check(answered < 2.0, f"the answer waited {answered:.1f} s for the session")
+        s.wait_frame(lambda e: e.get("type") == "REPLY_END" and e.get("reply_id") == rid,
+                     15.0, "REPLY_END of the resumed reply")
+        results = {e["tool_call_id"]: e["state"] for e in s.events()
+                   if e["type"] == "TOOL_RESULT_END" and e["reply_id"] == rid}
+        check(results == {"call_p": "success", "call_s": "success"}, f"results {results}")
+        end = [e for e in s.events() if e["type"] == "REPLY_END"][-1]
+        check(end["finished_reason"] == "completed", f"end {end}")
+        reqs = env.wait_requests(2, finished=True)
+        _, seen = tool_calls_and_results(reqs[1])
+        check(seen.get("call_p", "").strip() == "guarded: p" and "slept" in seen.get("call_s", ""),
+              f"model saw {seen}")
+        check(env.wait_status("idle") == "idle", f"status {env.status()}")
+    finally:
+        env.close()
+
+
+for _fmt in FORMATS:
+    globals()[f"test_answer_while_a_sibling_runs_{_fmt}"] = (
+        lambda fmt: (lambda srv: _answer_while_a_sibling_runs(srv, fmt)))(_fmt)
 del _fmt
