@@ -52,6 +52,23 @@ std::int64_t tokens_of(const Tally& t) {
     return static_cast<std::int64_t>(std::floor(static_cast<double>(t.bytes) / 4.0 + 0.5)) + 2000 * t.data_blocks;
 }
 
+/// Code points in UTF-8 `s` (Python's len).
+std::size_t code_points(std::string_view s) {
+    std::size_t n = 0;
+    for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    return n;
+}
+
+/// The first `count` code points of UTF-8 `s` (Python's s[:count]).
+std::string_view code_point_prefix(std::string_view s, std::size_t count) {
+    std::size_t seen = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if ((static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) continue;
+        if (seen++ == count) return s.substr(0, i);
+    }
+    return s;
+}
+
 /// Longest prefix of `s` of at most `max_bytes` that does not split a UTF-8 sequence.
 std::string_view utf8_prefix(std::string_view s, std::size_t max_bytes) {
     if (s.size() <= max_bytes) return s;
@@ -129,7 +146,20 @@ std::optional<ToolOutputCut> cut_tool_output(const bj::value& output, std::int64
             // The reference's layout: the kept head joins a text block before
             // it (nothing is added when it is empty), the cut tail one after it.
             const std::string_view whole = boundary.get_object().at("text").get_string();
-            const std::string_view head = utf8_prefix(whole, budget_bytes(limit - tokens_of(prefix)));
+            // The share of the text that fits, as the reference takes it: the
+            // remaining budget over the tokens the whole text adds, applied to
+            // its length in code points.
+            Tally with = prefix;
+            collect(boundary, with);
+            const std::int64_t delta = tokens_of(with) - tokens_of(prefix);
+            const std::int64_t remaining = limit - tokens_of(prefix);
+            const auto length = static_cast<std::int64_t>(code_points(whole));
+            std::int64_t share = delta <= 0 ? (remaining > 0 ? length : 0)
+                                            : static_cast<std::int64_t>(static_cast<double>(remaining) /
+                                                                        static_cast<double>(delta) *
+                                                                        static_cast<double>(length));
+            share = std::clamp<std::int64_t>(share, 0, length);
+            const std::string_view head = code_point_prefix(whole, static_cast<std::size_t>(share));
             const std::string_view tail = whole.substr(head.size());
             if (!head.empty()) {
                 if (!kept.empty() && is_text_block(kept.back())) {

@@ -121,6 +121,21 @@ TEST(ContextBudget, TheKeptBlocksAreCountedAsOneMessage) {
     EXPECT_EQ(cut->rest.as_array()[0].at("text"), "ccccc");
 }
 
+TEST(ContextBudget, ABoundaryTextKeepsTheReferencesShareOfItsCodePoints) {
+    // 100 x "é" + 600 x "a": 800 bytes, 700 code points, 200 tokens. The budget
+    // of 100 is half the tokens the text adds: half its code points are kept
+    // (350: all the é and 250 a), not the first 400 bytes.
+    std::string text;
+    for (int i = 0; i < 100; ++i) text += "\xC3\xA9";
+    text += std::string(600, 'a');
+    bj::array out{bj::object{{"type", "text"}, {"text", text}}};
+    auto cut = cut_tool_output(out, 100);
+    ASSERT_TRUE(cut);
+    ASSERT_EQ(cut->kept.as_array().size(), 1u);
+    EXPECT_EQ(std::string(cut->kept.as_array()[0].at("text").as_string()), text.substr(0, 200 + 250));
+    EXPECT_EQ(std::string(cut->rest.as_array()[0].at("text").as_string()), std::string(350, 'a'));
+}
+
 TEST(ContextBudget, NeverSplitsAUtf8Sequence) {
     std::string s;
     for (int i = 0; i < 1000; ++i) s += "\xC3\xA9";  // é
