@@ -250,6 +250,51 @@ bool ChatService::cancel_run(const std::string& session_id) {
     return true;
 }
 
+ChatService::CrashRecovery ChatService::recover_crashed_run(const std::string& user_id, const std::string& session_id,
+                                                           bj::array& context, const std::string& state_reply_id,
+                                                           const std::string& agent_name) {
+    CrashRecovery out;
+    std::optional<RepairedTail> repaired = repair_context_tail(context);
+    if (repaired) {
+        out.delta.context_upserts.push_back(repaired->message);
+        spdlog::warn("session {}: closed tool calls a crashed run left open", session_id);
+    }
+    // A parked reply (calls asking or submitted) only moves on the answer it
+    // awaits, an interrupt, or a new message (which closes it first).
+    out.parked = [&] {
+        if (context.empty() || !context.back().is_object()) return false;
+        const auto& tail = context.back().get_object();
+        return json::str_at(tail, "role") == "assistant" && json::str_at(tail, "name") == agent_name &&
+               !domain::awaiting_tool_calls(tail).empty();
+    }();
+    // A reply left without REPLY_END by a crash is marked interrupted in the
+    // log. Whether it is parked is read from the context: the log copy of an
+    // external call already holds the result block TOOL_RESULT_START opened.
+    if (!out.parked && !state_reply_id.empty()) {  // a session's first run has no reply to look at
+        // Decided on the reply's head (the reply may be long); read whole only
+        // to mark it. Both reads are under the lock: nothing changes it between.
+        auto head = storage_.get_message_without_content(user_id, session_id, state_reply_id);
+        if (head && head->contains("finished_reason") && head->at("finished_reason").is_null() &&
+            json::str_at(*head, "role") == "assistant") {
+            if (auto last = storage_.get_message(user_id, session_id, state_reply_id)) {
+                close_cut_tool_calls(*last);
+                (*last)["finished_reason"] = "interrupted";
+                (*last)["finished_at"] = (*last)["created_at"];
+                out.delta.log_upserts.push_back(std::move(*last));
+                out.closed_reply = state_reply_id;
+            }
+        }
+    } else if (out.parked && repaired && !state_reply_id.empty()) {
+        // A parked reply stays open; its copy in the log only loses the
+        // approved calls the crash cut, closed as the context's were.
+        if (auto last = storage_.get_message(user_id, session_id, state_reply_id)) {
+            close_cut_tool_calls(*last, &repaired->closed);
+            out.delta.log_upserts.push_back(std::move(*last));
+        }
+    }
+    return out;
+}
+
 std::optional<bj::object> ChatService::launch(const std::string& user_id, const domain::ChatRequest& request,
                                               const bj::object* internal_event, bool wake, bool from_client) {
     const auto* messages = internal_event ? nullptr : std::get_if<domain::MessagesInput>(&request.input);
@@ -342,46 +387,11 @@ std::optional<bj::object> ChatService::launch(const std::string& user_id, const 
         ctx->context = session->context ? std::move(*session->context) : bj::array{};
         session->context.reset();
         ctx->session = std::move(*session);
-        storage::StepDelta recovery;
-        std::optional<RepairedTail> repaired = repair_context_tail(ctx->context);
-        if (repaired) {
-            recovery.context_upserts.push_back(repaired->message);
-            spdlog::warn("session {}: closed tool calls a crashed run left open", request.session_id);
-        }
-        // A parked reply (calls asking or submitted) only moves on the answer it
-        // awaits, an interrupt, or a new message (which closes it first).
         const std::string agent_name(json::str_at(ctx->agent.data, "name"));
-        const bool parked = [&] {
-            if (ctx->context.empty() || !ctx->context.back().is_object()) return false;
-            const auto& tail = ctx->context.back().get_object();
-            return json::str_at(tail, "role") == "assistant" && json::str_at(tail, "name") == agent_name &&
-                   !domain::awaiting_tool_calls(tail).empty();
-        }();
-        // A reply left without REPLY_END by a crash is marked interrupted in the
-        // log. Whether it is parked is read from the context: the log copy of an
-        // external call already holds the result block TOOL_RESULT_START opened.
         const std::string state_reply_id(json::str_at(ctx->session.state.reply_context, "reply_id"));
-        if (!parked && !state_reply_id.empty()) {  // a session's first run has no reply to look at
-            // Decided on the reply's head (the reply may be long); read whole only
-            // to mark it. Both reads are under the lock: nothing changes it between.
-            auto head = storage_.get_message_without_content(user_id, request.session_id, state_reply_id);
-            if (head && head->contains("finished_reason") && head->at("finished_reason").is_null() &&
-                json::str_at(*head, "role") == "assistant") {
-                if (auto last = storage_.get_message(user_id, request.session_id, state_reply_id)) {
-                    close_cut_tool_calls(*last);
-                    (*last)["finished_reason"] = "interrupted";
-                    (*last)["finished_at"] = (*last)["created_at"];
-                    recovery.log_upserts.push_back(std::move(*last));
-                }
-            }
-        } else if (parked && repaired && !state_reply_id.empty()) {
-            // A parked reply stays open; its copy in the log only loses the
-            // approved calls the crash cut, closed as the context's were.
-            if (auto last = storage_.get_message(user_id, request.session_id, state_reply_id)) {
-                close_cut_tool_calls(*last, &repaired->closed);
-                recovery.log_upserts.push_back(std::move(*last));
-            }
-        }
+        CrashRecovery recovered = recover_crashed_run(user_id, request.session_id, ctx->context, state_reply_id, agent_name);
+        storage::StepDelta recovery = std::move(recovered.delta);
+        const bool parked = recovered.parked;
         if (continuation) {
             if (auto problem = agent::continuation_error(ctx->context, agent_name, *continuation))
                 throw Error::conflict(*problem);
@@ -674,8 +684,13 @@ bj::object ChatService::interrupt(const std::string& user_id, const std::string&
         // parked reply is closed below as if the lock had been free.
         if (!bus::wait_unlocked(bus_, lock_key)) return bj::object{{"session_id", session_id}};
     }
-    if (auto session = storage_.get_session(user_id, session_id, true);
-        session && session->tail_status != "idle") {
+    auto session = storage_.get_session(user_id, session_id, true);
+    if (session && session->tail_status == "idle") {
+        // Nothing runs and nothing awaits, but a run that died mid-reply may
+        // have left it unfinished: closed now, as the next run would, so that
+        // Stop ends what the client still shows in progress.
+        close_crashed_reply(user_id, *session);
+    } else if (session) {
         // Parked: a short run closes the awaiting calls as interrupted. An idle
         // session has nothing to interrupt, and unlike the reference no stray
         // continuation REPLY_START is published for it.
@@ -691,6 +706,34 @@ bj::object ChatService::interrupt(const std::string& user_id, const std::string&
         }
     }
     return bj::object{{"session_id", session_id}};
+}
+
+void ChatService::close_crashed_reply(const std::string& user_id, domain::SessionRecord& session) {
+    const std::string reply_id(json::str_at(session.state.reply_context, "reply_id"));
+    if (reply_id.empty()) return;
+    auto head = storage_.get_message_without_content(user_id, session.id, reply_id);
+    if (!head || !head->contains("finished_reason") || !head->at("finished_reason").is_null()) return;
+    const std::string lock_key = bus::session_lock_key(session.id);
+    auto token = bus::try_lock_briefly(bus_, lock_key, options_.lock_ttl, std::chrono::milliseconds(50));
+    if (!token) return;  // a run took the session: it repairs what it finds
+    struct Unlock {
+        bus::MessageBus& bus;
+        const std::string& key;
+        const std::string& token;
+        ~Unlock() { bus.unlock(key, token); }
+    } unlock{bus_, lock_key, *token};
+    // Read again under the lock: a run may have ended or started meanwhile.
+    auto fresh = storage_.get_session(user_id, session.id, true);
+    if (!fresh) return;
+    bj::array context = fresh->context ? std::move(*fresh->context) : bj::array{};
+    const std::string fresh_reply(json::str_at(fresh->state.reply_context, "reply_id"));
+    auto agent = storage_.get_agent(user_id, fresh->agent_id);
+    const std::string agent_name(agent ? json::str_at(agent->data, "name") : std::string_view());
+    CrashRecovery recovered = recover_crashed_run(user_id, session.id, context, fresh_reply, agent_name);
+    if (recovered.closed_reply.empty()) return;
+    recovered.delta.tail_status = domain::derive_tail_status(context);
+    if (!storage_.persist_step(user_id, session.id, recovered.delta)) return;
+    publish(session.id, json::write(ev::reply_end(session.id, recovered.closed_reply, "interrupted"), json::Style::kPython));
 }
 
 std::shared_ptr<http::StreamBody> ChatService::stream(const std::string& session_id,

@@ -104,6 +104,19 @@ private:
     std::optional<bj::object> launch(const std::string& user_id, const domain::ChatRequest& request,
                                      const bj::object* internal_event, bool wake = false, bool from_client = false);
     boost::asio::awaitable<void> run(std::shared_ptr<RunContext> ctx);
+    /// What a run that died mid-step left, repaired (under the session's lock):
+    /// open tool calls closed in `context` and in the log, an unfinished reply
+    /// that was not parked marked interrupted.
+    struct CrashRecovery {
+        storage::StepDelta delta;  ///< the rows to store
+        bool parked = false;       ///< the reply still awaits an answer
+        std::string closed_reply;  ///< the id of the reply marked interrupted, if any
+    };
+    /// Stop on an idle session: closes the reply a crashed run left unfinished
+    /// (stored as interrupted, `REPLY_END interrupted` published), if any.
+    void close_crashed_reply(const std::string& user_id, domain::SessionRecord& session);
+    CrashRecovery recover_crashed_run(const std::string& user_id, const std::string& session_id, bj::array& context,
+                                      const std::string& state_reply_id, const std::string& agent_name);
     /// After a run failed outside the reply's steps: the reply's REPLY_END (error),
     /// classified as a setup failure when `in_setup` (the agent was not assembled).
     boost::asio::awaitable<void> end_aborted_reply(RunContext& ctx, std::exception_ptr cause, bool in_setup);

@@ -7,6 +7,8 @@ never shows the model a tool call without a result (the crashed call is closed a
 interrupted; runtime 5.3). OpenAI and Anthropic.
 """
 
+import time
+
 from lib.checks import check
 from lib.sse import FORMATS, ChatEnv, no_dangling_tool_calls, user_texts
 
@@ -103,6 +105,50 @@ def _crash_before_the_model_answers(srv, fmt):
         env.close()
 
 
+def _stop_after_a_crash(srv, fmt):
+    """After a crash mid-tool, the cut reply shows in progress (its result still
+    running) until something closes it. Stop does: the reply is stored
+    interrupted with its call closed, and a stream gets its REPLY_END."""
+    env = ChatEnv(srv, fmt, user=f"crash-stop-{fmt}")
+    try:
+        env.script([
+            {"text": "Sleeping now.",
+             "tool_calls": [{"id": "call_cut", "name": "debug_sleep", "arguments": {"ms": 30000}}]},
+            {"text": "Fine after the stop."}])
+        s = env.start("Sleep, then crash")
+        rid = env.wait_reply_start(s)
+        s.wait_type("TOOL_RESULT_START", tool_call_id="call_cut")
+        env.close()
+        srv.crash_restart()
+        check(env.wait_status("idle", timeout=3) == "idle", f"status after restart: {env.status()}")
+        cut = env.messages()["messages"][-1]
+        check(cut["id"] == rid and cut["finished_reason"] is None, f"cut reply {cut.get('finished_reason')!r}")
+
+        s = env.stream()
+        r = env.interrupt()
+        check(r.status == 202, f"interrupt: {r.status}")
+        end = s.wait_frame(lambda e: e.get("type") == "REPLY_END" and e.get("reply_id") == rid,
+                           8.0, "REPLY_END of the cut reply").event
+        check(end["finished_reason"] == "interrupted", f"REPLY_END {end}")
+        reply = env.messages()["messages"][-1]
+        check(reply["id"] == rid and reply["finished_reason"] == "interrupted",
+              f"stored reply {reply['id']} {reply['finished_reason']!r}")
+        results = [(b["id"], b["state"]) for b in reply["content"] if b["type"] == "tool_result"]
+        check(results == [("call_cut", "interrupted")], f"results {results}")
+        # Nothing is left to close: a second Stop publishes nothing more.
+        before = len([f for f in s.data_frames() if f.type == "REPLY_END"])
+        check(env.interrupt().status == 202, "second interrupt")
+        time.sleep(0.3)
+        check(len([f for f in s.data_frames() if f.type == "REPLY_END"]) == before, "a second REPLY_END")
+        run = env.run("Are you back?")
+        check(run.end["finished_reason"] == "completed" and run.text() == "Fine after the stop.", f"{run.end}")
+        reqs = env.wait_requests(2, finished=True)
+        _, seen = no_dangling_tool_calls(reqs[1])
+        check("interrupt" in seen["call_cut"].lower(), f"the cut call's result: {seen['call_cut']!r}")
+    finally:
+        env.close()
+
+
 for _fmt in FORMATS:
     def _make(fn, fmt):
         def test(srv):
@@ -110,4 +156,5 @@ for _fmt in FORMATS:
         return test
     globals()[f"test_crash_mid_tool_{_fmt}"] = _make(_crash_mid_tool, _fmt)
     globals()[f"test_crash_before_the_model_answers_{_fmt}"] = _make(_crash_before_the_model_answers, _fmt)
+    globals()[f"test_stop_after_a_crash_{_fmt}"] = _make(_stop_after_a_crash, _fmt)
 del _fmt
