@@ -18,7 +18,7 @@
 #include "domain/message.hpp"
 #include "common/error.hpp"
 #include "common/python_json_error.hpp"
-#include "tool/builtin/json_schema.hpp"
+#include "common/json_schema.hpp"
 
 namespace agentd::agent {
 
@@ -1287,8 +1287,8 @@ boost::asio::awaitable<ReactAgent::CallEnd> ReactAgent::run_tool(std::string id,
     // tool's business, as with the reference's jsonschema.validate.
     if (const auto& schema = tool->schema().parameters; !schema.empty()) {
         bj::value probe = tool_input;
-        auto violations = tool::validate_filling_defaults(schema, probe);
-        if (const auto* worst = tool::best_match(violations)) {
+        auto violations = json_schema::validate_filling_defaults(schema, probe);
+        if (const auto* worst = json_schema::best_match(violations)) {
             error_result(id, name, "error", "Input validation failed for tool '" + name + "': " + worst->message);
             co_return CallEnd::kFinished;
         }

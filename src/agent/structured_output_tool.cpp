@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-#include "tool/builtin/json_schema.hpp"
+#include "common/json_schema.hpp"
 
 namespace agentd::agent {
 
@@ -31,7 +31,7 @@ void check_structured_schema(const bj::object& schema) {
 
 StructuredOutputTool::StructuredOutputTool(const bj::object& schema)
     : schema_{std::string(kStructuredOutputToolName), std::string(kDescription),
-              tool::without_titles(schema)} {}
+              json_schema::without_titles(schema)} {}
 
 permission::Decision StructuredOutputTool::check_permissions(const bj::object&,
                                                              const permission::Context&) const {
@@ -51,11 +51,11 @@ boost::asio::awaitable<ToolOutcome> StructuredOutputTool::run(
     if (!required || !required->is_object())
         co_return answer("success", "No structured output is required for now.");
     bj::value output = input;
-    auto violations = tool::validate_filling_defaults(required->get_object(), output);
+    auto violations = json_schema::validate_filling_defaults(required->get_object(), output);
     if (!violations.empty())
         co_return answer("error",
                          "ValidationError: Structured output validation failed with error: " +
-                             tool::describe(violations));
+                             json_schema::describe(violations));
     ctx.state.reply_context["structured_output"] = std::move(output);
     co_return answer("success", "Structured output generated successfully.");
 }

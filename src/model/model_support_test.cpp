@@ -178,5 +178,17 @@ TEST(ModelSupportStructuredOutput, EnumAndConstCompareNumbersByValue) {
     EXPECT_TRUE(json_schema_accepts(big, parse(R"({"n":9007199254740993})")));
 }
 
+TEST(StructuredOutput, TheAnswerIsCheckedWithTheToolValidatorsKeywords) {
+    // Keywords the structured answer is held to as the reference's jsonschema holds it.
+    auto s = parse(R"({"type":"object","properties":{
+        "even":{"type":"integer","multipleOf":2},
+        "one":{"oneOf":[{"type":"integer"},{"minimum":0}]},
+        "word":{"not":{"const":"forbidden"}}}})").as_object();
+    EXPECT_TRUE(json_schema_accepts(s, parse(R"({"even":4,"one":-1,"word":"fine"})")));
+    EXPECT_FALSE(json_schema_accepts(s, parse(R"({"even":3})")));
+    EXPECT_FALSE(json_schema_accepts(s, parse(R"({"one":5})")));  // valid under both: not one of
+    EXPECT_FALSE(json_schema_accepts(s, parse(R"({"word":"forbidden"})")));
+}
+
 }  // namespace
 }  // namespace agentd::model

@@ -38,9 +38,8 @@ ChatRequest structured_request(const ChatRequest& request, StructuredStrategy st
 std::optional<bj::object> read_structured_output(const ModelResponse& response,
                                                  const bj::object& schema);
 
-/// A practical subset of JSON Schema validation (type, enum, const, required,
-/// properties, additionalProperties:false, items, min/max items and length,
-/// minimum/maximum, anyOf/oneOf/allOf, local $ref). Unknown keywords pass.
+/// Whether `instance` is valid under `schema` (common/json_schema.hpp: the
+/// keywords and semantics of the reference's jsonschema validation).
 bool json_schema_accepts(const bj::object& schema, const bj::value& instance);
 
 }  // namespace agentd::model

@@ -7,13 +7,13 @@
 #include <vector>
 
 #include "agent/toolkit.hpp"
+#include "common/python_repr.hpp"
 
 namespace agentd::tool {
 
 /// TaskCreate, TaskList, TaskGet, TaskUpdate, in the order the service offers them.
 std::vector<std::shared_ptr<agent::Tool>> make_task_tools();
 
-/// Python's repr() of a JSON value (`{'a': True, 'b': None}`), as TaskGet prints metadata.
-std::string python_repr(const boost::json::value& value);
+using agentd::python_repr;
 
 }  // namespace agentd::tool

@@ -1,4 +1,4 @@
-#include "tool/builtin/json_schema.hpp"
+#include "common/json_schema.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -8,9 +8,9 @@
 #include <system_error>
 
 #include "common/json.hpp"
-#include "tool/builtin/task_tools.hpp"  // python_repr
+#include "common/python_repr.hpp"
 
-namespace agentd::tool {
+namespace agentd::json_schema {
 
 namespace bj = boost::json;
 
@@ -409,4 +409,4 @@ bj::object without_titles(bj::object schema) {
     return schema;
 }
 
-}  // namespace agentd::tool
+}  // namespace agentd::json_schema

@@ -1,6 +1,6 @@
 #pragma once
-// JSON Schema for tool inputs: validation of the subset that tool and
-// structured-output schemas use, with the reference's default filling, and the
+// JSON Schema for tool inputs, structured output and compaction summaries:
+// validation of the subset those schemas use, with the reference's default filling, and the
 // title stripping applied to every schema the model sees (spec/tools-workspace.md
 // §1.5, spec/runtime.md §4.7).
 //
@@ -25,7 +25,7 @@
 #include <variant>
 #include <vector>
 
-namespace agentd::tool {
+namespace agentd::json_schema {
 
 /// One step into an instance: a property name or an array index.
 using PathStep = std::variant<std::string, std::size_t>;
@@ -63,4 +63,4 @@ std::string describe(const std::vector<SchemaViolation>& violations);
 /// stays.
 boost::json::object without_titles(boost::json::object schema);
 
-}  // namespace agentd::tool
+}  // namespace agentd::json_schema

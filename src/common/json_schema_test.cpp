@@ -1,8 +1,8 @@
-#include "tool/builtin/json_schema.hpp"
+#include "common/json_schema.hpp"
 
 #include <gtest/gtest.h>
 
-namespace agentd::tool {
+namespace agentd::json_schema {
 namespace {
 
 namespace bj = boost::json;
@@ -194,4 +194,4 @@ TEST(JsonSchema, TitlesAreStrippedWhereTheReferenceStripsThem) {
 }
 
 }  // namespace
-}  // namespace agentd::tool
+}  // namespace agentd::json_schema
