@@ -19,6 +19,8 @@
 #include "common/error.hpp"
 #include "common/python_json_error.hpp"
 #include "common/json_schema.hpp"
+#include "common/python_repr.hpp"
+#include "model/structured_output.hpp"
 
 namespace agentd::agent {
 
@@ -931,6 +933,17 @@ std::int64_t ReactAgent::tool_schema_tokens() const {
     return tokens;
 }
 
+std::int64_t ReactAgent::compression_tool_tokens() const {
+    // The reference counts the compression request with its one tool.
+    const bj::array tools{bj::object{
+        {"type", "function"},
+        {"function", bj::object{{"name", model::kStructuredOutputTool},
+                                {"description", "Call this function to generate structured output required by the user."},
+                                {"parameters", profile_.summary_schema}}}}};
+    return static_cast<std::int64_t>(
+        std::floor(static_cast<double>(json::write(tools, json::Style::kPython).size()) / 4.0 + 0.5));
+}
+
 boost::asio::awaitable<void> ReactAgent::maybe_compact() {
     // Images first, so that the token count reflects the ones that remain.
     co_await limit_images();
@@ -1040,16 +1053,8 @@ boost::asio::awaitable<void> ReactAgent::maybe_compact() {
         try {
             const model::ChunkSink ignore = [](const model::ModelChunk&) {};
             auto response = co_await model_.call(request, ignore, cancel_);
-            if (response.structured_output) {
-                summary = profile_.summary_template;
-                for (const auto& kv : *response.structured_output) {
-                    std::string key = "{" + std::string(kv.key()) + "}";
-                    std::string value =
-                        kv.value().is_string() ? std::string(kv.value().get_string()) : json::write(kv.value());
-                    for (auto pos = summary.find(key); pos != std::string::npos; pos = summary.find(key, pos + value.size()))
-                        summary.replace(pos, key.size(), value);
-                }
-            }
+            if (response.structured_output)  // as the reference's summary_template.format(**fields)
+                summary = python_format(profile_.summary_template, *response.structured_output);
         } catch (const model::ModelInterrupted&) {
             // Nothing is applied; the reasoning step stops and the loop head
             // ends the reply as interrupted.
@@ -1060,7 +1065,7 @@ boost::asio::awaitable<void> ReactAgent::maybe_compact() {
         }
         if (!failed || retried) break;
         retried = true;
-        std::int64_t size = estimate_tokens(bj::value(request.system_prompt));
+        std::int64_t size = estimate_tokens(bj::value(request.system_prompt)) + compression_tool_tokens();
         for (const auto& m : request.messages) size += estimate_tokens(m);
         if (size <= profile_.context_size) break;  // not a size problem
         const std::size_t first = summary_messages;  // the summary message stays, and so does the prompt

@@ -187,6 +187,8 @@ private:
     /// The estimated tokens of the tool schemas the next model call carries: the
     /// reference counts them with the context when it decides to compact.
     std::int64_t tool_schema_tokens() const;
+    /// The estimated tokens of the compression request's one tool (the summary schema).
+    std::int64_t compression_tool_tokens() const;
     /// Message `index` changed in place from `before`: keeps the totals right.
     void recount(std::size_t index, const ContextCost& before);
     /// Reads and writes what the scans above learnt (counts, the last injected

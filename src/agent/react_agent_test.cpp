@@ -1140,6 +1140,22 @@ TEST(ReactAgent, TheToolSchemasCountTowardsTheCompactionTrigger) {
     EXPECT_TRUE(run(true));
 }
 
+TEST(ReactAgent, TheSummaryTemplateIsFilledAsPythonsFormat) {
+    Harness h;
+    compaction_profile(h);
+    h.profile.summary_template = "<s>{{done}} {task_overview} | {files}</s>";
+    for (int i = 0; i < 4; ++i) h.context.push_back(domain::user_msg("user", std::string_view(std::string(1000, 'a' + i))));
+    model::ModelResponse summary;
+    summary.structured_output = bj::object{{"task_overview", "kept {files}"}, {"files", bj::array{"a.txt", "b.txt"}}};
+    h.model.script.push_back(summary);
+    h.model.script.push_back(text("answer"));
+    h.reply("q");
+    // One pass, braces doubled for a literal, a list as Python's str() shows it.
+    EXPECT_NE(std::string(h.state.summary.as_string()).find("<s>{done} kept {files} | ['a.txt', 'b.txt']</s>"),
+              std::string::npos)
+        << h.state.summary;
+}
+
 TEST(ReactAgent, TheCompactionTriggerIsComparedWithItsFraction) {
     // 0.25 x 4,002 = 1,000.5: a context of exactly 1,000 tokens stays below it.
     auto compacts = [](std::int64_t context_size) {

@@ -99,4 +99,35 @@ std::string python_repr(const bj::value& value) {
     return out;
 }
 
+std::string python_str(const bj::value& value) {
+    return value.is_string() ? std::string(value.get_string()) : python_repr(value);
+}
+
+std::string python_format(std::string_view tmpl, const bj::object& fields) {
+    std::string out;
+    out.reserve(tmpl.size());
+    for (std::size_t i = 0; i < tmpl.size();) {
+        const char c = tmpl[i];
+        if ((c == '{' || c == '}') && i + 1 < tmpl.size() && tmpl[i + 1] == c) {
+            out.push_back(c);
+            i += 2;
+            continue;
+        }
+        if (c == '{') {
+            const auto close = tmpl.find('}', i + 1);
+            if (close != std::string_view::npos) {
+                const std::string_view name = tmpl.substr(i + 1, close - i - 1);
+                if (const auto* v = fields.if_contains(name); v && name.find('{') == std::string_view::npos) {
+                    out += python_str(*v);
+                    i = close + 1;
+                    continue;
+                }
+            }
+        }
+        out.push_back(c);
+        ++i;
+    }
+    return out;
+}
+
 }  // namespace agentd
