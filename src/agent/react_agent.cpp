@@ -917,18 +917,22 @@ boost::asio::awaitable<void> ReactAgent::exceed_max_iters() {
 
 std::int64_t ReactAgent::tool_schema_tokens() const {
     // Bytes / 4, as for messages, of the schema list as the reference counts
-    // it: json.dumps of each tool in its function-call form.
+    // it: json.dumps of each tool in its function-call form. Each schema's
+    // text in that form is rendered once for the life of the schema.
+    constexpr std::size_t kEnvelopeBytes =
+        sizeof(R"({"type": "function", "function": {"name": , "description": , "parameters": }})") - 1;
     auto activated = domain::activated_groups(state_);
     if (schema_tokens_ && schema_tokens_->first == activated) return schema_tokens_->second;
-    bj::array tools;
-    for (const auto& tool : toolkit_.schemas(activated))
-        tools.push_back(bj::object{{"type", "function"},
-                                   {"function", bj::object{{"name", tool.name},
-                                                           {"description", tool.description},
-                                                           {"parameters", tool.parameters.object()}}}});
-    const auto tokens = tools.empty() ? std::int64_t{0}
-                                      : static_cast<std::int64_t>(std::floor(
-                                            static_cast<double>(json::write(tools, json::Style::kPython).size()) / 4.0 + 0.5));
+    std::size_t bytes = 0;
+    std::string literals;  // the name and description as JSON strings
+    for (const auto& tool : toolkit_.schemas(activated)) {
+        literals.clear();
+        json::write_string(literals, tool.name);
+        json::write_string(literals, tool.description);
+        // 2: the list's brackets for the first tool, the ", " before each later one.
+        bytes += 2 + kEnvelopeBytes + literals.size() + tool.parameters.text(model::SchemaForm::kPython).size();
+    }
+    const auto tokens = static_cast<std::int64_t>(std::floor(static_cast<double>(bytes) / 4.0 + 0.5));
     schema_tokens_.emplace(std::move(activated), tokens);
     return tokens;
 }

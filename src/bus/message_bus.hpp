@@ -13,6 +13,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <thread>
 #include <vector>
 
@@ -198,6 +199,20 @@ inline std::optional<std::string> try_lock_briefly(MessageBus& bus, const std::s
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
 }
+
+/// Releases a lock this holder took when it goes out of scope.
+class HeldLock {
+public:
+    HeldLock(MessageBus& bus, std::string key, std::string token)
+        : bus_(bus), key_(std::move(key)), token_(std::move(token)) {}
+    HeldLock(const HeldLock&) = delete;
+    HeldLock& operator=(const HeldLock&) = delete;
+    ~HeldLock() { bus_.unlock(key_, token_); }
+
+private:
+    MessageBus& bus_;
+    std::string key_, token_;
+};
 
 /// Whether `key` is free within `patience` (polled every 2 ms). Blocking: not
 /// for the io threads.

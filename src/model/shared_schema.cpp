@@ -24,6 +24,8 @@ std::string render(const bj::object& schema, SchemaForm form) {
             return json::write(flatten_json_schema(schema));
         case SchemaForm::kGemini:
             return json::write(sanitize_schema_for_gemini(flatten_json_schema(schema)));
+        case SchemaForm::kPython:
+            return json::write(schema, json::Style::kPython);
         case SchemaForm::kAsIs:
         case SchemaForm::kCount:
             break;

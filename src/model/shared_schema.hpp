@@ -20,6 +20,7 @@ enum class SchemaForm {
     kAsIs,       ///< unchanged (Anthropic, OpenAI-compatible vendors, Ollama)
     kFlattened,  ///< local `$ref`s inlined (OpenAI)
     kGemini,     ///< flattened, then Gemini's subset
+    kPython,     ///< unchanged, with json.dumps' ", " and ": " (how the reference counts its tokens)
     kCount
 };
 

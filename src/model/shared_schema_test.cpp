@@ -50,6 +50,9 @@ TEST(SharedSchema, EachFormIsTheTransformOfTheSchema) {
     EXPECT_EQ(s.text(SchemaForm::kGemini), dump(sanitize_schema_for_gemini(flatten_json_schema(object))));
     EXPECT_EQ(s.text(SchemaForm::kFlattened).find("$defs"), std::string::npos);
     EXPECT_EQ(s.text(SchemaForm::kGemini).find("additionalProperties"), std::string::npos);
+    EXPECT_EQ(s.text(SchemaForm::kPython), json::write(object, json::Style::kPython));
+    EXPECT_EQ(SharedSchema(parse(R"({"a":[1,2],"b":{}})").as_object()).text(SchemaForm::kPython),
+              R"({"a": [1, 2], "b": {}})");
     // The default schema is the empty object, shared, and renders as such.
     SharedSchema empty;
     EXPECT_TRUE(empty.empty());

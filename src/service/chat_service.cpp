@@ -716,12 +716,7 @@ void ChatService::close_crashed_reply(const std::string& user_id, domain::Sessio
     const std::string lock_key = bus::session_lock_key(session.id);
     auto token = bus::try_lock_briefly(bus_, lock_key, options_.lock_ttl, std::chrono::milliseconds(50));
     if (!token) return;  // a run took the session: it repairs what it finds
-    struct Unlock {
-        bus::MessageBus& bus;
-        const std::string& key;
-        const std::string& token;
-        ~Unlock() { bus.unlock(key, token); }
-    } unlock{bus_, lock_key, *token};
+    const bus::HeldLock held(bus_, lock_key, *token);
     // Read again under the lock: a run may have ended or started meanwhile.
     auto fresh = storage_.get_session(user_id, session.id, true);
     if (!fresh) return;

@@ -155,12 +155,7 @@ bj::object SessionService::patch(const std::string& user_id, const std::string& 
     if (runs_here_ && runs_here_(session_id)) throw running();
     auto token = try_lock_briefly(bus_, lock_key, kPatchLockTtl);
     if (!token) throw running();
-    struct Unlock {
-        bus::MessageBus& bus;
-        const std::string& key;
-        const std::string& token;
-        ~Unlock() { bus.unlock(key, token); }
-    } unlock{bus_, lock_key, *token};
+    const bus::HeldLock held(bus_, lock_key, *token);
     auto rec = storage_.get_session(user_id, session_id, false);
     if (!rec) throw Error::not_found(not_found_detail("Session", session_id));
     check_references(user_id, p.model_fields);
