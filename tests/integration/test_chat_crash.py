@@ -13,18 +13,26 @@ from lib.checks import check
 from lib.sse import FORMATS, ChatEnv, no_dangling_tool_calls, user_texts
 
 
+def _crash_while_sleeping(srv, env, call_id, answer_after):
+    """Starts a turn whose tool call sleeps 30 s, kills the server (-9) once the
+    call runs, and restarts it; the model's next answer is `answer_after`.
+    Returns the cut reply's id."""
+    env.script([
+        {"text": "Sleeping now.",
+         "tool_calls": [{"id": call_id, "name": "debug_sleep", "arguments": {"ms": 30000}}]},
+        {"text": answer_after}])
+    s = env.start("Sleep, then crash")
+    rid = env.wait_reply_start(s)
+    s.wait_type("TOOL_RESULT_START", tool_call_id=call_id)
+    env.close()
+    srv.crash_restart()
+    return rid
+
+
 def _crash_mid_tool(srv, fmt):
     env = ChatEnv(srv, fmt, user=f"crash-{fmt}")
     try:
-        env.script([
-            {"text": "Sleeping now.",
-             "tool_calls": [{"id": "call_crash", "name": "debug_sleep", "arguments": {"ms": 30000}}]},
-            {"text": "Recovered after the crash."}])
-        s = env.start("Sleep, then crash")
-        rid = env.wait_reply_start(s)
-        s.wait_type("TOOL_RESULT_START", tool_call_id="call_crash")
-        env.close()
-        srv.crash_restart()
+        rid = _crash_while_sleeping(srv, env, "call_crash", "Recovered after the crash.")
 
         check(env.wait_status("idle", timeout=3) == "idle",
               f"status after restart: {env.status()} (expected idle, not running)")
@@ -111,15 +119,7 @@ def _stop_after_a_crash(srv, fmt):
     interrupted with its call closed, and a stream gets its REPLY_END."""
     env = ChatEnv(srv, fmt, user=f"crash-stop-{fmt}")
     try:
-        env.script([
-            {"text": "Sleeping now.",
-             "tool_calls": [{"id": "call_cut", "name": "debug_sleep", "arguments": {"ms": 30000}}]},
-            {"text": "Fine after the stop."}])
-        s = env.start("Sleep, then crash")
-        rid = env.wait_reply_start(s)
-        s.wait_type("TOOL_RESULT_START", tool_call_id="call_cut")
-        env.close()
-        srv.crash_restart()
+        rid = _crash_while_sleeping(srv, env, "call_cut", "Fine after the stop.")
         check(env.wait_status("idle", timeout=3) == "idle", f"status after restart: {env.status()}")
         cut = env.messages()["messages"][-1]
         check(cut["id"] == rid and cut["finished_reason"] is None, f"cut reply {cut.get('finished_reason')!r}")
